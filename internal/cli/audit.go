@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+func (a *app) auditCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "audit",
+		Short: "List every change to the directory: who, when, which command, what changed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := a.directory(cmd.Context())
+			if err != nil {
+				return err
+			}
+			records, err := dir.Audit(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.json {
+				if records == nil {
+					records = []directory.AuditRecord{}
+				}
+				return a.printJSON(records)
+			}
+			w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "Time\tUser\tCommand\tChanges")
+			for _, r := range records {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.User, r.Command, summary(r.Changes))
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// summary reads as "dialplan DP1 changed (VoIPSecurity); huntgroup HG1 removed".
+func summary(changes []directory.Change) string {
+	parts := make([]string, len(changes))
+	for i, c := range changes {
+		parts[i] = fmt.Sprintf("%s %s", c.Object, c.Action)
+		if c.Action == directory.Changed {
+			names := make([]string, len(c.Fields))
+			for j, f := range c.Fields {
+				names[j] = f.Field
+			}
+			parts[i] += " (" + strings.Join(names, ", ") + ")"
+		}
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+// field binds one flag, named by the Exchange parameter in kebab-case, to one
+// field of an object of type T. new and set share the same fields.
+type field[T any] struct {
+	flag, typ, usage string
+	set              func(obj *T, values []string) error
+}
+
+// flagValue collects every occurrence of a flag; the field decides what
+// several occurrences mean (the last wins, or a list).
+type flagValue struct {
+	typ    string
+	values []string
+}
+
+func (v *flagValue) String() string     { return strings.Join(v.values, ",") }
+func (v *flagValue) Set(s string) error { v.values = append(v.values, s); return nil }
+func (v *flagValue) Type() string       { return v.typ }
+
+// bindFields adds the flags of fields to cmd and returns a function that
+// applies the flags given on the command line to an object.
+func bindFields[T any](cmd *cobra.Command, fields []field[T]) func(*T) error {
+	values := make([]*flagValue, len(fields))
+	for i, f := range fields {
+		values[i] = &flagValue{typ: f.typ}
+		cmd.Flags().Var(values[i], f.flag, f.usage)
+		if f.typ == "bool" {
+			cmd.Flags().Lookup(f.flag).NoOptDefVal = "true"
+		}
+	}
+	return func(obj *T) error {
+		for i, f := range fields {
+			if len(values[i].values) == 0 {
+				continue
+			}
+			if err := f.set(obj, values[i].values); err != nil {
+				return fmt.Errorf("--%s: %w", f.flag, err)
+			}
+		}
+		return nil
+	}
+}
+
+func last(values []string) string { return values[len(values)-1] }
+
+func stringField[T any](flag, usage string, p func(*T) *string) field[T] {
+	return field[T]{flag, "string", usage, func(obj *T, v []string) error {
+		*p(obj) = strings.TrimSpace(last(v))
+		return nil
+	}}
+}
+
+func intField[T any](flag, usage string, p func(*T) *int) field[T] {
+	return field[T]{flag, "int", usage, func(obj *T, v []string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(last(v)))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", last(v))
+		}
+		*p(obj) = n
+		return nil
+	}}
+}
+
+func boolField[T any](flag, usage string, p func(*T) *bool) field[T] {
+	return field[T]{flag, "bool", usage, func(obj *T, v []string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(last(v)))
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", last(v))
+		}
+		*p(obj) = b
+		return nil
+	}}
+}
+
+func enumField[T any, E ~string](flag string, values []E, p func(*T) *E) field[T] {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = string(v)
+	}
+	return field[T]{flag, "string", strings.Join(names, "|"), func(obj *T, v []string) error {
+		e, err := directory.ParseEnum("value", strings.TrimSpace(last(v)), values)
+		*p(obj) = e
+		return err
+	}}
+}
+
+// listField takes a comma-separated list, the flag given once or repeated;
+// an empty value clears the list.
+func listField[T any](flag, usage string, p func(*T) *directory.List[string]) field[T] {
+	return field[T]{flag, "list", usage, func(obj *T, v []string) error {
+		var list directory.List[string]
+		for _, s := range v {
+			for _, item := range strings.Split(s, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+		}
+		*p(obj) = list
+		return nil
+	}}
+}
+
+// groupsField takes dialing rule groups written as Exchange writes them,
+// "Name,NumberMask,DialedNumber,Comment", one per occurrence of the flag;
+// an empty value clears the list.
+func groupsField[T any](flag string, p func(*T) *directory.List[directory.DialingRuleGroup]) field[T] {
+	usage := `dialing rule group "Name,NumberMask,DialedNumber[,Comment]" (repeat for several)`
+	return field[T]{flag, "group", usage, func(obj *T, v []string) error {
+		var groups directory.List[directory.DialingRuleGroup]
+		for _, s := range v {
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			parts := strings.SplitN(s, ",", 4)
+			if len(parts) < 3 {
+				return fmt.Errorf("%q must be written Name,NumberMask,DialedNumber[,Comment]", s)
+			}
+			for i := range parts {
+				parts[i] = strings.TrimSpace(parts[i])
+			}
+			g := directory.DialingRuleGroup{Name: parts[0], NumberMask: parts[1], DialedNumber: parts[2]}
+			if len(parts) == 4 {
+				g.Comment = parts[3]
+			}
+			groups = append(groups, g)
+		}
+		*p(obj) = groups
+		return nil
+	}}
+}
+
+func portRangeField[T any](flag, usage string, p func(*T) *directory.PortRange) field[T] {
+	return field[T]{flag, "first-last", usage, func(obj *T, v []string) error {
+		r, err := directory.ParsePortRange(strings.TrimSpace(last(v)))
+		*p(obj) = r
+		return err
+	}}
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"text/tabwriter"
+)
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printOne prints one object: JSON with --json, else a "Field : value" line
+// per field, in declaration order, as Exchange's Format-List does.
+func (a *app) printOne(obj any) error {
+	if a.json {
+		return a.printJSON(obj)
+	}
+	fields := jsonFields(obj)
+	w := tabwriter.NewWriter(a.out, 0, 4, 1, ' ', 0)
+	for _, key := range fieldOrder(obj) {
+		if v, ok := fields[key]; ok {
+			fmt.Fprintf(w, "%s\t: %s\n", key, plain(v))
+		}
+	}
+	return w.Flush()
+}
+
+// printList prints objects: a JSON array with --json, else a table of the
+// given columns.
+func printList[T any](a *app, objs []T, columns []string) error {
+	if a.json {
+		if objs == nil {
+			objs = []T{}
+		}
+		return a.printJSON(objs)
+	}
+	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(columns, "\t"))
+	for i := range objs {
+		fields := jsonFields(&objs[i])
+		cells := make([]string, len(columns))
+		for j, c := range columns {
+			cells[j] = plain(fields[c])
+		}
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
+	}
+	return w.Flush()
+}
+
+func jsonFields(v any) map[string]json.RawMessage {
+	b, _ := json.Marshal(v)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// fieldOrder lists the JSON keys of a struct in declaration order.
+func fieldOrder(obj any) []string {
+	t := reflect.TypeOf(obj)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var keys []string
+	for _, f := range reflect.VisibleFields(t) {
+		if f.IsExported() && f.Tag.Get("json") != "-" {
+			keys = append(keys, f.Name)
+		}
+	}
+	return keys
+}
+
+// plain renders a JSON value for a table: strings bare, lists joined with
+// commas, objects as compact JSON.
+func plain(raw json.RawMessage) string {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil || v == nil {
+		return ""
+	}
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		items := make([]string, len(v))
+		for i, item := range v {
+			b, _ := json.Marshal(item)
+			items[i] = plain(b)
+		}
+		return strings.Join(items, ", ")
+	case map[string]any:
+		return string(raw)
+	}
+	return string(raw)
+}

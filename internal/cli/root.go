@@ -1,0 +1,157 @@
+// Package cli is openum's command line: a cobra command per noun and verb,
+// each a thin layer over the packages that do the work.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/sqlite"
+)
+
+// app is what every command shares: the global flags and the directory,
+// opened on first use.
+type app struct {
+	dataDir string
+	json    bool
+	out     io.Writer
+	args    []string // the command line, for the audit log
+	dir     directory.Directory
+}
+
+// Main runs the openum command line with args (without the program name)
+// and returns the exit status: 0 on success, 1 on any error, which is
+// printed as one line on stderr.
+func Main(args []string, stdout, stderr io.Writer) int {
+	a := &app{out: stdout, args: args}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if a.dir != nil {
+		err = errors.Join(err, a.dir.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "openum: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		return 1
+	}
+	return 0
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "openum",
+		Short:         "openum, an open-source Unified Messaging server",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	dataDefault := os.Getenv("OPENUM_DATA")
+	if dataDefault == "" {
+		dataDefault = "openum-data"
+	}
+	root.PersistentFlags().StringVar(&a.dataDir, "data", dataDefault, "data directory (env OPENUM_DATA)")
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
+	root.AddCommand(
+		dialPlanNoun.command(a),
+		gatewayNoun.command(a),
+		huntGroupNoun.command(a),
+		policyNoun.command(a),
+		a.mailboxCommand(),
+		a.serverCommand(),
+		a.auditCommand(),
+	)
+	return root
+}
+
+// directory opens the directory in the data directory, creating both on
+// first use. The data directory holds keys and PIN hashes: only its owner
+// may enter it.
+func (a *app) directory(ctx context.Context) (directory.Directory, error) {
+	if a.dir != nil {
+		return a.dir, nil
+	}
+	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	dir, err := sqlite.Open(ctx, filepath.Join(a.dataDir, "directory.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.dir = dir
+	return dir, nil
+}
+
+func (a *app) snapshot(cmd *cobra.Command) (*directory.Snapshot, error) {
+	dir, err := a.directory(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return dir.Snapshot(cmd.Context())
+}
+
+// update applies fn to the directory, recording who ran which command.
+func (a *app) update(cmd *cobra.Command, fn func(*directory.Snapshot) error) ([]directory.Change, error) {
+	dir, err := a.directory(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return dir.Update(cmd.Context(), a.actor(), fn)
+}
+
+// change applies fn, which returns the name of the object it made or
+// changed, then shows that object as it now is.
+func (a *app) change(cmd *cobra.Command, fn func(*directory.Snapshot) (string, error), show func(*app, *directory.Snapshot, string) error) error {
+	var name string
+	_, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
+		name, err = fn(s)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s, err := a.snapshot(cmd)
+	if err != nil {
+		return err
+	}
+	return show(a, s, name)
+}
+
+// secretFlags never reach the audit log with their values.
+var secretFlags = []string{"pin", "password"}
+
+func (a *app) actor() directory.Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return directory.Actor{User: name, Command: "openum " + strings.Join(maskSecrets(a.args), " ")}
+}
+
+// maskSecrets replaces the values of secretFlags with asterisks.
+func maskSecrets(args []string) []string {
+	out := slices.Clone(args)
+	for i := 0; i < len(out); i++ {
+		name, _, inline := strings.Cut(strings.TrimPrefix(out[i], "--"), "=")
+		if !strings.HasPrefix(out[i], "--") || !slices.Contains(secretFlags, name) {
+			continue
+		}
+		if inline {
+			out[i] = "--" + name + "=******"
+		} else if i+1 < len(out) {
+			out[i+1] = "******"
+			i++
+		}
+	}
+	return out
+}

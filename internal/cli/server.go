@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+func (a *app) serverCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "server", Short: "This server's record: FQDN, dial plans, status, capacity, ports"}
+	get := &cobra.Command{
+		Use:   "get [NAME]",
+		Short: "Show the server records (this machine's defaults before the first set)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.snapshot(cmd)
+			if err != nil {
+				return err
+			}
+			if len(s.Servers) == 0 {
+				s.Servers = []directory.Server{directory.NewServer(hostName())}
+			}
+			if len(args) == 1 {
+				return serverNoun.show(a, s, args[0])
+			}
+			return printList(a, s.Servers, serverNoun.columns)
+		},
+	}
+	set := &cobra.Command{
+		Use:   "set [NAME]",
+		Short: "Change this server's record (NAME is needed only when several servers share the directory)",
+		Args:  cobra.MaximumNArgs(1),
+	}
+	apply := bindFields(set, serverFields)
+	rename := set.Flags().String("name", "", "the server's FQDN")
+	set.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.change(cmd, func(s *directory.Snapshot) (string, error) {
+			sv, err := localServer(s, args)
+			if err != nil {
+				return "", err
+			}
+			if err := apply(sv); err != nil {
+				return "", err
+			}
+			if *rename != "" && !directory.SameName(*rename, sv.Name) {
+				if _, err := s.Server(*rename); err == nil {
+					return "", &directory.ExistsError{Kind: directory.KindServer, Name: *rename}
+				}
+				sv.Name = *rename
+			}
+			return sv.Name, nil
+		}, serverNoun.show)
+	}
+	cmd.AddCommand(get, set)
+	return cmd
+}
+
+// localServer returns the server record a command is about: the one named,
+// else the only one, else a new record named after this host.
+func localServer(s *directory.Snapshot, args []string) (*directory.Server, error) {
+	switch {
+	case len(args) == 1:
+		return s.Server(args[0])
+	case len(s.Servers) == 1:
+		return &s.Servers[0], nil
+	case len(s.Servers) > 1:
+		return nil, fmt.Errorf("server set needs a NAME: the directory has %d servers", len(s.Servers))
+	}
+	if err := s.AddServer(directory.NewServer(hostName())); err != nil {
+		return nil, err
+	}
+	return &s.Servers[0], nil
+}
+
+// hostName is this machine's name, the default server FQDN.
+func hostName() string {
+	name, err := os.Hostname()
+	if err != nil || !directory.IsHostName(name) {
+		return "localhost"
+	}
+	return strings.ToLower(name)
+}

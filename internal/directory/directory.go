@@ -1,0 +1,153 @@
+// Package directory holds openum's configuration objects (SPEC §1): dial
+// plans, IP gateways, hunt groups, servers, mailbox policies and mailboxes,
+// the rules that keep them consistent (DIR-1, DIR-2) and the audit log of
+// every change (DIR-4).
+//
+// Storage engines implement Directory; they all share Snapshot, Validate and
+// Diff, so a rule is written once whatever holds the data.
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"time"
+)
+
+// Directory is where openum keeps its configuration. Implementations are safe
+// for concurrent use, also by several processes sharing the same store.
+type Directory interface {
+	// Snapshot returns the configuration as it is now.
+	Snapshot(ctx context.Context) (*Snapshot, error)
+	// Update runs fn on a copy of the current configuration inside one write
+	// transaction. When fn fails or its result breaks a rule (see Validate)
+	// nothing is written; otherwise the differences are written together
+	// with one audit record naming actor. Update returns those differences.
+	Update(ctx context.Context, actor Actor, fn func(*Snapshot) error) ([]Change, error)
+	// Audit returns the audit log, oldest first.
+	Audit(ctx context.Context) ([]AuditRecord, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Actor is who made a change and how.
+type Actor struct {
+	User    string // the operating system user
+	Command string // the command line, with secrets already masked
+}
+
+// AuditRecord is one change to the directory (SPEC DIR-4).
+type AuditRecord struct {
+	Time    time.Time
+	User    string
+	Command string
+	Changes []Change
+}
+
+// Change is what happened to one object.
+type Change struct {
+	Object Ref
+	Action Action
+	Fields []FieldChange `json:",omitempty"`
+}
+
+// Action says whether an object was added, changed or removed.
+type Action string
+
+// The actions a Change records.
+const (
+	Added   Action = "added"
+	Changed Action = "changed"
+	Removed Action = "removed"
+)
+
+// FieldChange is one field's old and new value. A secret field (the PIN)
+// records that it changed, never a value.
+type FieldChange struct {
+	Field string
+	Old   json.RawMessage `json:",omitempty"`
+	New   json.RawMessage `json:",omitempty"`
+}
+
+// Prepare runs fn on a copy of current, then checks the result. It is the
+// part of Update that every storage engine shares: the engine writes the
+// returned snapshot's objects named by the changes, or nothing on error.
+func Prepare(current *Snapshot, fn func(*Snapshot) error) (*Snapshot, []Change, error) {
+	next := current.Clone()
+	if err := fn(next); err != nil {
+		return nil, nil, err
+	}
+	next.spellReferences()
+	changes := Diff(current, next)
+	refs := make([]Ref, len(changes))
+	for i, c := range changes {
+		refs[i] = c.Object
+	}
+	if err := Validate(next, refs); err != nil {
+		return nil, nil, err
+	}
+	return next, changes, nil
+}
+
+// Diff lists the objects that differ between old and new, kind by kind.
+func Diff(old, new *Snapshot) []Change {
+	var out []Change
+	out = diffKind(out, KindDialPlan, old.DialPlans, new.DialPlans)
+	out = diffKind(out, KindIPGateway, old.IPGateways, new.IPGateways)
+	out = diffKind(out, KindHuntGroup, old.HuntGroups, new.HuntGroups)
+	out = diffKind(out, KindServer, old.Servers, new.Servers)
+	out = diffKind(out, KindMailboxPolicy, old.MailboxPolicies, new.MailboxPolicies)
+	return diffKind(out, KindMailbox, old.Mailboxes, new.Mailboxes)
+}
+
+func diffKind[T object[T]](out []Change, kind Kind, old, new []T) []Change {
+	for _, o := range old {
+		if find(new, o.ident()) == nil {
+			out = append(out, Change{Object: Ref{Kind: kind, Name: o.ident()}, Action: Removed})
+		}
+	}
+	for _, n := range new {
+		ref := Ref{Kind: kind, Name: n.ident()}
+		o := find(old, n.ident())
+		if o == nil {
+			out = append(out, Change{Object: ref, Action: Added, Fields: fieldChanges(nil, &n)})
+		} else if fields := fieldChanges(o, &n); len(fields) > 0 {
+			out = append(out, Change{Object: ref, Action: Changed, Fields: fields})
+		}
+	}
+	return out
+}
+
+// fieldChanges compares two objects field by field, in declaration order.
+// The JSON form is the one printed by get --json, so the audit log speaks the
+// same names. old is nil for a new object.
+func fieldChanges[T any](old, new *T) []FieldChange {
+	var before map[string]json.RawMessage
+	if old != nil {
+		before = jsonFields(old)
+	}
+	after := jsonFields(new)
+	var out []FieldChange
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[T]()) {
+		if a, b := before[f.Name], after[f.Name]; string(a) != string(b) {
+			out = append(out, FieldChange{Field: f.Name, Old: a, New: b})
+		}
+	}
+	if m, ok := any(new).(*Mailbox); ok {
+		var oldHash string
+		if o, _ := any(old).(*Mailbox); o != nil {
+			oldHash = o.PIN.Hash
+		}
+		if m.PIN.Hash != oldHash {
+			out = append(out, FieldChange{Field: "PIN", New: json.RawMessage(`"(set)"`)})
+		}
+	}
+	return out
+}
+
+func jsonFields(v any) map[string]json.RawMessage {
+	b, _ := json.Marshal(v)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	return m
+}

@@ -1,0 +1,325 @@
+package directory
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Kind names a kind of directory object the way the command line does.
+type Kind string
+
+// The kinds of object the directory holds.
+const (
+	KindDialPlan      Kind = "dialplan"
+	KindIPGateway     Kind = "gateway"
+	KindHuntGroup     Kind = "huntgroup"
+	KindServer        Kind = "server"
+	KindMailboxPolicy Kind = "policy"
+	KindMailbox       Kind = "mailbox"
+)
+
+// VoIPSecurity is a dial plan's security mode (SPEC SEC-2).
+type VoIPSecurity string
+
+// The three VoIP security modes.
+const (
+	Unsecured  VoIPSecurity = "Unsecured"  // SIP over TCP, RTP
+	SIPSecured VoIPSecurity = "SIPSecured" // SIP over mutual TLS, RTP
+	Secured    VoIPSecurity = "Secured"    // SIP over mutual TLS, SRTP
+)
+
+// VoIPSecurityModes lists the modes in canonical spelling.
+var VoIPSecurityModes = []VoIPSecurity{Unsecured, SIPSecured, Secured}
+
+// SignalingSecured reports whether the mode requires SIP over mutual TLS.
+func (m VoIPSecurity) SignalingSecured() bool { return m == SIPSecured || m == Secured }
+
+// URIType is how a dial plan's users are addressed.
+type URIType string
+
+// The URI types of a dial plan.
+const (
+	TelExtn URIType = "TelExtn"
+	E164    URIType = "E164"
+	SipName URIType = "SipName"
+)
+
+// URITypes lists the URI types in canonical spelling.
+var URITypes = []URIType{TelExtn, E164, SipName}
+
+// Status is the administrative state of a gateway or server.
+type Status string
+
+// The administrative states.
+const (
+	Enabled    Status = "Enabled"
+	Disabled   Status = "Disabled"
+	NoNewCalls Status = "NoNewCalls" // calls in progress finish, new ones are refused
+)
+
+// Statuses lists the states in canonical spelling.
+var Statuses = []Status{Enabled, Disabled, NoNewCalls}
+
+// ParseEnum returns the value of values that equals s ignoring case, so that
+// "secured" reads as Secured. The error names field and the accepted values.
+func ParseEnum[T ~string](field, s string, values []T) (T, error) {
+	for _, v := range values {
+		if strings.EqualFold(string(v), s) {
+			return v, nil
+		}
+	}
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = string(v)
+	}
+	return "", fmt.Errorf("%s must be one of %s, not %q", field, strings.Join(names, ", "), s)
+}
+
+// List is a slice that JSON writes as [] when empty, never null, so that
+// scripts reading get --json see one type per key.
+type List[T any] []T
+
+// MarshalJSON writes l, or [] for an empty list.
+func (l List[T]) MarshalJSON() ([]byte, error) {
+	if l == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]T(l))
+}
+
+// DialingRuleGroup is one named dialing rule of a dial plan (SPEC DIAL-1):
+// numbers matching NumberMask are dialled as DialedNumber.
+type DialingRuleGroup struct {
+	Name         string
+	NumberMask   string
+	DialedNumber string
+	Comment      string `json:",omitempty"`
+}
+
+// DialPlan groups extensions of one numbering plan and fixes the VoIP
+// security mode of every call that reaches it.
+type DialPlan struct {
+	Name                              string
+	NumberOfDigitsInExtension         int
+	URIType                           URIType
+	VoIPSecurity                      VoIPSecurity
+	CountryOrRegionCode               string
+	AccessTelephoneNumbers            List[string]
+	MaxCallDuration                   int // minutes
+	MaxRecordingDuration              int // minutes
+	RecordingIdleTimeout              int // seconds
+	IdleTimeout                       int // seconds
+	LogonFailuresBeforeDisconnect     int
+	InputFailuresBeforeDisconnect     int
+	OutsideLineAccessCode             string
+	InternationalAccessCode           string
+	NationalNumberPrefix              string
+	ConfiguredInCountryOrRegionGroups List[DialingRuleGroup]
+	ConfiguredInternationalGroups     List[DialingRuleGroup]
+	AllowedInCountryOrRegionGroups    List[string]
+	AllowedInternationalGroups        List[string]
+}
+
+// NewDialPlan returns a dial plan with the defaults of SPEC §1.
+// NumberOfDigitsInExtension has no default and must be set.
+func NewDialPlan(name string) DialPlan {
+	return DialPlan{
+		Name:                          name,
+		URIType:                       TelExtn,
+		VoIPSecurity:                  Unsecured,
+		MaxCallDuration:               30,
+		MaxRecordingDuration:          20,
+		RecordingIdleTimeout:          5,
+		IdleTimeout:                   10,
+		LogonFailuresBeforeDisconnect: 3,
+		InputFailuresBeforeDisconnect: 3,
+	}
+}
+
+// IPGateway is an IP gateway or IP PBX allowed to send calls (SPEC PEER-1).
+type IPGateway struct {
+	Name                           string
+	Address                        string // IP address or FQDN
+	Port                           int
+	Status                         Status
+	OutcallsAllowed                bool
+	MessageWaitingIndicatorAllowed bool
+}
+
+// NewIPGateway returns a gateway with the defaults of SPEC §1.
+func NewIPGateway(name string) IPGateway {
+	return IPGateway{Name: name, Port: 5060, Status: Enabled, OutcallsAllowed: true, MessageWaitingIndicatorAllowed: true}
+}
+
+// HuntGroup ties calls from a gateway to a pilot number to a dial plan.
+// An empty PilotIdentifier makes it the gateway's default hunt group.
+type HuntGroup struct {
+	Name            string
+	UMIPGateway     string
+	UMDialPlan      string
+	PilotIdentifier string
+}
+
+// PortRange is an inclusive range of UDP ports, written "20000-29999".
+type PortRange struct{ First, Last int }
+
+// String returns the range as "first-last".
+func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.First, r.Last) }
+
+// MarshalText writes the range as "first-last".
+func (r PortRange) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads "first-last".
+func (r *PortRange) UnmarshalText(b []byte) error {
+	p, err := ParsePortRange(string(b))
+	*r = p
+	return err
+}
+
+// ParsePortRange reads "first-last".
+func ParsePortRange(s string) (PortRange, error) {
+	var r PortRange
+	if n, err := fmt.Sscanf(s, "%d-%d", &r.First, &r.Last); err != nil || n != 2 || r.String() != s {
+		return PortRange{}, fmt.Errorf("must be written first-last, as 20000-29999, not %q", s)
+	}
+	return r, nil
+}
+
+// Server is one openum server: its identity, the dial plans it answers and
+// its capacity.
+type Server struct {
+	Name                string // the server's FQDN
+	DialPlans           List[string]
+	Status              Status
+	MaxCallsAllowed     int
+	SipTcpListeningPort int
+	SipTlsListeningPort int
+	RtpPortRange        PortRange
+}
+
+// NewServer returns a server record with the defaults of SPEC §1.
+func NewServer(name string) Server {
+	return Server{
+		Name:                name,
+		Status:              Enabled,
+		MaxCallsAllowed:     100,
+		SipTcpListeningPort: 5060,
+		SipTlsListeningPort: 5061,
+		RtpPortRange:        PortRange{20000, 29999},
+	}
+}
+
+// MailboxPolicy holds the PIN, logon and dialing rules shared by mailboxes.
+type MailboxPolicy struct {
+	Name                           string
+	UMDialPlan                     string
+	MinPINLength                   int
+	PINLifetime                    int // days; 0 means PINs never expire
+	PINHistoryCount                int
+	AllowCommonPatterns            bool
+	LogonFailuresBeforePINReset    int
+	MaxLogonAttempts               int
+	MaxGreetingDuration            int // minutes
+	AllowDialPlanSubscribers       bool
+	AllowExtensions                bool
+	AllowedInCountryOrRegionGroups List[string]
+	AllowedInternationalGroups     List[string]
+}
+
+// NewMailboxPolicy returns a policy with the defaults of SPEC §1.
+func NewMailboxPolicy(name, dialPlan string) MailboxPolicy {
+	return MailboxPolicy{
+		Name:                        name,
+		UMDialPlan:                  dialPlan,
+		MinPINLength:                6,
+		PINLifetime:                 60,
+		PINHistoryCount:             5,
+		LogonFailuresBeforePINReset: 5,
+		MaxLogonAttempts:            15,
+		MaxGreetingDuration:         5,
+		AllowDialPlanSubscribers:    true,
+	}
+}
+
+// Mailbox is a UM-enabled user.
+type Mailbox struct {
+	EmailAddress    string
+	DisplayName     string
+	UMDialPlan      string
+	UMMailboxPolicy string
+	Extensions      List[string]
+	PINExpired      bool
+	LockedOut       bool
+	// PIN is never part of any output: it is written only by the directory.
+	PIN PINState `json:"-"`
+}
+
+// PINState is what the directory keeps of a mailbox PIN: salted slow hashes,
+// never the PIN.
+type PINState struct {
+	Hash    string    // the current PIN's hash
+	History []string  // hashes of earlier PINs, newest first
+	SetAt   time.Time // when the current PIN was set, for PINLifetime
+}
+
+// clone returns a copy that shares no slices with m.
+func (m Mailbox) clone() Mailbox {
+	m.Extensions = slices.Clone(m.Extensions)
+	m.PIN.History = slices.Clone(m.PIN.History)
+	return m
+}
+
+func (d DialPlan) clone() DialPlan {
+	d.AccessTelephoneNumbers = slices.Clone(d.AccessTelephoneNumbers)
+	d.ConfiguredInCountryOrRegionGroups = slices.Clone(d.ConfiguredInCountryOrRegionGroups)
+	d.ConfiguredInternationalGroups = slices.Clone(d.ConfiguredInternationalGroups)
+	d.AllowedInCountryOrRegionGroups = slices.Clone(d.AllowedInCountryOrRegionGroups)
+	d.AllowedInternationalGroups = slices.Clone(d.AllowedInternationalGroups)
+	return d
+}
+
+func (s Server) clone() Server {
+	s.DialPlans = slices.Clone(s.DialPlans)
+	return s
+}
+
+func (p MailboxPolicy) clone() MailboxPolicy {
+	p.AllowedInCountryOrRegionGroups = slices.Clone(p.AllowedInCountryOrRegionGroups)
+	p.AllowedInternationalGroups = slices.Clone(p.AllowedInternationalGroups)
+	return p
+}
+
+func (g IPGateway) clone() IPGateway { return g }
+func (h HuntGroup) clone() HuntGroup { return h }
+
+// The identity of each object: its name, compared without regard to case.
+func (d DialPlan) ident() string      { return d.Name }
+func (g IPGateway) ident() string     { return g.Name }
+func (h HuntGroup) ident() string     { return h.Name }
+func (s Server) ident() string        { return s.Name }
+func (p MailboxPolicy) ident() string { return p.Name }
+func (m Mailbox) ident() string       { return m.EmailAddress }
+
+// MaxPINHistory is the most PIN hashes a mailbox keeps (PINHistoryCount's
+// upper bound).
+const MaxPINHistory = 20
+
+// Recent returns the hashes of the current and earlier PINs, newest first.
+func (p PINState) Recent() []string {
+	if p.Hash == "" {
+		return p.History
+	}
+	return append([]string{p.Hash}, p.History...)
+}
+
+// SetPIN makes hash the mailbox's PIN hash and keeps the one it replaces in
+// the history. expired forces the user to choose a new PIN at next logon.
+func (m *Mailbox) SetPIN(hash string, now time.Time, expired bool) {
+	recent := m.PIN.Recent()
+	m.PIN = PINState{Hash: hash, History: recent[:min(len(recent), MaxPINHistory)], SetAt: now.UTC()}
+	m.PINExpired = expired
+	m.LockedOut = false
+}

@@ -1,0 +1,297 @@
+package directory
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Snapshot is the whole configuration at one moment. Each list is sorted by
+// name. A Snapshot returned by Directory.Snapshot is the caller's own: the
+// directory never changes it afterwards, so a call can keep the one it began
+// with while the configuration moves on.
+type Snapshot struct {
+	DialPlans       []DialPlan
+	IPGateways      []IPGateway
+	HuntGroups      []HuntGroup
+	Servers         []Server
+	MailboxPolicies []MailboxPolicy
+	Mailboxes       []Mailbox
+}
+
+// object is what every directory object is to the generic helpers below.
+type object[T any] interface {
+	ident() string
+	clone() T
+}
+
+// SameName reports whether two names are the same; names ignore case.
+func SameName(a, b string) bool { return strings.EqualFold(a, b) }
+
+func find[T object[T]](list []T, name string) *T {
+	for i := range list {
+		if SameName(list[i].ident(), name) {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+func insert[T object[T]](list *[]T, kind Kind, v T) error {
+	if find(*list, v.ident()) != nil {
+		return &ExistsError{Kind: kind, Name: v.ident()}
+	}
+	*list = append(*list, v)
+	slices.SortFunc(*list, func(a, b T) int {
+		return strings.Compare(strings.ToLower(a.ident()), strings.ToLower(b.ident()))
+	})
+	return nil
+}
+
+func lookup[T object[T]](list []T, kind Kind, name string) (*T, error) {
+	if p := find(list, name); p != nil {
+		return p, nil
+	}
+	return nil, &NotFoundError{Kind: kind, Name: name}
+}
+
+func cloneAll[T object[T]](list []T) []T {
+	out := make([]T, len(list))
+	for i, v := range list {
+		out[i] = v.clone()
+	}
+	return out
+}
+
+// Clone returns a deep copy of s.
+func (s *Snapshot) Clone() *Snapshot {
+	return &Snapshot{
+		DialPlans:       cloneAll(s.DialPlans),
+		IPGateways:      cloneAll(s.IPGateways),
+		HuntGroups:      cloneAll(s.HuntGroups),
+		Servers:         cloneAll(s.Servers),
+		MailboxPolicies: cloneAll(s.MailboxPolicies),
+		Mailboxes:       cloneAll(s.Mailboxes),
+	}
+}
+
+// DialPlan returns the named dial plan, which the caller may change in an Update.
+func (s *Snapshot) DialPlan(name string) (*DialPlan, error) {
+	return lookup(s.DialPlans, KindDialPlan, name)
+}
+
+// IPGateway returns the named gateway.
+func (s *Snapshot) IPGateway(name string) (*IPGateway, error) {
+	return lookup(s.IPGateways, KindIPGateway, name)
+}
+
+// HuntGroup returns the named hunt group.
+func (s *Snapshot) HuntGroup(name string) (*HuntGroup, error) {
+	return lookup(s.HuntGroups, KindHuntGroup, name)
+}
+
+// Server returns the named server.
+func (s *Snapshot) Server(name string) (*Server, error) {
+	return lookup(s.Servers, KindServer, name)
+}
+
+// MailboxPolicy returns the named mailbox policy.
+func (s *Snapshot) MailboxPolicy(name string) (*MailboxPolicy, error) {
+	return lookup(s.MailboxPolicies, KindMailboxPolicy, name)
+}
+
+// Mailbox returns the mailbox with the given e-mail address.
+func (s *Snapshot) Mailbox(email string) (*Mailbox, error) {
+	return lookup(s.Mailboxes, KindMailbox, email)
+}
+
+// AddDialPlan adds d; its name must be new.
+func (s *Snapshot) AddDialPlan(d DialPlan) error { return insert(&s.DialPlans, KindDialPlan, d) }
+
+// AddIPGateway adds g; its name must be new.
+func (s *Snapshot) AddIPGateway(g IPGateway) error { return insert(&s.IPGateways, KindIPGateway, g) }
+
+// AddHuntGroup adds h; its name must be new.
+func (s *Snapshot) AddHuntGroup(h HuntGroup) error { return insert(&s.HuntGroups, KindHuntGroup, h) }
+
+// AddServer adds sv; its name must be new.
+func (s *Snapshot) AddServer(sv Server) error { return insert(&s.Servers, KindServer, sv) }
+
+// AddMailboxPolicy adds p; its name must be new.
+func (s *Snapshot) AddMailboxPolicy(p MailboxPolicy) error {
+	return insert(&s.MailboxPolicies, KindMailboxPolicy, p)
+}
+
+// AddMailbox adds m; its address must be new.
+func (s *Snapshot) AddMailbox(m Mailbox) error { return insert(&s.Mailboxes, KindMailbox, m) }
+
+// Ref names one object, or with Field one reference held in that field.
+type Ref struct {
+	Kind  Kind
+	Name  string
+	Field string `json:",omitempty"`
+}
+
+func (r Ref) String() string {
+	if r.Field != "" {
+		return fmt.Sprintf("%s %s (%s)", r.Kind, r.Name, r.Field)
+	}
+	return fmt.Sprintf("%s %s", r.Kind, r.Name)
+}
+
+// Remove removes the named object. While other objects refer to it, Remove
+// refuses with an *InUseError unless force is set; with force it removes those
+// dependants too (a server only loses the dial plan from its DialPlans) and
+// returns what it removed or changed besides the object itself.
+func (s *Snapshot) Remove(kind Kind, name string, force bool) ([]Ref, error) {
+	target, err := s.ref(kind, name)
+	if err != nil {
+		return nil, err
+	}
+	deps := s.dependants(target)
+	if len(deps) > 0 && !force {
+		return nil, &InUseError{Object: target, Dependants: deps}
+	}
+	for _, d := range append(deps, target) {
+		s.drop(d, target)
+	}
+	return deps, nil
+}
+
+// ref checks that the object exists and returns its Ref with the name as stored.
+func (s *Snapshot) ref(kind Kind, name string) (Ref, error) {
+	switch kind {
+	case KindDialPlan:
+		return refIn(s.DialPlans, kind, name)
+	case KindIPGateway:
+		return refIn(s.IPGateways, kind, name)
+	case KindHuntGroup:
+		return refIn(s.HuntGroups, kind, name)
+	case KindServer:
+		return refIn(s.Servers, kind, name)
+	case KindMailboxPolicy:
+		return refIn(s.MailboxPolicies, kind, name)
+	case KindMailbox:
+		return refIn(s.Mailboxes, kind, name)
+	}
+	return Ref{}, fmt.Errorf("directory: unknown kind %q", kind)
+}
+
+func refIn[T object[T]](list []T, kind Kind, name string) (Ref, error) {
+	p, err := lookup(list, kind, name)
+	if err != nil {
+		return Ref{}, err
+	}
+	return Ref{Kind: kind, Name: (*p).ident()}, nil
+}
+
+// dependants lists, dependants first, every object that would dangle without r.
+func (s *Snapshot) dependants(r Ref) []Ref {
+	var out []Ref
+	add := func(k Kind, name string) {
+		ref := Ref{Kind: k, Name: name}
+		out = append(out, s.dependants(ref)...)
+		out = append(out, ref)
+	}
+	switch r.Kind {
+	case KindDialPlan:
+		for _, h := range s.HuntGroups {
+			if SameName(h.UMDialPlan, r.Name) {
+				add(KindHuntGroup, h.Name)
+			}
+		}
+		for _, m := range s.Mailboxes {
+			if SameName(m.UMDialPlan, r.Name) {
+				add(KindMailbox, m.EmailAddress)
+			}
+		}
+		for _, p := range s.MailboxPolicies {
+			if SameName(p.UMDialPlan, r.Name) {
+				add(KindMailboxPolicy, p.Name)
+			}
+		}
+		for _, sv := range s.Servers {
+			if slices.ContainsFunc(sv.DialPlans, func(n string) bool { return SameName(n, r.Name) }) {
+				out = append(out, Ref{Kind: KindServer, Name: sv.Name, Field: "DialPlans"})
+			}
+		}
+	case KindIPGateway:
+		for _, h := range s.HuntGroups {
+			if SameName(h.UMIPGateway, r.Name) {
+				add(KindHuntGroup, h.Name)
+			}
+		}
+	case KindMailboxPolicy:
+		for _, m := range s.Mailboxes {
+			if SameName(m.UMMailboxPolicy, r.Name) {
+				add(KindMailbox, m.EmailAddress)
+			}
+		}
+	}
+	return firstOfEach(out)
+}
+
+// firstOfEach drops every repeat of an object already listed.
+func firstOfEach(refs []Ref) []Ref {
+	var out []Ref
+	for _, r := range refs {
+		if !slices.ContainsFunc(out, func(o Ref) bool { return o.Kind == r.Kind && SameName(o.Name, r.Name) }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func without[T object[T]](list []T, name string) []T {
+	return slices.DeleteFunc(list, func(v T) bool { return SameName(v.ident(), name) })
+}
+
+// drop removes r, or when r names a field, takes removed out of that field.
+func (s *Snapshot) drop(r, removed Ref) {
+	switch r.Kind {
+	case KindDialPlan:
+		s.DialPlans = without(s.DialPlans, r.Name)
+	case KindIPGateway:
+		s.IPGateways = without(s.IPGateways, r.Name)
+	case KindHuntGroup:
+		s.HuntGroups = without(s.HuntGroups, r.Name)
+	case KindServer:
+		if r.Field == "" {
+			s.Servers = without(s.Servers, r.Name)
+			return
+		}
+		sv, _ := s.Server(r.Name)
+		sv.DialPlans = slices.DeleteFunc(sv.DialPlans, func(n string) bool { return SameName(n, removed.Name) })
+	case KindMailboxPolicy:
+		s.MailboxPolicies = without(s.MailboxPolicies, r.Name)
+	case KindMailbox:
+		s.Mailboxes = without(s.Mailboxes, r.Name)
+	}
+}
+
+// spellReferences writes every reference the way the object it names is
+// stored, so that "dp1" and "DP1" are one dial plan everywhere.
+func (s *Snapshot) spellReferences() {
+	for i := range s.HuntGroups {
+		spell(s.IPGateways, &s.HuntGroups[i].UMIPGateway)
+		spell(s.DialPlans, &s.HuntGroups[i].UMDialPlan)
+	}
+	for i := range s.MailboxPolicies {
+		spell(s.DialPlans, &s.MailboxPolicies[i].UMDialPlan)
+	}
+	for i := range s.Mailboxes {
+		spell(s.DialPlans, &s.Mailboxes[i].UMDialPlan)
+		spell(s.MailboxPolicies, &s.Mailboxes[i].UMMailboxPolicy)
+	}
+	for i := range s.Servers {
+		for j := range s.Servers[i].DialPlans {
+			spell(s.DialPlans, &s.Servers[i].DialPlans[j])
+		}
+	}
+}
+
+func spell[T object[T]](list []T, name *string) {
+	if p := find(list, *name); p != nil {
+		*name = (*p).ident()
+	}
+}

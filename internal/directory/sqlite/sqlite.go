@@ -1,0 +1,329 @@
+// Package sqlite keeps the directory in an embedded SQLite database
+// (modernc.org/sqlite, no cgo): the default for a single openum server.
+//
+// The database runs in WAL mode with foreign keys on and a busy timeout, so
+// that several openum processes may read and write it at once: writers take
+// the write lock when their transaction begins and wait their turn.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/openum/openum/internal/directory"
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// busyTimeout is how long a writer waits for another process's write lock.
+const busyTimeout = 15 * time.Second
+
+// Store is a directory.Directory in one SQLite file.
+type Store struct {
+	db *sql.DB
+}
+
+var _ directory.Directory = (*Store)(nil)
+
+// Open opens (creating it if needed) the database at file and brings its
+// schema up to date.
+func Open(ctx context.Context, file string) (*Store, error) {
+	dsn := "file:" + file + "?" + strings.Join([]string{
+		"_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout.Milliseconds())) + ")",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(FULL)",
+	}, "&")
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("directory: open %s: %w", file, err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(ctx, len(migrationFiles())); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("directory: %s: %w", file, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func migrationFiles() []string {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	return names
+}
+
+// migrate applies the migrations after the database's user_version, up to
+// and including number target, in one write transaction.
+func (s *Store) migrate(ctx context.Context, target int) error {
+	return s.write(ctx, func(conn *sql.Conn) error {
+		var version int
+		if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			return err
+		}
+		if version > len(migrationFiles()) {
+			return directory.ErrSchemaTooNew
+		}
+		for i, name := range migrationFiles()[version:target] {
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := conn.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", path.Base(name), err)
+			}
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// write runs fn inside BEGIN IMMEDIATE, which takes the write lock at once
+// (waiting up to busyTimeout for another writer), and commits if fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(*sql.Conn) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if err := fn(conn); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// querier is what both *sql.Conn and *sql.Tx offer for reading.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Snapshot reads the whole configuration in one read transaction.
+func (s *Store) Snapshot(ctx context.Context) (*directory.Snapshot, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	defer tx.Rollback()
+	snap, err := load(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	return snap, nil
+}
+
+func load(ctx context.Context, q querier) (*directory.Snapshot, error) {
+	var snap directory.Snapshot
+	err := errors.Join(
+		loadTable(ctx, q, "dial_plans", &snap.DialPlans),
+		loadTable(ctx, q, "ip_gateways", &snap.IPGateways),
+		loadTable(ctx, q, "hunt_groups", &snap.HuntGroups),
+		loadTable(ctx, q, "servers", &snap.Servers),
+		loadTable(ctx, q, "mailbox_policies", &snap.MailboxPolicies),
+	)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, "SELECT config, pin FROM mailboxes ORDER BY email COLLATE NOCASE")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var config, pin string
+		var m directory.Mailbox
+		if err := rows.Scan(&config, &pin); err != nil {
+			return nil, err
+		}
+		if err := errors.Join(json.Unmarshal([]byte(config), &m), json.Unmarshal([]byte(pin), &m.PIN)); err != nil {
+			return nil, fmt.Errorf("mailboxes: %w", err)
+		}
+		snap.Mailboxes = append(snap.Mailboxes, m)
+	}
+	return &snap, rows.Err()
+}
+
+func loadTable[T any](ctx context.Context, q querier, table string, into *[]T) error {
+	rows, err := q.QueryContext(ctx, "SELECT config FROM "+table+" ORDER BY name COLLATE NOCASE")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var config string
+		var v T
+		if err := rows.Scan(&config); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(config), &v); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		*into = append(*into, v)
+	}
+	return rows.Err()
+}
+
+// Update implements directory.Directory.
+func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*directory.Snapshot) error) ([]directory.Change, error) {
+	var changes []directory.Change
+	err := s.write(ctx, func(conn *sql.Conn) error {
+		current, err := load(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("directory: %w", err)
+		}
+		next, diff, err := directory.Prepare(current, fn)
+		if err != nil || len(diff) == 0 {
+			return err
+		}
+		for _, c := range diff {
+			if err := writeChange(ctx, conn, next, c); err != nil {
+				return fmt.Errorf("directory: write %s: %w", c.Object, err)
+			}
+		}
+		record, _ := json.Marshal(diff)
+		if _, err := conn.ExecContext(ctx, "INSERT INTO audit (at, user, command, changes) VALUES (?, ?, ?, ?)",
+			time.Now().UTC().Format(time.RFC3339Nano), actor.User, actor.Command, string(record)); err != nil {
+			return fmt.Errorf("directory: audit: %w", err)
+		}
+		changes = diff
+		return nil
+	})
+	return changes, err
+}
+
+// tables names the table and key column of each kind.
+var tables = map[directory.Kind]struct{ name, key string }{
+	directory.KindDialPlan:      {"dial_plans", "name"},
+	directory.KindIPGateway:     {"ip_gateways", "name"},
+	directory.KindHuntGroup:     {"hunt_groups", "name"},
+	directory.KindServer:        {"servers", "name"},
+	directory.KindMailboxPolicy: {"mailbox_policies", "name"},
+	directory.KindMailbox:       {"mailboxes", "email"},
+}
+
+// columns returns the stored columns of an object of next besides its key,
+// and their values.
+func columns(next *directory.Snapshot, r directory.Ref) ([]string, []any, error) {
+	config := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	switch r.Kind {
+	case directory.KindDialPlan:
+		d, err := next.DialPlan(r.Name)
+		return []string{"config"}, []any{config(d)}, err
+	case directory.KindIPGateway:
+		g, err := next.IPGateway(r.Name)
+		return []string{"config"}, []any{config(g)}, err
+	case directory.KindServer:
+		sv, err := next.Server(r.Name)
+		return []string{"config"}, []any{config(sv)}, err
+	case directory.KindHuntGroup:
+		h, err := next.HuntGroup(r.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{"ip_gateway", "dial_plan", "config"}, []any{h.UMIPGateway, h.UMDialPlan, config(h)}, nil
+	case directory.KindMailboxPolicy:
+		p, err := next.MailboxPolicy(r.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{"dial_plan", "config"}, []any{p.UMDialPlan, config(p)}, nil
+	case directory.KindMailbox:
+		m, err := next.Mailbox(r.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{"dial_plan", "policy", "config", "pin"},
+			[]any{m.UMDialPlan, m.UMMailboxPolicy, config(m), config(m.PIN)}, nil
+	}
+	return nil, nil, fmt.Errorf("unknown kind %q", r.Kind)
+}
+
+func writeChange(ctx context.Context, conn *sql.Conn, next *directory.Snapshot, c directory.Change) error {
+	t := tables[c.Object.Kind]
+	if c.Action == directory.Removed {
+		_, err := conn.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE "+t.key+" = ?", c.Object.Name)
+		return err
+	}
+	cols, vals, err := columns(next, c.Object)
+	if err != nil {
+		return err
+	}
+	updates := make([]string, len(cols))
+	for i, col := range cols {
+		updates[i] = col + " = excluded." + col
+	}
+	query := fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES (?%s) ON CONFLICT (%s) DO UPDATE SET %s",
+		t.name, t.key, strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)), t.key, strings.Join(updates, ", "))
+	if _, err := conn.ExecContext(ctx, query, append([]any{c.Object.Name}, vals...)...); err != nil {
+		return err
+	}
+	if c.Object.Kind == directory.KindMailbox {
+		return writeExtensions(ctx, conn, next, c.Object.Name)
+	}
+	return nil
+}
+
+// writeExtensions refreshes the extension index of one mailbox.
+func writeExtensions(ctx context.Context, conn *sql.Conn, next *directory.Snapshot, email string) error {
+	m, err := next.Mailbox(email)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM extensions WHERE mailbox = ?", email); err != nil {
+		return err
+	}
+	for _, ext := range m.Extensions {
+		if _, err := conn.ExecContext(ctx, "INSERT INTO extensions (dial_plan, extension, mailbox) VALUES (?, ?, ?)",
+			m.UMDialPlan, ext, email); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Audit implements directory.Directory.
+func (s *Store) Audit(ctx context.Context) ([]directory.AuditRecord, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT at, user, command, changes FROM audit ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("directory: audit: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.AuditRecord
+	for rows.Next() {
+		var at, changes string
+		var rec directory.AuditRecord
+		if err := rows.Scan(&at, &rec.User, &rec.Command, &changes); err != nil {
+			return nil, fmt.Errorf("directory: audit: %w", err)
+		}
+		rec.Time, _ = time.Parse(time.RFC3339Nano, at)
+		if err := json.Unmarshal([]byte(changes), &rec.Changes); err != nil {
+			return nil, fmt.Errorf("directory: audit: %w", err)
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,143 @@
+// Package pin checks mailbox PINs against a mailbox policy (SPEC UM-4) and
+// keeps them only as salted argon2id hashes. Nothing here logs or returns a
+// PIN in an error.
+package pin
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Policy is the part of a mailbox policy that governs PINs.
+type Policy struct {
+	MinLength           int
+	HistoryCount        int // how many earlier PINs may not be reused
+	AllowCommonPatterns bool
+}
+
+// MaxLength bounds a PIN, as the keypad entry buffer does.
+const MaxLength = 24
+
+// Check returns nil when pin satisfies p for a mailbox with the given
+// extensions and PIN history (hashes, newest first), or an error naming the
+// rule it breaks.
+func Check(p Policy, pin string, extensions, history []string) error {
+	switch {
+	case strings.Trim(pin, "0123456789") != "":
+		return errors.New("PIN must be digits only")
+	case len(pin) < p.MinLength:
+		return fmt.Errorf("PIN must be at least %d digits (MinPINLength)", p.MinLength)
+	case len(pin) > MaxLength:
+		return fmt.Errorf("PIN must be at most %d digits", MaxLength)
+	}
+	if !p.AllowCommonPatterns {
+		if why := commonPattern(pin, extensions); why != "" {
+			return fmt.Errorf("PIN is a common pattern (%s), which the policy does not allow (AllowCommonPatterns is false)", why)
+		}
+	}
+	for _, h := range history[:min(len(history), p.HistoryCount)] {
+		if Verify(h, pin) {
+			return fmt.Errorf("PIN was used recently: it must differ from the last %d PINs (PINHistoryCount)", p.HistoryCount)
+		}
+	}
+	return nil
+}
+
+// commonPattern says which easily guessed pattern pin follows, or "".
+func commonPattern(pin string, extensions []string) string {
+	ascending, descending, repeated := true, true, true
+	for i := 1; i < len(pin); i++ {
+		step := int(pin[i]) - int(pin[i-1])
+		ascending = ascending && step == 1
+		descending = descending && step == -1
+		repeated = repeated && step == 0
+	}
+	switch {
+	case repeated:
+		return "one digit repeated"
+	case ascending:
+		return "ascending digits"
+	case descending:
+		return "descending digits"
+	}
+	for _, ext := range extensions {
+		if strings.Contains(pin, ext) || strings.HasSuffix(ext, pin) {
+			return "the mailbox extension"
+		}
+	}
+	return ""
+}
+
+// Generate returns a random PIN that satisfies p.
+func Generate(p Policy, extensions, history []string) (string, error) {
+	length := max(p.MinLength, 6)
+	for range 100 {
+		var b strings.Builder
+		for range length {
+			d, err := rand.Int(rand.Reader, big.NewInt(10))
+			if err != nil {
+				return "", err
+			}
+			b.WriteByte(byte('0' + d.Int64()))
+		}
+		if Check(p, b.String(), extensions, history) == nil {
+			return b.String(), nil
+		}
+	}
+	return "", errors.New("pin: no random PIN satisfied the policy")
+}
+
+// argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes, 1
+// lane). A PIN is short, so the hash must be slow; these take tens of
+// milliseconds here.
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+	saltLen      = 16
+)
+
+var b64 = base64.RawStdEncoding
+
+// Hash returns a salted argon2id hash of pin in the PHC string format.
+func Hash(pin string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pin), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether pin matches hash. A malformed hash matches nothing.
+func Verify(hash, pin string) bool {
+	var version int
+	var memory, time uint32
+	var threads uint8
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil || memory > 1<<20 || time > 16 {
+		return false
+	}
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pin), salt, time, memory, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
