@@ -31,8 +31,12 @@ var dialPlanNoun = noun[directory.DialPlan]{
 		stringField("outside-line-access-code", "digits", func(d *directory.DialPlan) *string { return &d.OutsideLineAccessCode }),
 		stringField("international-access-code", "digits", func(d *directory.DialPlan) *string { return &d.InternationalAccessCode }),
 		stringField("national-number-prefix", "digits", func(d *directory.DialPlan) *string { return &d.NationalNumberPrefix }),
-		groupsField("configured-in-country-or-region-groups", func(d *directory.DialPlan) *directory.List[directory.DialingRuleGroup] { return &d.ConfiguredInCountryOrRegionGroups }),
-		groupsField("configured-international-groups", func(d *directory.DialPlan) *directory.List[directory.DialingRuleGroup] { return &d.ConfiguredInternationalGroups }),
+		groupsField("configured-in-country-or-region-groups", func(d *directory.DialPlan) *directory.List[directory.DialingRuleGroup] {
+			return &d.ConfiguredInCountryOrRegionGroups
+		}),
+		groupsField("configured-international-groups", func(d *directory.DialPlan) *directory.List[directory.DialingRuleGroup] {
+			return &d.ConfiguredInternationalGroups
+		}),
 		listField("allowed-in-country-or-region-groups", "groups unauthenticated callers may dial", func(d *directory.DialPlan) *directory.List[string] { return &d.AllowedInCountryOrRegionGroups }),
 		listField("allowed-international-groups", "groups unauthenticated callers may dial", func(d *directory.DialPlan) *directory.List[string] { return &d.AllowedInternationalGroups }),
 	},
