@@ -50,6 +50,10 @@ func (a *app) mailboxEnableCommand() *cobra.Command {
 			if err := s.AddMailbox(m); err != nil {
 				return err
 			}
+			// The mailbox must be sound before its policy judges the PIN.
+			if err := directory.Validate(s, []directory.Ref{{Kind: directory.KindMailbox, Name: m.EmailAddress}}); err != nil {
+				return err
+			}
 			var err error
 			generated, err = assignPIN(s, args[0], *given, m.PINExpired)
 			return err
@@ -64,6 +68,9 @@ func (a *app) mailboxEnableCommand() *cobra.Command {
 
 // onlyPolicy returns the dial plan's policy when it has exactly one.
 func onlyPolicy(s *directory.Snapshot, dialPlan string) (string, error) {
+	if _, err := s.DialPlan(dialPlan); err != nil {
+		return "", err
+	}
 	var names []string
 	for _, p := range s.MailboxPolicies {
 		if directory.SameName(p.UMDialPlan, dialPlan) {

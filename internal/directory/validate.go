@@ -89,7 +89,7 @@ var (
 	digitsRE      = regexp.MustCompile(`^[0-9]+$`)
 	phoneRE       = regexp.MustCompile(`^\+?[0-9]{1,32}$`)
 	numberMaskRE  = regexp.MustCompile(`^\+?[0-9xX]*\*?$`)
-	dialedRE      = regexp.MustCompile(`^\+?[0-9xX]+$`)
+	dialedRE      = regexp.MustCompile(`^\+?[0-9xX]*\*?$`)
 	pilotRE       = regexp.MustCompile(`^[0-9A-Za-z+*#._-]{1,64}$`)
 	hostLabelRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	maxDigitsCode = 8
@@ -163,8 +163,8 @@ func ruleGroups(obj Ref, field string, groups []DialingRuleGroup) error {
 			return fieldErr(obj, field, "names group %q twice", g.Name)
 		case !numberMaskRE.MatchString(g.NumberMask) || g.NumberMask == "":
 			return fieldErr(obj, field, "group %q: NumberMask must be digits and x, optionally ending in *, not %q", g.Name, g.NumberMask)
-		case !dialedRE.MatchString(g.DialedNumber):
-			return fieldErr(obj, field, "group %q: DialedNumber must be digits and x, not %q", g.Name, g.DialedNumber)
+		case !dialedRE.MatchString(g.DialedNumber) || g.DialedNumber == "":
+			return fieldErr(obj, field, "group %q: DialedNumber must be digits and x, optionally ending in *, not %q", g.Name, g.DialedNumber)
 		case strings.ContainsAny(g.Comment, "\n"):
 			return fieldErr(obj, field, "group %q: Comment must be one line", g.Name)
 		}
@@ -275,7 +275,7 @@ func (s *Snapshot) validateHuntGroups(changed []Ref) error {
 		}
 		for _, o := range s.HuntGroups[:i] {
 			if SameName(o.UMIPGateway, h.UMIPGateway) && o.PilotIdentifier == h.PilotIdentifier {
-				return fieldErr(obj, "PilotIdentifier", "%q is already hunt group %s's pilot on gateway %s", h.PilotIdentifier, o.Name, gw.Name)
+				return samePilot(h, o, gw.Name, changed)
 			}
 		}
 		if err := securedNeedsFQDN(h, gw, dp, changed); err != nil {
@@ -283,6 +283,19 @@ func (s *Snapshot) validateHuntGroups(changed []Ref) error {
 		}
 	}
 	return nil
+}
+
+// samePilot reports two hunt groups that would both answer one pilot
+// number of a gateway, from the side of the one that changed.
+func samePilot(a, b HuntGroup, gateway string, changed []Ref) error {
+	if touched(changed, KindHuntGroup, b.Name) && !touched(changed, KindHuntGroup, a.Name) {
+		a, b = b, a
+	}
+	obj := Ref{Kind: KindHuntGroup, Name: a.Name}
+	if a.PilotIdentifier == "" {
+		return fieldErr(obj, "PilotIdentifier", "is empty, but hunt group %s is already gateway %s's default hunt group", b.Name, gateway)
+	}
+	return fieldErr(obj, "PilotIdentifier", "%q is already hunt group %s's pilot on gateway %s", a.PilotIdentifier, b.Name, gateway)
 }
 
 // securedNeedsFQDN enforces SPEC PEER-2: a gateway used over TLS is known by
