@@ -1,0 +1,197 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+var admin = directory.Actor{User: "test", Command: "go test"}
+
+// A database written by the first schema version is upgraded on open, its
+// objects kept and the later tables filled from them.
+func TestOpenUpgradesOlderSchema(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "directory.db")
+
+	old, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.db.Close()
+	// Rebuild the file as version 1 wrote it.
+	raw, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{
+		"DROP TABLE extensions", "DROP TABLE audit", "PRAGMA user_version = 1",
+		`INSERT INTO dial_plans VALUES ('DP1', '{"Name":"DP1","NumberOfDigitsInExtension":5,"URIType":"TelExtn","VoIPSecurity":"Secured","MaxCallDuration":30,"MaxRecordingDuration":20,"RecordingIdleTimeout":5,"IdleTimeout":10,"LogonFailuresBeforeDisconnect":3,"InputFailuresBeforeDisconnect":3}')`,
+		`INSERT INTO mailbox_policies VALUES ('P1', 'DP1', '{"Name":"P1","UMDialPlan":"DP1","MinPINLength":6,"PINLifetime":60,"PINHistoryCount":5,"LogonFailuresBeforePINReset":5,"MaxLogonAttempts":15,"MaxGreetingDuration":5}')`,
+		`INSERT INTO mailboxes VALUES ('alice@example.test', 'DP1', 'P1', '{"EmailAddress":"alice@example.test","UMDialPlan":"DP1","UMMailboxPolicy":"P1","Extensions":["12345","12346"]}', '{}')`,
+	} {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	raw.Close()
+
+	s, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var version int
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrationFiles()) {
+		t.Fatalf("user_version = %d, %v; want %d", version, err, len(migrationFiles()))
+	}
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := snap.Mailbox("alice@example.test"); err != nil || len(m.Extensions) != 2 {
+		t.Fatalf("mailbox after upgrade: %+v, %v", m, err)
+	}
+	var n int
+	if err := s.db.QueryRow("SELECT count(*) FROM extensions WHERE dial_plan = 'DP1'").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("extensions filled from version 1 mailboxes: %d, %v; want 2", n, err)
+	}
+	// The upgraded database takes audited changes.
+	if _, err := s.Update(ctx, admin, func(s *directory.Snapshot) error {
+		d, _ := s.DialPlan("DP1")
+		d.IdleTimeout = 20
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if log, err := s.Audit(ctx); err != nil || len(log) != 1 {
+		t.Fatalf("audit after upgrade: %v, %v", log, err)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "directory.db")
+	s, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(ctx, file); !errors.Is(err, directory.ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema: %v; want ErrSchemaTooNew", err)
+	}
+}
+
+// The extension index backs up Validate: SQLite itself refuses a second
+// owner of one extension in a dial plan.
+func TestExtensionIndexRefusesDuplicates(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	seed(t, s)
+	_, err := s.db.ExecContext(ctx, "INSERT INTO extensions VALUES ('dp1', '12345', 'alice@example.test')")
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Fatalf("duplicate extension row: %v; want a UNIQUE constraint error", err)
+	}
+}
+
+// A failed Update writes nothing: neither objects nor an audit record.
+func TestUpdateIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	seed(t, s)
+	before, _ := s.Snapshot(ctx)
+	_, err := s.Update(ctx, admin, func(snap *directory.Snapshot) error {
+		d, _ := snap.DialPlan("DP1")
+		d.MaxCallDuration = 60 // fine on its own...
+		return snap.AddMailbox(directory.Mailbox{EmailAddress: "bob@example.test", UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: directory.List[string]{"12345"}})
+	})
+	var fe *directory.FieldError
+	if !errors.As(err, &fe) || fe.Field != "Extensions" {
+		t.Fatalf("Update with a taken extension: %v; want a FieldError on Extensions", err)
+	}
+	after, _ := s.Snapshot(ctx)
+	if d, _ := after.DialPlan("DP1"); d.MaxCallDuration != 30 || len(after.Mailboxes) != len(before.Mailboxes) {
+		t.Fatalf("a refused update wrote something: %+v", after)
+	}
+	if log, _ := s.Audit(ctx); len(log) != 1 {
+		t.Fatalf("audit has %d records; want only the seed's", len(log))
+	}
+}
+
+// Two stores on one file, as two openum processes: every concurrent write lands.
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "directory.db")
+	a, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 20 {
+		store := a
+		if i%2 == 1 {
+			store = b
+		}
+		wg.Go(func() {
+			_, err := store.Update(ctx, admin, func(s *directory.Snapshot) error {
+				g := directory.NewIPGateway("GW" + string(rune('A'+i)))
+				g.Address = "gw.example.test"
+				return s.AddIPGateway(g)
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, _ := b.Snapshot(ctx)
+	if len(snap.IPGateways) != 20 {
+		t.Fatalf("%d gateways; want 20", len(snap.IPGateways))
+	}
+}
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "directory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func seed(t *testing.T, s *Store) {
+	t.Helper()
+	_, err := s.Update(context.Background(), admin, func(snap *directory.Snapshot) error {
+		d := directory.NewDialPlan("DP1")
+		d.NumberOfDigitsInExtension = 5
+		return errors.Join(
+			snap.AddDialPlan(d),
+			snap.AddMailboxPolicy(directory.NewMailboxPolicy("P1", "DP1")),
+			snap.AddMailbox(directory.Mailbox{EmailAddress: "alice@example.test", UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: directory.List[string]{"12345"}}),
+		)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
