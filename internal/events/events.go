@@ -1,0 +1,213 @@
+// Package events is openum's event log (SPEC OPS-1): what an administrator
+// must see, written as JSON lines by log/slog, each record carrying a stable
+// integer event ID beside its level, message and attributes, and read back
+// by "openum events".
+//
+// The catalogue of IDs is the EventID constants below and docs/events.md.
+// Where Exchange UM has an ID for the same event, openum uses it, so an
+// administrator who knows Exchange recognises it; openum's own events have
+// IDs from 9000 up (see the ranges in docs/events.md).
+//
+// Libraries never log on their own: they are given a *Log and emit through
+// it. A nil *Log discards everything, so a caller that wants no events passes
+// nil.
+package events
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// EventID identifies one kind of event. The numbers are stable: an
+// administrator's filters and alerts depend on them, so an ID is never
+// reused for another meaning.
+type EventID int
+
+// Events that Exchange UM also has (SPEC OPS-1): same ID, same meaning.
+// Later parts of openum emit them.
+const (
+	GatewayTLSFailed        EventID = 1113 // TLS certificate exchange with a gateway failed
+	InvalidExtension        EventID = 1109 // a call for an extension that does not exist
+	GatewayOptionsNoAnswer  EventID = 1400 // a gateway did not answer OPTIONS
+	GatewaysShareAddress    EventID = 1175 // two gateway FQDNs resolve to one address
+	PINLockout              EventID = 1012 // a mailbox was locked out after failed PIN logons
+	LogonFailuresDisconnect EventID = 1013 // a caller was disconnected after failed logons
+	SubscriberAuthenticated EventID = 1036 // a subscriber logged on with a PIN
+	DeliveryFailed          EventID = 1082 // a voice message could not be delivered
+	DeliveryFailedFinal     EventID = 1185 // a voice message delivery gave up
+	MailTLSFailed           EventID = 1423 // TLS towards the mail server failed
+)
+
+// Certificate events (SPEC CERT-4, CERT-6, CERT-7): openum's range 9100-9199.
+const (
+	CertificateInUse         EventID = 9100 // a certificate was put in use
+	CertificateChanged       EventID = 9101 // the certificate in use changed
+	CertificateExpiring      EventID = 9102 // the certificate in use expires within 30 days
+	CertificateExpired       EventID = 9103 // the certificate in use or pinned has expired
+	CertificateSelfSigned    EventID = 9104 // no usable certificate: a self-signed one was generated
+	CertificatePinUnusable   EventID = 9105 // the pinned certificate is missing or not usable
+	CertificateStoreError    EventID = 9106 // the store could not be read; the current certificate stays
+	CertificateNone          EventID = 9107 // no certificate could be found or generated
+	CertificateStoreChanged  EventID = 9108 // a certificate was added to or removed from the store
+	CertificatePeerUntrusted EventID = 9109 // reserved: a peer certificate did not chain to the trusted store
+)
+
+// Level is the level the event is always written at: Information, Warning
+// or Error, as the Windows event log has them.
+func (id EventID) Level() slog.Level {
+	switch id {
+	case CertificateExpiring, CertificateSelfSigned, GatewayOptionsNoAnswer,
+		GatewaysShareAddress, PINLockout, LogonFailuresDisconnect, DeliveryFailed,
+		InvalidExtension:
+		return slog.LevelWarn
+	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
+		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
+		CertificatePeerUntrusted:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// IDKey is the attribute that carries the event ID in every record.
+const IDKey = "EventID"
+
+// Log appends events to a file, one JSON line each. It is safe for
+// concurrent use, and several processes may append to the same file: each
+// record is one write to a file opened for appending.
+type Log struct {
+	f      *os.File
+	logger *slog.Logger
+}
+
+// Open opens the event log at path for appending, creating it (mode 0600:
+// events name peers and certificates) and its directory if needed.
+func Open(path string) (*Log, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return &Log{f: f, logger: slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))}, nil
+}
+
+// Emit writes one event at its catalogue level. attrs add detail; they must
+// never carry a secret (a private key, a PIN, a password, an SRTP key).
+// Emit on a nil *Log does nothing.
+func (l *Log) Emit(ctx context.Context, id EventID, msg string, attrs ...slog.Attr) {
+	if l == nil {
+		return
+	}
+	l.logger.LogAttrs(ctx, id.Level(), msg, append([]slog.Attr{slog.Int(IDKey, int(id))}, attrs...)...)
+}
+
+// Close closes the file. Emit must not be called after Close.
+func (l *Log) Close() error {
+	if l == nil {
+		return nil
+	}
+	return l.f.Close()
+}
+
+// Record is one event read back from the log.
+type Record struct {
+	Time    time.Time
+	Level   string
+	EventID EventID
+	Message string
+	Attrs   map[string]any `json:",omitempty"`
+}
+
+// Filter selects records for Read. Its zero value selects everything.
+type Filter struct {
+	ID    EventID   // only this event ID, when not zero
+	Since time.Time // only records at or after this time, when not zero
+}
+
+// Read returns the records of the log at path that match filter, oldest
+// first. A missing file holds no events. A line that is not a whole record,
+// as the last line of a log whose writer crashed, is skipped.
+func Read(path string, filter Filter) ([]Record, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer f.Close()
+	return read(f, filter)
+}
+
+func read(r io.Reader, filter Filter) ([]Record, error) {
+	var out []Record
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		rec, ok := toRecord(m)
+		if !ok {
+			continue
+		}
+		if filter.ID != 0 && rec.EventID != filter.ID {
+			continue
+		}
+		if !filter.Since.IsZero() && rec.Time.Before(filter.Since) {
+			continue
+		}
+		out = append(out, rec)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return out, nil
+}
+
+// toRecord turns a decoded JSON line into a Record; slog's JSON handler
+// names the standard keys time, level and msg.
+func toRecord(m map[string]any) (Record, bool) {
+	var rec Record
+	id, ok := m[IDKey].(float64)
+	if !ok {
+		return rec, false
+	}
+	rec.EventID = EventID(id)
+	if s, ok := m[slog.TimeKey].(string); ok {
+		rec.Time, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	level, _ := m[slog.LevelKey].(string)
+	rec.Level = levelName(level)
+	rec.Message, _ = m[slog.MessageKey].(string)
+	for _, k := range []string{IDKey, slog.TimeKey, slog.LevelKey, slog.MessageKey} {
+		delete(m, k)
+	}
+	if len(m) > 0 {
+		rec.Attrs = m
+	}
+	return rec, true
+}
+
+// levelName spells slog's levels as the Windows event log does.
+func levelName(level string) string {
+	switch level {
+	case "INFO":
+		return "Information"
+	case "WARN":
+		return "Warning"
+	case "ERROR":
+		return "Error"
+	}
+	return level
+}
