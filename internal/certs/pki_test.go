@@ -67,7 +67,7 @@ func newRootCA(t testing.TB, name string) *testCA {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	return &testCA{cert: create(t, tmpl, tmpl, key, key), key: key}
+	return &testCA{cert: create(t, tmpl, tmpl, key.Public(), key), key: key}
 }
 
 // intermediate makes a CA issued by ca.
