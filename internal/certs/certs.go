@@ -23,6 +23,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 	"strings"
 )
 
@@ -66,6 +67,18 @@ func Thumbprint(cert *x509.Certificate) string {
 func SHA256(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// SerialNumber returns cert's serial number in upper-case hexadecimal, as
+// Windows shows it.
+func SerialNumber(cert *x509.Certificate) string {
+	if cert.SerialNumber == nil {
+		return ""
+	}
+	if cert.SerialNumber.Sign() < 0 {
+		return "-" + strings.ToUpper(hex.EncodeToString(new(big.Int).Neg(cert.SerialNumber).Bytes()))
+	}
+	return strings.ToUpper(hex.EncodeToString(cert.SerialNumber.Bytes()))
 }
 
 // ParseThumbprint accepts a SHA-1 thumbprint as people paste it: any case,
