@@ -1,0 +1,20 @@
+package events
+
+// Signalling events (SPEC SEC-1..SEC-5, PEER-1, PEER-4): openum's range
+// 9200-9299. A refusal says here why; the peer is told nothing it could use.
+const (
+	Listening             EventID = 9200 // the server listens on a port
+	StartedSecured        EventID = 9201 // the TLS listener started with a certificate
+	PeerRefused           EventID = 9202 // a source that is not a trusted gateway was refused
+	CallRefusedSecurity   EventID = 9203 // a call broke its dial plan's VoIP security mode (403)
+	SRTPNegotiationFailed EventID = 9204 // the offer's media did not match the dial plan's mode (488)
+	CallRefusedOverload   EventID = 9205 // a call was refused: server disabled, draining or full (503)
+	BanAdded              EventID = 9206 // a source refused repeatedly was cut off for a while
+	BanExpired            EventID = 9207 // a ban ended
+	NoHuntGroup           EventID = 9208 // no hunt group or served dial plan for the called number (404)
+	TLSHandshakeFailed    EventID = 9209 // a TLS handshake failed for a reason other than the certificate
+	CallAdmitted          EventID = 9210 // a call was admitted to a dial plan
+	ConfigReloaded        EventID = 9211 // the directory changed and new calls follow it
+	ServerStopping        EventID = 9212 // the server drains: no new calls, current ones finish
+	MalformedRequest      EventID = 9213 // a request was refused as malformed or oversized (400)
+)

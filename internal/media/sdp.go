@@ -1,0 +1,227 @@
+// Package media negotiates and carries a call's audio: SDP offer/answer
+// (pion/sdp), RTP and SRTP with SDES keys (RFC 4568).
+package media
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pion/sdp/v3"
+)
+
+// The SRTP crypto suites openum accepts, strongest first (SPEC MEDIA-2).
+var Suites = []string{"AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}
+
+// keyLen is the master key plus salt length of each suite, in bytes.
+var keyLen = map[string]int{"AEAD_AES_128_GCM": 16 + 12, "AES_CM_128_HMAC_SHA1_80": 16 + 14, "AES_CM_128_HMAC_SHA1_32": 16 + 14}
+
+// G.711 payload types, µ-law first (SPEC MEDIA-1).
+const (
+	PCMU = 0
+	PCMA = 8
+)
+
+// Crypto is one acceptable a=crypto line of an offer. Key never appears in
+// logs or errors.
+type Crypto struct {
+	Tag   int
+	Suite string
+	Key   []byte // master key and salt
+}
+
+// Offer is what openum needs of a caller's SDP offer: its audio stream.
+type Offer struct {
+	Addr   netip.AddrPort // where the caller receives audio
+	Secure bool           // the audio is RTP/SAVP
+	Codecs []uint8        // the offered G.711 payload types, in offer order
+	Crypto []Crypto       // the acceptable a=crypto lines, in offer order
+	Event  int            // telephone-event payload type, or -1
+}
+
+// ErrNoAudio is returned for an offer without a usable audio stream.
+var ErrNoAudio = errors.New("media: the offer has no audio stream with G.711")
+
+// ParseOffer reads an SDP offer. It keeps only what openum implements: a
+// crypto line with an MKI or a key lifetime too short to matter is
+// skipped rather than half understood.
+func ParseOffer(body []byte) (*Offer, error) {
+	var sd sdp.SessionDescription
+	if err := sd.Unmarshal(body); err != nil {
+		return nil, fmt.Errorf("media: bad SDP: %w", err)
+	}
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
+			continue
+		}
+		o := &Offer{Event: -1}
+		switch strings.Join(md.MediaName.Protos, "/") {
+		case "RTP/AVP":
+		case "RTP/SAVP":
+			o.Secure = true
+		default:
+			continue
+		}
+		for _, f := range md.MediaName.Formats {
+			if f == "0" || f == "8" {
+				pt, _ := strconv.Atoi(f)
+				o.Codecs = append(o.Codecs, uint8(pt))
+			}
+		}
+		for _, a := range md.Attributes {
+			switch a.Key {
+			case "crypto":
+				if c, ok := parseCrypto(a.Value); ok {
+					o.Crypto = append(o.Crypto, c)
+				}
+			case "rtpmap":
+				if pt, name, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(strings.ToLower(name), "telephone-event/8000") {
+					o.Event, _ = strconv.Atoi(pt)
+				}
+			}
+		}
+		if len(o.Codecs) == 0 {
+			continue
+		}
+		conn := md.ConnectionInformation
+		if conn == nil {
+			conn = sd.ConnectionInformation
+		}
+		if conn == nil || conn.Address == nil {
+			return nil, errors.New("media: the audio stream has no connection address")
+		}
+		ip, err := netip.ParseAddr(conn.Address.Address)
+		if err != nil {
+			return nil, fmt.Errorf("media: connection address %q is not an IP address", conn.Address.Address)
+		}
+		o.Addr = netip.AddrPortFrom(ip, uint16(md.MediaName.Port.Value))
+		return o, nil
+	}
+	return nil, ErrNoAudio
+}
+
+// parseCrypto reads "tag suite inline:key[|lifetime][|MKI:len]" (RFC 4568
+// section 9.1) and accepts it only when openum can honour it exactly.
+func parseCrypto(v string) (Crypto, bool) {
+	fields := strings.Fields(v)
+	if len(fields) < 3 {
+		return Crypto{}, false
+	}
+	tag, err := strconv.Atoi(fields[0])
+	n, known := keyLen[fields[1]]
+	if err != nil || !known {
+		return Crypto{}, false
+	}
+	// Several keys, or session parameters we do not implement (such as
+	// UNENCRYPTED_SRTP), would change what the stream means: refuse them.
+	if len(fields) > 3 || strings.Count(fields[2], "inline:") != 1 {
+		return Crypto{}, false
+	}
+	params := strings.Split(strings.TrimPrefix(fields[2], "inline:"), "|")
+	key, err := base64.StdEncoding.DecodeString(params[0])
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(params[0])
+	}
+	if err != nil || len(key) != n {
+		return Crypto{}, false
+	}
+	for _, p := range params[1:] {
+		if strings.Contains(p, ":") {
+			return Crypto{}, false // an MKI: openum sends and expects none
+		}
+		if !validLifetime(p) {
+			return Crypto{}, false
+		}
+	}
+	return Crypto{Tag: tag, Suite: fields[1], Key: key}, true
+}
+
+// validLifetime accepts "2^N" or a decimal count of packets of at least 2^20.
+func validLifetime(p string) bool {
+	if exp, ok := strings.CutPrefix(p, "2^"); ok {
+		n, err := strconv.Atoi(exp)
+		return err == nil && n >= 20 && n <= 48
+	}
+	n, err := strconv.ParseUint(p, 10, 64)
+	return err == nil && n >= 1<<20
+}
+
+// Acceptable returns the offer's best crypto line by openum's order of
+// suites, or false.
+func (o *Offer) Acceptable() (Crypto, bool) {
+	for _, suite := range Suites {
+		if i := slices.IndexFunc(o.Crypto, func(c Crypto) bool { return c.Suite == suite }); i >= 0 {
+			return o.Crypto[i], true
+		}
+	}
+	return Crypto{}, false
+}
+
+// Answer is openum's side of a negotiated audio stream.
+type Answer struct {
+	Addr    netip.AddrPort // where openum receives audio
+	Codec   uint8
+	Event   int     // telephone-event payload type, or -1
+	Crypto  *Crypto // openum's own key for the suite chosen, nil for RTP
+	Remote  *Crypto // the caller's key, nil for RTP
+	Session uint64
+}
+
+// NewAnswer answers offer on local. With secure, it chooses the best
+// acceptable crypto suite and makes a fresh random key for it.
+func NewAnswer(offer *Offer, local netip.AddrPort, secure bool) (*Answer, error) {
+	a := &Answer{Addr: local, Codec: offer.Codecs[0], Event: offer.Event, Session: uint64(time.Now().UnixNano())}
+	if !secure {
+		return a, nil
+	}
+	remote, ok := offer.Acceptable()
+	if !ok {
+		return nil, errors.New("media: the offer has no acceptable SRTP crypto suite")
+	}
+	key := make([]byte, keyLen[remote.Suite])
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	a.Remote = &remote
+	a.Crypto = &Crypto{Tag: remote.Tag, Suite: remote.Suite, Key: key}
+	return a, nil
+}
+
+// Marshal writes the answer as SDP.
+func (a *Answer) Marshal() []byte {
+	ipver := "IP4"
+	if a.Addr.Addr().Is6() {
+		ipver = "IP6"
+	}
+	proto := "RTP/AVP"
+	if a.Crypto != nil {
+		proto = "RTP/SAVP"
+	}
+	formats := strconv.Itoa(int(a.Codec))
+	if a.Event >= 0 {
+		formats += " " + strconv.Itoa(a.Event)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "v=0\r\no=openum %d %d IN %s %s\r\ns=openum\r\n", a.Session, a.Session, ipver, a.Addr.Addr())
+	fmt.Fprintf(&b, "c=IN %s %s\r\nt=0 0\r\n", ipver, a.Addr.Addr())
+	fmt.Fprintf(&b, "m=audio %d %s %s\r\n", a.Addr.Port(), proto, formats)
+	if a.Codec == PCMU {
+		b.WriteString("a=rtpmap:0 PCMU/8000\r\n")
+	} else {
+		b.WriteString("a=rtpmap:8 PCMA/8000\r\n")
+	}
+	if a.Event >= 0 {
+		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", a.Event, a.Event)
+	}
+	if a.Crypto != nil {
+		fmt.Fprintf(&b, "a=crypto:%d %s inline:%s\r\n", a.Crypto.Tag, a.Crypto.Suite, base64.StdEncoding.EncodeToString(a.Crypto.Key))
+	}
+	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	return []byte(b.String())
+}

@@ -1,0 +1,177 @@
+package sip
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limits bound what one source can cost the server (SPEC PEER-4). A zero
+// field takes its default (see DefaultLimits).
+type Limits struct {
+	MaxConnsPerSource int           // open connections from one IP address
+	HandshakeTimeout  time.Duration // to complete the TLS handshake
+	IdleTimeout       time.Duration // a connection silent this long is closed
+	MaxMessageSize    int           // bytes in one SIP message
+	MaxHeaders        int           // header fields in one request
+	RequestRate       float64       // requests per second from one IP address
+	RequestBurst      int           // requests above RequestRate allowed in a burst
+	BanAfter          int           // refusals within BanWindow that ban a source
+	BanWindow         time.Duration
+	BanFor            time.Duration // how long a ban lasts
+}
+
+// DefaultLimits are sized for gateways and PBXs that keep a few long-lived
+// connections and send OPTIONS keep-alives every 30 to 60 seconds.
+var DefaultLimits = Limits{
+	MaxConnsPerSource: 32,
+	HandshakeTimeout:  5 * time.Second,
+	IdleTimeout:       3 * time.Minute,
+	MaxMessageSize:    16 << 10,
+	MaxHeaders:        64,
+	RequestRate:       200,
+	RequestBurst:      400,
+	BanAfter:          5,
+	BanWindow:         time.Minute,
+	BanFor:            10 * time.Minute,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	pick := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pickDur := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pick(&l.MaxConnsPerSource, d.MaxConnsPerSource)
+	pickDur(&l.HandshakeTimeout, d.HandshakeTimeout)
+	pickDur(&l.IdleTimeout, d.IdleTimeout)
+	pick(&l.MaxMessageSize, d.MaxMessageSize)
+	pick(&l.MaxHeaders, d.MaxHeaders)
+	if l.RequestRate <= 0 {
+		l.RequestRate = d.RequestRate
+	}
+	pick(&l.RequestBurst, d.RequestBurst)
+	pick(&l.BanAfter, d.BanAfter)
+	pickDur(&l.BanWindow, d.BanWindow)
+	pickDur(&l.BanFor, d.BanFor)
+	return l
+}
+
+// sources keeps per-source counters: open connections, request rate,
+// recent refusals and bans, like Kamailio's pike and ipban together.
+type sources struct {
+	limits Limits
+	now    func() time.Time
+
+	mu   sync.Mutex
+	byIP map[netip.Addr]*source
+	bans map[netip.Addr]time.Time // source → end of its ban
+}
+
+type source struct {
+	conns        int
+	limiter      *rate.Limiter
+	refusals     int
+	windowStart  time.Time
+	lastActivity time.Time
+}
+
+func newSources(l Limits, now func() time.Time) *sources {
+	return &sources{limits: l, now: now, byIP: map[netip.Addr]*source{}, bans: map[netip.Addr]time.Time{}}
+}
+
+func (s *sources) get(ip netip.Addr) *source {
+	src := s.byIP[ip]
+	if src == nil {
+		src = &source{limiter: rate.NewLimiter(rate.Limit(s.limits.RequestRate), s.limits.RequestBurst)}
+		s.byIP[ip] = src
+	}
+	src.lastActivity = s.now()
+	return src
+}
+
+// banned reports whether ip is banned now.
+func (s *sources) banned(ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.bans[ip]
+	return ok && s.now().Before(until)
+}
+
+// openConn counts a new connection from ip, or says why it may not open.
+func (s *sources) openConn(ip netip.Addr) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until, ok := s.bans[ip]; ok && s.now().Before(until) {
+		return "source is banned"
+	}
+	src := s.get(ip)
+	if src.conns >= s.limits.MaxConnsPerSource {
+		return "too many connections from this source"
+	}
+	src.conns++
+	return ""
+}
+
+func (s *sources) closeConn(ip netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if src := s.byIP[ip]; src != nil && src.conns > 0 {
+		src.conns--
+	}
+}
+
+// allowRequest takes one request from ip's rate budget.
+func (s *sources) allowRequest(ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.get(ip).limiter.AllowN(s.now(), 1)
+}
+
+// refused counts a refusal of ip and reports whether it has just been banned.
+func (s *sources) refused(ip netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if until, ok := s.bans[ip]; ok && now.Before(until) {
+		return false
+	}
+	src := s.get(ip)
+	if now.Sub(src.windowStart) > s.limits.BanWindow {
+		src.windowStart, src.refusals = now, 0
+	}
+	src.refusals++
+	if src.refusals < s.limits.BanAfter {
+		return false
+	}
+	s.bans[ip] = now.Add(s.limits.BanFor)
+	src.refusals = 0
+	return true
+}
+
+// sweep forgets idle sources and returns the bans that have expired.
+func (s *sources) sweep() (expired []netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for ip, until := range s.bans {
+		if !now.Before(until) {
+			delete(s.bans, ip)
+			expired = append(expired, ip)
+		}
+	}
+	for ip, src := range s.byIP {
+		if src.conns == 0 && now.Sub(src.lastActivity) > s.limits.BanWindow {
+			delete(s.byIP, ip)
+		}
+	}
+	return expired
+}

@@ -1,0 +1,155 @@
+package sip
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// guardedListener is the one layer openum puts in front of sipgo, which
+// gives a request no access to the peer's certificate and sets no deadlines
+// or limits. It accepts a connection, applies the per-source limits,
+// completes the TLS handshake under a deadline, identifies the peer, records
+// the identity for the connection, and only then hands the connection to
+// sipgo's ServeTCP or ServeTLS.
+type guardedListener struct {
+	net.Listener
+	transport string             // "TCP" or "TLS"
+	tlsConfig func() *tls.Config // nil for TCP
+	srv       *Server
+
+	ready     chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func newGuardedListener(l net.Listener, transport string, tlsConfig func() *tls.Config, srv *Server) *guardedListener {
+	g := &guardedListener{Listener: l, transport: transport, tlsConfig: tlsConfig, srv: srv,
+		ready: make(chan net.Conn), done: make(chan struct{})}
+	go g.acceptLoop()
+	return g
+}
+
+// Accept returns the next connection whose peer has been identified.
+func (g *guardedListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-g.ready:
+		return c, nil
+	case <-g.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops accepting. Connections already handed out stay open.
+func (g *guardedListener) Close() error {
+	var err error
+	g.closeOnce.Do(func() {
+		close(g.done)
+		err = g.Listener.Close()
+	})
+	return err
+}
+
+func (g *guardedListener) acceptLoop() {
+	for {
+		raw, err := g.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			g.Close()
+			return
+		}
+		ip := addrPort(raw.RemoteAddr()).Addr()
+		if why := g.srv.sources.openConn(ip); why != "" {
+			g.srv.peerRefused(context.Background(), ip, g.transport, why)
+			raw.Close()
+			continue
+		}
+		// Handshakes run side by side: one slow peer must not hold up the rest.
+		go g.admit(raw, ip)
+	}
+}
+
+// admit completes the handshake and identifies the peer, or closes the
+// connection and says why in the event log.
+func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
+	ctx := context.Background()
+	conn := raw
+	var state *tls.ConnectionState
+	if g.tlsConfig != nil {
+		tc := tls.Server(raw, g.tlsConfig())
+		hctx, cancel := context.WithTimeout(ctx, g.srv.limits.HandshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			g.srv.handshakeFailed(ctx, ip, err)
+			raw.Close()
+			g.srv.sources.closeConn(ip)
+			return
+		}
+		cs := tc.ConnectionState()
+		state, conn = &cs, tc
+	}
+	peer, why := g.srv.identify(ip, g.transport, state)
+	if why != "" {
+		g.srv.peerRefused(ctx, ip, g.transport, why)
+		conn.Close()
+		g.srv.sources.closeConn(ip)
+		return
+	}
+	pc := &peerConn{Conn: conn, idle: g.srv.limits.IdleTimeout}
+	peer.Addr = addrPort(raw.RemoteAddr())
+	key := connKey(g.transport, raw.RemoteAddr().String())
+	g.srv.peers.Store(key, peer)
+	pc.onClose = func() {
+		g.srv.peers.Delete(key)
+		g.srv.sources.closeConn(ip)
+	}
+	select {
+	case g.ready <- pc:
+	case <-g.done:
+		pc.Close()
+	}
+}
+
+// peerConn closes a connection that stays silent longer than idle, and
+// forgets the peer when it closes.
+type peerConn struct {
+	net.Conn
+	idle      time.Duration
+	onClose   func()
+	closeOnce sync.Once
+}
+
+func (c *peerConn) Read(b []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(b)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// sipgo treats only net.ErrClosed and EOF as a quiet end.
+		c.Close()
+		return n, net.ErrClosed
+	}
+	return n, err
+}
+
+func (c *peerConn) Close() error {
+	err := c.Conn.Close()
+	c.closeOnce.Do(c.onClose)
+	return err
+}
+
+func connKey(transport, remote string) string { return transport + " " + remote }
+
+func addrPort(a net.Addr) netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(a.String())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}

@@ -1,0 +1,615 @@
+// Package sip is openum's signalling edge (SPEC SEC-1..SEC-5, PEER-1,
+// PEER-2, PEER-4): it listens on TCP and mutual TLS (and UDP only when
+// asked), lets only configured gateways in, ties every call to a dial plan
+// through its hunt group, and enforces that dial plan's VoIP security mode.
+//
+// sipgo runs the transactions; this package owns the listeners in front of
+// it, the admission of each request and the registry of calls.
+package sip
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/openum/openum/internal/certs"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/media"
+)
+
+// Snapshotter is where the server reads its configuration from.
+type Snapshotter interface {
+	Snapshot(ctx context.Context) (*directory.Snapshot, error)
+}
+
+// TLSSettings are the TLS knobs an administrator may turn.
+type TLSSettings struct {
+	MinVersion     uint16   // tls.VersionTLS12 (default) or tls.VersionTLS13
+	SessionTickets bool     // some SIP stacks (sipp 3.6, sipsak) break on TLS 1.3 tickets
+	CipherSuites   []uint16 // for TLS 1.2; nil keeps Go's secure defaults
+}
+
+// Config is what a Server is built from.
+type Config struct {
+	FQDN         string // the name of this server's record in the directory
+	ListenIP     string // the address to listen on; "" for all
+	TCPPort      int    // 0: the server record's SipTcpListeningPort; -1: any free port
+	TLSPort      int    // 0: the server record's SipTlsListeningPort; -1: any free port
+	UDP          bool   // also listen on UDP (on the TCP port)
+	StartSecured bool   // with no dial plan associated, open the TLS listener (SPEC SEC-5)
+	Limits       Limits
+	TLS          TLSSettings
+	// ReloadEvery is how often the directory is read for changes.
+	ReloadEvery time.Duration
+	Directory   Snapshotter
+	Certs       *certs.Manager
+	Events      *events.Log
+	Logger      *slog.Logger // sipgo's own debug log; nil discards it
+}
+
+// Server answers SIP for openum. Create it with New, run it with Start and
+// stop it with Shutdown. Its methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	limits  Limits
+	view    atomic.Pointer[view]
+	sources *sources
+	peers   sync.Map // connKey → Peer, for connections the guard let in
+
+	ua      *sipgo.UserAgent
+	sip     *sipgo.Server
+	client  *sipgo.Client
+	dialogs map[string]*sipgo.DialogServerCache // by transport
+
+	mu        sync.Mutex
+	calls     map[string]*call // by Call-ID
+	draining  bool
+	listeners map[string]net.Addr
+	closers   []func() error
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+type call struct {
+	id     string
+	plan   string
+	cancel context.CancelFunc
+}
+
+// New builds a server. It reads the directory once, so that a server whose
+// record is broken fails here rather than on the first call.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.ReloadEvery <= 0 {
+		cfg.ReloadEvery = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, limits: cfg.Limits.withDefaults(), calls: map[string]*call{}, listeners: map[string]net.Addr{}}
+	s.sources = newSources(s.limits, time.Now)
+	if err := s.Reload(ctx); err != nil {
+		return nil, err
+	}
+	parser := sip.NewParser()
+	parser.MaxMessageLength = s.limits.MaxMessageSize
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent("openum"),
+		sipgo.WithUserAgentHostname(cfg.FQDN),
+		sipgo.WithUserAgentParser(parser),
+		sipgo.WithUserAgenTLSConfig(s.clientTLSConfig()),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(s.filterDatagram)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	s.ua = ua
+	if s.sip, err = sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger)); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(cfg.Logger)); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	s.sip.OnOptions(s.guard(s.onOptions))
+	s.sip.OnInvite(s.guard(s.onInvite))
+	s.sip.OnAck(s.guard(s.onAck))
+	s.sip.OnBye(s.guard(s.onBye))
+	s.sip.OnNoRoute(s.guard(func(req *sip.Request, tx sip.ServerTransaction, _ Peer) {
+		s.respond(tx, req, 501, nil)
+	}))
+	return s, nil
+}
+
+// Reload reads the directory and makes new calls follow it; calls in
+// progress keep the configuration they began with. On error the current
+// configuration stays.
+func (s *Server) Reload(ctx context.Context) error {
+	snap, err := s.cfg.Directory.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("sip: reload: %w", err)
+	}
+	v, err := newView(ctx, snap, s.cfg.FQDN)
+	if err != nil {
+		return err
+	}
+	s.view.Store(v)
+	return nil
+}
+
+func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view, error) {
+	sv, err := snap.Server(fqdn)
+	if err != nil {
+		return nil, fmt.Errorf("sip: no server record %q in the directory (openum server set --name %s)", fqdn, fqdn)
+	}
+	v := &view{dir: snap, server: *sv, byIP: map[netip.Addr]string{}, byFQDN: map[string]string{}}
+	for _, g := range snap.IPGateways {
+		if g.Status == directory.Disabled {
+			continue
+		}
+		if ip, err := netip.ParseAddr(g.Address); err == nil {
+			v.byIP[ip.Unmap()] = g.Name
+			continue
+		}
+		v.byFQDN[strings.ToLower(strings.TrimSuffix(g.Address, "."))] = g.Name
+		// Over TCP an FQDN gateway is known by the addresses its name has now.
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		addrs, _ := net.DefaultResolver.LookupNetIP(rctx, "ip", g.Address)
+		cancel()
+		for _, a := range addrs {
+			if _, taken := v.byIP[a.Unmap()]; !taken {
+				v.byIP[a.Unmap()] = g.Name
+			}
+		}
+	}
+	return v, nil
+}
+
+// Start opens the listeners and serves until Shutdown. With dial plans
+// associated, it listens on TCP and TLS at once (SPEC SEC-1); with none, the
+// TLS listener opens only with StartSecured (SPEC SEC-5).
+func (s *Server) Start(ctx context.Context) error {
+	v := s.view.Load()
+	ctx, s.stop = context.WithCancel(ctx)
+	tcpPort, tlsPort := port(s.cfg.TCPPort, v.server.SipTcpListeningPort), port(s.cfg.TLSPort, v.server.SipTlsListeningPort)
+	tcp, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tcpPort)))
+	if err != nil {
+		return fmt.Errorf("sip: listen on TCP: %w", err)
+	}
+	s.serve(tcp, "TCP", nil, s.sip.ServeTCP)
+	if s.cfg.UDP {
+		udp, err := net.ListenPacket("udp", tcp.Addr().String())
+		if err != nil {
+			s.closeAll()
+			return fmt.Errorf("sip: listen on UDP: %w", err)
+		}
+		s.track("UDP", udp.LocalAddr(), udp.Close)
+		s.wg.Go(func() { _ = s.sip.ServeUDP(udp) })
+	}
+	if len(v.server.DialPlans) > 0 || s.cfg.StartSecured {
+		if s.cfg.Certs == nil {
+			s.closeAll()
+			return errors.New("sip: the TLS listener needs a certificate manager")
+		}
+		tl, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tlsPort)))
+		if err != nil {
+			s.closeAll()
+			return fmt.Errorf("sip: listen on TLS: %w", err)
+		}
+		s.serve(tl, "TLS", s.serverTLSConfig, s.sip.ServeTLS)
+		cert := s.cfg.Certs.Current()
+		s.cfg.Events.Emit(ctx, events.StartedSecured, "started in secured mode",
+			slog.String("address", tl.Addr().String()), slog.String("thumbprint", cert.Thumbprint()),
+			slog.String("sha256", cert.SHA256()))
+	}
+	for transport, addr := range s.Addrs() {
+		s.cfg.Events.Emit(ctx, events.Listening, "listening", slog.String("transport", transport), slog.String("address", addr.String()))
+	}
+	s.wg.Go(func() { s.housekeeping(ctx) })
+	return nil
+}
+
+func port(flag, record int) int {
+	switch {
+	case flag > 0:
+		return flag
+	case flag < 0:
+		return 0
+	}
+	return record
+}
+
+func (s *Server) serve(l net.Listener, transport string, tlsConfig func() *tls.Config, serve func(net.Listener) error) {
+	g := newGuardedListener(l, transport, tlsConfig, s)
+	s.track(transport, l.Addr(), g.Close)
+	s.wg.Go(func() { _ = serve(g) })
+}
+
+func (s *Server) track(transport string, addr net.Addr, closer func() error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners[transport] = addr
+	s.closers = append(s.closers, closer)
+}
+
+// Addrs returns the address of each open listener, by transport.
+func (s *Server) Addrs() map[string]net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]net.Addr, len(s.listeners))
+	for k, v := range s.listeners {
+		out[k] = v
+	}
+	return out
+}
+
+// housekeeping reloads the directory and lifts expired bans.
+func (s *Server) housekeeping(ctx context.Context) {
+	t := time.NewTicker(s.cfg.ReloadEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.Reload(ctx); err != nil {
+			s.cfg.Events.Emit(ctx, events.ConfigReloaded, "directory reload failed; the current configuration stays", slog.String("error", err.Error()))
+		}
+		for _, ip := range s.sources.sweep() {
+			s.cfg.Events.Emit(ctx, events.BanExpired, "ban expired", slog.String("source", ip.String()))
+		}
+	}
+}
+
+// ActiveCalls returns the number of calls in progress.
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+// Shutdown drains the server: new calls get 503, calls in progress go on
+// until they end or ctx is done, when they are hung up. Then the listeners
+// close. Shutdown returns ctx's error if calls had to be cut.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.cfg.Events.Emit(ctx, events.ServerStopping, "stopping: no new calls", slog.Int("calls", s.ActiveCalls()))
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	var err error
+	for s.ActiveCalls() > 0 && err == nil {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-t.C:
+		}
+	}
+	s.mu.Lock()
+	for _, c := range s.calls {
+		c.cancel()
+	}
+	s.mu.Unlock()
+	s.closeAll()
+	if s.stop != nil {
+		s.stop()
+	}
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.mu.Unlock()
+	for _, c := range closers {
+		_ = c()
+	}
+	_ = s.client.Close()
+	_ = s.sip.Close()
+	_ = s.ua.Close()
+}
+
+func (s *Server) serverTLSConfig() *tls.Config {
+	c := s.cfg.Certs.ServerTLSConfig()
+	s.applyTLSSettings(c)
+	return c
+}
+
+func (s *Server) clientTLSConfig() *tls.Config {
+	if s.cfg.Certs == nil {
+		return &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	c := s.cfg.Certs.ClientTLSConfig("")
+	s.applyTLSSettings(c)
+	return c
+}
+
+func (s *Server) applyTLSSettings(c *tls.Config) {
+	c.MinVersion = max(s.cfg.TLS.MinVersion, tls.VersionTLS12)
+	c.SessionTicketsDisabled = !s.cfg.TLS.SessionTickets
+	if s.cfg.TLS.CipherSuites != nil {
+		c.CipherSuites = s.cfg.TLS.CipherSuites
+	}
+}
+
+// identify finds the gateway at the other end (SPEC PEER-1, PEER-2): over
+// TLS by the names in its verified certificate, otherwise by its address.
+// It returns why not when the peer is no configured gateway.
+func (s *Server) identify(ip netip.Addr, transport string, state *tls.ConnectionState) (Peer, string) {
+	v := s.view.Load()
+	if state == nil {
+		if name, ok := v.byIP[ip]; ok {
+			return Peer{Gateway: name, Transport: transport}, ""
+		}
+		return Peer{}, "address is not a configured gateway"
+	}
+	if len(state.VerifiedChains) == 0 || len(state.PeerCertificates) == 0 {
+		return Peer{}, "no verified client certificate"
+	}
+	leaf := state.PeerCertificates[0]
+	names := certs.Names(leaf)
+	for _, n := range names {
+		if name, ok := v.byFQDN[strings.ToLower(n)]; ok {
+			return Peer{Gateway: name, Transport: transport, Certificate: certs.Thumbprint(leaf)}, ""
+		}
+	}
+	return Peer{}, fmt.Sprintf("certificate %s names %s, which is no enabled gateway's FQDN",
+		certs.Thumbprint(leaf), strings.Join(names, ", "))
+}
+
+// peerRefused logs a refusal and bans a source refused too often.
+func (s *Server) peerRefused(ctx context.Context, ip netip.Addr, transport, why string) {
+	s.cfg.Events.Emit(ctx, events.PeerRefused, "peer refused",
+		slog.String("source", ip.String()), slog.String("transport", transport), slog.String("reason", why))
+	if s.sources.refused(ip) {
+		s.cfg.Events.Emit(ctx, events.BanAdded, "source banned after repeated refusals",
+			slog.String("source", ip.String()), slog.Duration("for", s.limits.BanFor))
+	}
+}
+
+func (s *Server) handshakeFailed(ctx context.Context, ip netip.Addr, err error) {
+	id := events.TLSHandshakeFailed
+	if strings.Contains(err.Error(), "certificate") {
+		id = events.GatewayTLSFailed // Exchange's 1113: the certificate exchange failed
+	}
+	s.cfg.Events.Emit(ctx, id, "TLS handshake failed", slog.String("source", ip.String()), slog.String("error", err.Error()))
+	if s.sources.refused(ip) {
+		s.cfg.Events.Emit(ctx, events.BanAdded, "source banned after repeated refusals",
+			slog.String("source", ip.String()), slog.Duration("for", s.limits.BanFor))
+	}
+}
+
+// filterDatagram drops UDP datagrams from banned or unknown sources before
+// sipgo parses them: a scanner gets no answer at all. Streams were already
+// checked when their connection was accepted.
+func (s *Server) filterDatagram(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if info.Transport != "UDP" {
+		return data, nil
+	}
+	ip := addrPort(info.RemoteAddr).Addr()
+	if s.sources.banned(ip) {
+		return nil, nil
+	}
+	if _, ok := s.view.Load().byIP[ip]; !ok {
+		s.peerRefused(context.Background(), ip, "UDP", "address is not a configured gateway")
+		return nil, nil
+	}
+	return data, nil
+}
+
+// handler is a request handler that knows its peer.
+type handler func(req *sip.Request, tx sip.ServerTransaction, peer Peer)
+
+// guard runs the checks every request passes before its handler: a known
+// peer, the per-source rate and a bounded header count.
+func (s *Server) guard(h handler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		peer, ok := s.peerOf(req)
+		if !ok {
+			return // no response: the peer learns nothing
+		}
+		ctx := context.Background()
+		if !s.sources.allowRequest(peer.Addr.Addr()) {
+			s.reject(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 5,
+				Cause: "request rate above the per-source limit"})
+			return
+		}
+		if n := len(req.Headers()); n > s.limits.MaxHeaders {
+			s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%d header fields, more than %d", n, s.limits.MaxHeaders))
+			return
+		}
+		h(req, tx, peer)
+	}
+}
+
+func (s *Server) peerOf(req *sip.Request) (Peer, bool) {
+	if p, ok := s.peers.Load(connKey(req.Transport(), req.Source())); ok {
+		return p.(Peer), true
+	}
+	if req.Transport() != "UDP" {
+		return Peer{}, false
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return Peer{}, false
+	}
+	peer, why := s.identify(src.Addr().Unmap(), "UDP", nil)
+	peer.Addr = src
+	return peer, why == ""
+}
+
+func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, status int, body []byte, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, status, reason(status), body)
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// reject answers a refused request in the one place where a Rejection
+// becomes a response and an event.
+func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, peer Peer, r *Rejection) {
+	var headers []sip.Header
+	if r.RetryAfter > 0 {
+		headers = append(headers, sip.NewHeader("Retry-After", strconv.Itoa(r.RetryAfter)))
+	}
+	s.respond(tx, req, r.Status, nil, headers...)
+	s.cfg.Events.Emit(ctx, r.Event, "request refused",
+		slog.String("method", string(req.Method)), slog.Int("status", r.Status), slog.String("reason", r.Cause),
+		slog.String("gateway", peer.Gateway), slog.String("source", peer.Addr.String()), slog.String("transport", peer.Transport))
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	if _, rej := s.view.Load().checkPeer(peer); rej != nil {
+		s.reject(context.Background(), tx, req, peer, rej)
+		return
+	}
+	s.respond(tx, req, 200, nil,
+		sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
+		sip.NewHeader("Accept", "application/sdp"))
+}
+
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	ctx := context.Background()
+	if req.To() != nil && req.To().Params.Has("tag") {
+		// A re-INVITE within a dialog: media changes come with the media layer.
+		s.respond(tx, req, 488, nil)
+		return
+	}
+	v := s.view.Load()
+	s.mu.Lock()
+	draining, active := s.draining, len(s.calls)
+	s.mu.Unlock()
+	if draining {
+		s.reject(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30, Cause: "server is stopping"})
+		return
+	}
+	adm, rej := v.admitInvite(peer, req, active)
+	if rej != nil {
+		s.reject(ctx, tx, req, peer, rej)
+		return
+	}
+	s.answer(ctx, req, tx, peer, adm)
+}
+
+// answer takes the admitted call up and holds it until the caller hangs up
+// or MaxCallDuration passes. Until the media layer records voice mail, the
+// call carries no audio.
+func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission) {
+	secure := adm.DialPlan.VoIPSecurity == directory.Secured
+	offer := adm.Offer
+	if offer == nil {
+		// A late offer: answer with what every gateway accepts.
+		offer = &media.Offer{Codecs: []uint8{media.PCMU, media.PCMA}, Event: 101}
+		if secure {
+			s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed,
+				"dial plan %s is Secured and the INVITE carries no SRTP offer", adm.DialPlan.Name))
+			return
+		}
+	}
+	local, err := s.localMediaAddr(peer)
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media address: %v", err))
+		return
+	}
+	answer, err := media.NewAnswer(offer, local, secure)
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
+		return
+	}
+	dialogs := s.dialogCache(peer.Transport)
+	dlg, err := dialogs.ReadInvite(req, tx)
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
+		return
+	}
+	defer dlg.Close()
+	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
+	defer cancel()
+	c := &call{id: req.CallID().Value(), plan: adm.DialPlan.Name, cancel: cancel}
+	s.mu.Lock()
+	s.calls[c.id] = c
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.calls, c.id)
+		s.mu.Unlock()
+	}()
+	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		return
+	}
+	s.cfg.Events.Emit(ctx, events.CallAdmitted, "call admitted",
+		slog.String("gateway", adm.Gateway.Name), slog.String("huntgroup", adm.HuntGroup.Name),
+		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
+		slog.String("transport", peer.Transport), slog.String("callid", c.id))
+	select {
+	case <-dlg.Context().Done():
+	case <-callCtx.Done():
+		byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = dlg.Bye(byeCtx)
+		cancelBye()
+	}
+}
+
+// localMediaAddr is the address openum advertises for the call's audio:
+// the local address of the connection the call came in on.
+func (s *Server) localMediaAddr(peer Peer) (netip.AddrPort, error) {
+	if s.cfg.ListenIP != "" {
+		if ip, err := netip.ParseAddr(s.cfg.ListenIP); err == nil && !ip.IsUnspecified() {
+			return netip.AddrPortFrom(ip, uint16(s.view.Load().server.RtpPortRange.First)), nil
+		}
+	}
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr.Addr(), 9)))
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	defer conn.Close()
+	return netip.AddrPortFrom(addrPort(conn.LocalAddr()).Addr(), uint16(s.view.Load().server.RtpPortRange.First)), nil
+}
+
+func (s *Server) dialogCache(transport string) *sipgo.DialogServerCache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dialogs == nil {
+		s.dialogs = map[string]*sipgo.DialogServerCache{}
+	}
+	d := s.dialogs[transport]
+	if d == nil {
+		host, portStr, _ := net.SplitHostPort(s.listeners[transport].String())
+		p, _ := strconv.Atoi(portStr)
+		if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+			host = s.cfg.FQDN
+		}
+		params := sip.NewParams()
+		params.Add("transport", strings.ToLower(transport))
+		contact := sip.ContactHeader{Address: sip.Uri{User: "openum", Host: host, Port: p, UriParams: params}}
+		d = sipgo.NewDialogServerCache(s.client, contact)
+		s.dialogs[transport] = d
+	}
+	return d
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	_ = s.dialogCache(peer.Transport).ReadAck(req, tx)
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	if err := s.dialogCache(peer.Transport).ReadBye(req, tx); err != nil {
+		s.respond(tx, req, 481, nil)
+	}
+}
