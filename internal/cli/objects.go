@@ -129,6 +129,7 @@ var serverFields = []field[directory.Server]{
 	intField("sip-tcp-listening-port", "SIP over TCP", func(s *directory.Server) *int { return &s.SipTcpListeningPort }),
 	intField("sip-tls-listening-port", "SIP over mutual TLS", func(s *directory.Server) *int { return &s.SipTlsListeningPort }),
 	portRangeField("rtp-port-range", "UDP ports for media", func(s *directory.Server) *directory.PortRange { return &s.RtpPortRange }),
+	stringField("certificate-thumbprint", "pin the TLS certificate by thumbprint (must be usable); empty to let the server choose", func(s *directory.Server) *string { return &s.CertificateThumbprint }),
 }
 
 var serverNoun = noun[directory.Server]{

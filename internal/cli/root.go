@@ -70,6 +70,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.mailboxCommand(),
 		a.serverCommand(),
 		a.auditCommand(),
+		a.certCommand(),
+		a.eventsCommand(),
 	)
 	return root
 }

@@ -43,6 +43,7 @@ func (a *app) serverCommand() *cobra.Command {
 			if err != nil {
 				return "", err
 			}
+			pinned := sv.CertificateThumbprint
 			if err := apply(sv); err != nil {
 				return "", err
 			}
@@ -51,6 +52,13 @@ func (a *app) serverCommand() *cobra.Command {
 					return "", &directory.ExistsError{Kind: directory.KindServer, Name: *rename}
 				}
 				sv.Name = *rename
+			}
+			if sv.CertificateThumbprint != pinned && sv.CertificateThumbprint != "" {
+				tp, err := a.usableThumbprint(sv.CertificateThumbprint, sv.Name)
+				if err != nil {
+					return "", fmt.Errorf("--certificate-thumbprint: %w", err)
+				}
+				sv.CertificateThumbprint = tp
 			}
 			return sv.Name, nil
 		}, serverNoun.show)

@@ -198,6 +198,9 @@ type Server struct {
 	SipTcpListeningPort int
 	SipTlsListeningPort int
 	RtpPortRange        PortRange
+	// CertificateThumbprint pins the certificate the server presents for
+	// mutual TLS (SHA-1 thumbprint); empty lets it choose (SPEC CERT-5).
+	CertificateThumbprint string `json:",omitempty"`
 }
 
 // NewServer returns a server record with the defaults of SPEC §1.

@@ -1,0 +1,553 @@
+package cli
+
+import (
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openum/openum/internal/certs"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+)
+
+// certCLI is what the cert commands share: the app and --server.
+type certCLI struct {
+	*app
+	server string // the server record named by --server
+}
+
+// certCommand is "openum cert": the certificate store (SPEC CERT-1..CERT-5).
+func (app *app) certCommand() *cobra.Command {
+	a := &certCLI{app: app}
+	cmd := &cobra.Command{Use: "cert", Short: "Certificates: the server's own, trusted roots, requests, selection"}
+	cmd.PersistentFlags().StringVar(&a.server, "server", "", "the server record whose FQDN and pin apply (needed only when several servers share the directory)")
+	cmd.AddCommand(
+		a.certNewSelfSignedCommand(),
+		a.certRequestCommand(),
+		a.certImportCommand(),
+		a.certExportCommand(),
+		a.certGetCommand(),
+		a.certSelectCommand(),
+		a.certRemoveCommand(),
+	)
+	return cmd
+}
+
+// certStore opens DATA/certs, creating the data directory if needed.
+func (a *app) certStore() (*certs.Store, error) {
+	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return certs.OpenStore(filepath.Join(a.dataDir, "certs"))
+}
+
+// emit records a change to the store in DATA/events.log.
+func (a *certCLI) emit(cmd *cobra.Command, id events.EventID, msg string, attrs ...slog.Attr) error {
+	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
+	if err != nil {
+		return err
+	}
+	log.Emit(cmd.Context(), id, msg, append(attrs, slog.String("Command", "openum "+strings.Join(maskSecrets(a.args), " ")))...)
+	return log.Close()
+}
+
+// certIdentity returns the FQDN a certificate must name and the pinned
+// thumbprint, from the server record (--server, else the only one, else
+// this host's name, before the first "server set").
+func (a *certCLI) certIdentity(cmd *cobra.Command) (fqdn, pin string, err error) {
+	s, err := a.snapshot(cmd)
+	if err != nil {
+		return "", "", err
+	}
+	var sv *directory.Server
+	switch {
+	case a.server != "":
+		if sv, err = s.Server(a.server); err != nil {
+			return "", "", err
+		}
+	case len(s.Servers) == 1:
+		sv = &s.Servers[0]
+	case len(s.Servers) > 1:
+		if sv, err = s.Server(hostName()); err != nil {
+			return "", "", fmt.Errorf("the directory has %d servers: say which with --server NAME", len(s.Servers))
+		}
+	default:
+		return hostName(), "", nil
+	}
+	return sv.Name, sv.CertificateThumbprint, nil
+}
+
+// certSelection loads the store and runs the selection for this server.
+func (a *certCLI) certSelection(cmd *cobra.Command) (*certs.Store, *certs.Contents, *certs.Selection, error) {
+	fqdn, pin, err := a.certIdentity(cmd)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	store, err := a.certStore()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := store.Load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return store, c, certs.Select(c, certs.Policy{FQDN: fqdn, Pin: pin, Now: time.Now()}), nil
+}
+
+// usableThumbprint checks that a thumbprint an administrator pins names a
+// usable certificate of the personal store for fqdn, and returns it in
+// canonical form.
+func (a *app) usableThumbprint(thumbprint, fqdn string) (string, error) {
+	tp, err := certs.ParseThumbprint(thumbprint)
+	if err != nil {
+		return "", err
+	}
+	store, err := a.certStore()
+	if err != nil {
+		return "", err
+	}
+	c, err := store.Load()
+	if err != nil {
+		return "", err
+	}
+	cert := c.Find(tp)
+	if cert == nil || cert.Location != certs.Personal {
+		return "", &certs.NotFoundError{Thumbprint: tp, Location: certs.Personal}
+	}
+	if st := certs.Evaluate(c, cert, fqdn, time.Now()); !st.Usable {
+		return "", fmt.Errorf("certificate %s is not usable: %s", tp, strings.Join(st.Reasons, "; "))
+	}
+	return tp, nil
+}
+
+// certView is what "cert get" shows of a certificate.
+type certView struct {
+	Thumbprint       string
+	SHA256           string
+	Subject          string
+	Issuer           string
+	SerialNumber     string
+	NotBefore        time.Time
+	NotAfter         time.Time
+	DaysLeft         int
+	Kind             certs.Kind
+	EKU              []string
+	Names            []string
+	HasPrivateKey    bool
+	Store            certs.Location
+	Usable           *bool    `json:",omitempty"` // personal store only
+	NotUsableBecause []string `json:",omitempty"`
+	InUse            bool     `json:",omitempty"`
+}
+
+func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Time) certView {
+	x := c.X509
+	v := certView{
+		Thumbprint:    c.Thumbprint(),
+		SHA256:        c.SHA256(),
+		Subject:       x.Subject.String(),
+		Issuer:        x.Issuer.String(),
+		SerialNumber:  certs.SerialNumber(x),
+		NotBefore:     x.NotBefore.UTC(),
+		NotAfter:      x.NotAfter.UTC(),
+		DaysLeft:      int(x.NotAfter.Sub(now).Hours() / 24),
+		Kind:          certs.KindOf(x),
+		EKU:           certs.EKUs(x),
+		Names:         certs.Names(x),
+		HasPrivateKey: c.Key != nil,
+		Store:         c.Location,
+		InUse:         inUse,
+	}
+	if len(v.EKU) == 0 {
+		v.EKU = []string{"any (no EKU extension)"}
+	}
+	if st != nil {
+		v.Usable = &st.Usable
+		v.NotUsableBecause = st.Reasons
+	}
+	return v
+}
+
+func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
+	var fqdn, keyType string
+	var sans []string
+	var days int
+	cmd := &cobra.Command{
+		Use:   "new-self-signed",
+		Short: "Generate a key and a self-signed certificate for the server (subject = issuer = the FQDN, EKU serverAuth and clientAuth)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kt, err := certs.ParseKeyType(keyType)
+			if err != nil {
+				return err
+			}
+			if days < 0 {
+				return fmt.Errorf("--days must be positive")
+			}
+			if fqdn == "" {
+				if fqdn, _, err = a.certIdentity(cmd); err != nil {
+					return err
+				}
+			}
+			store, err := a.certStore()
+			if err != nil {
+				return err
+			}
+			c, err := store.NewSelfSigned(certs.SelfSignedOptions{FQDN: fqdn, SANs: sans, KeyType: kt, Validity: time.Duration(days) * 24 * time.Hour})
+			if err != nil {
+				return err
+			}
+			if err := a.emit(cmd, events.CertificateStoreChanged, "A self-signed certificate was generated into the personal store.", certEventAttrs(c)...); err != nil {
+				return err
+			}
+			return a.showCert(cmd, c.Thumbprint(), false)
+		},
+	}
+	cmd.Flags().StringVar(&fqdn, "fqdn", "", "the server's FQDN (default: the server record's name)")
+	cmd.Flags().StringArrayVar(&sans, "san", nil, "a further DNS name or IP address (repeat for several)")
+	cmd.Flags().IntVar(&days, "days", 0, "validity in days (default: 5 years)")
+	cmd.Flags().StringVar(&keyType, "key-type", "ecdsa-p256", "rsa2048|rsa3072|ecdsa-p256")
+	return cmd
+}
+
+func (a *certCLI) certRequestCommand() *cobra.Command {
+	var fqdn, keyType, out string
+	var sans []string
+	var der bool
+	cmd := &cobra.Command{
+		Use:   "request --out FILE.csr",
+		Short: "Generate a key, kept in the store as pending, and a PKCS#10 certificate request for a CA",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kt, err := certs.ParseKeyType(keyType)
+			if err != nil {
+				return err
+			}
+			if fqdn == "" {
+				if fqdn, _, err = a.certIdentity(cmd); err != nil {
+					return err
+				}
+			}
+			if err := checkOutDir(out); err != nil {
+				return err
+			}
+			store, err := a.certStore()
+			if err != nil {
+				return err
+			}
+			csr, err := store.NewRequest(certs.RequestOptions{FQDN: fqdn, SANs: sans, KeyType: kt})
+			if err != nil {
+				return err
+			}
+			if !der {
+				csr = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
+			}
+			if err := certs.WriteFileAtomic(out, csr, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "wrote a certificate request for %s to %s\n", fqdn, out)
+			fmt.Fprintln(a.out, "its key waits in the store: import the certificate the CA issues with openum cert import")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&fqdn, "fqdn", "", "the server's FQDN (default: the server record's name)")
+	cmd.Flags().StringArrayVar(&sans, "san", nil, "a further DNS name or IP address (repeat for several)")
+	cmd.Flags().StringVar(&out, "out", "", "the request file to write (required)")
+	cmd.Flags().BoolVar(&der, "der", false, "write DER instead of PEM")
+	cmd.Flags().StringVar(&keyType, "key-type", "ecdsa-p256", "rsa2048|rsa3072|ecdsa-p256")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// checkOutDir fails early when an output file's directory does not exist,
+// before anything is written to the store.
+func checkOutDir(out string) error {
+	if out == "" {
+		return fmt.Errorf("--out is required")
+	}
+	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("--out: directory %s does not exist", filepath.Dir(out))
+	}
+	return nil
+}
+
+func (a *certCLI) certImportCommand() *cobra.Command {
+	var password string
+	var trusted bool
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Import certificates: PEM (certificate, chain and key in any order), DER or PKCS#12/PFX",
+		Args:  exactArgs("FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			store, err := a.certStore()
+			if err != nil {
+				return err
+			}
+			res, err := store.Import(data, password, trusted)
+			if err != nil {
+				return err
+			}
+			for _, c := range res.Added {
+				if err := a.emit(cmd, events.CertificateStoreChanged, fmt.Sprintf("A certificate was imported into the %s store.", strings.ToLower(string(c.Location))), certEventAttrs(c)...); err != nil {
+					return err
+				}
+			}
+			if a.json {
+				views := make([]certView, len(res.Added))
+				for i, c := range res.Added {
+					views[i] = newCertView(c, nil, false, time.Now())
+				}
+				return a.printJSON(struct {
+					Added []certView
+					Notes []string
+				}{views, res.Notes})
+			}
+			for _, c := range res.Added {
+				fmt.Fprintf(a.out, "imported %s into the %s store: %s\n", c.Thumbprint(), strings.ToLower(string(c.Location)), c.X509.Subject)
+			}
+			for _, n := range res.Notes {
+				fmt.Fprintln(a.out, n)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&password, "password", "", "the PKCS#12/PFX password")
+	cmd.Flags().BoolVar(&trusted, "trusted", false, "put CA or self-signed certificates into the trusted root store")
+	return cmd
+}
+
+func (a *certCLI) certExportCommand() *cobra.Command {
+	var out, format, password string
+	cmd := &cobra.Command{
+		Use:   "export THUMBPRINT --out FILE",
+		Short: "Export a certificate: the public certificate (PEM or DER) for gateways, or PFX with its key",
+		Args:  exactArgs("THUMBPRINT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tp, err := certs.ParseThumbprint(args[0])
+			if err != nil {
+				return err
+			}
+			f, err := certs.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			if err := checkOutDir(out); err != nil {
+				return err
+			}
+			store, err := a.certStore()
+			if err != nil {
+				return err
+			}
+			data, err := store.Export(tp, f, password)
+			if err != nil {
+				return err
+			}
+			perm := os.FileMode(0o644)
+			if f == certs.FormatPFX {
+				perm = 0o600 // it holds the private key
+			}
+			if err := certs.WriteFileAtomic(out, data, perm); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "exported %s to %s (%s)\n", tp, out, f)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the file to write (required)")
+	cmd.Flags().StringVar(&format, "format", "pem", "pem|der|pfx (pfx includes the private key)")
+	cmd.Flags().StringVar(&password, "password", "", "the PFX password (required for pfx)")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func (a *certCLI) certGetCommand() *cobra.Command {
+	var trusted bool
+	cmd := &cobra.Command{
+		Use:   "get [THUMBPRINT]",
+		Short: "Show the certificates of the personal store (--trusted: the trusted roots), or one",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return a.showCert(cmd, args[0], trusted)
+			}
+			_, c, sel, err := a.certSelection(cmd)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			var views []certView
+			if trusted {
+				for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
+					views = append(views, newCertView(t, nil, false, now))
+				}
+				return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "Store"})
+			}
+			for _, cand := range sel.Candidates {
+				views = append(views, newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, now))
+			}
+			return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "HasPrivateKey", "Usable", "InUse"})
+		},
+	}
+	cmd.Flags().BoolVar(&trusted, "trusted", false, "the trusted root store and intermediate CAs")
+	return cmd
+}
+
+// showCert prints one certificate of any part of the store.
+func (a *certCLI) showCert(cmd *cobra.Command, thumbprint string, trusted bool) error {
+	tp, err := certs.ParseThumbprint(thumbprint)
+	if err != nil {
+		return err
+	}
+	_, c, sel, err := a.certSelection(cmd)
+	if err != nil {
+		return err
+	}
+	for _, cand := range sel.Candidates {
+		if cand.Thumbprint == tp && !trusted {
+			return a.printOne(newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, time.Now()))
+		}
+	}
+	for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
+		if t.Thumbprint() == tp {
+			return a.printOne(newCertView(t, nil, false, time.Now()))
+		}
+	}
+	return &certs.NotFoundError{Thumbprint: tp}
+}
+
+func (a *certCLI) certSelectCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "select",
+		Short: "Show which certificate the server would use now, and why each other one lost",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, _, sel, err := a.certSelection(cmd)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(sel)
+			}
+			return a.printSelection(sel)
+		},
+	}
+}
+
+// printSelection explains a selection in words.
+func (a *certCLI) printSelection(sel *certs.Selection) error {
+	w := a.out
+	fmt.Fprintf(w, "Server FQDN: %s\n", sel.FQDN)
+	if sel.Pin != "" {
+		fmt.Fprintf(w, "Pinned:      %s\n", sel.Pin)
+	}
+	if sel.PinProblem != "" {
+		fmt.Fprintf(w, "Warning:     %s; the server chooses as if nothing were pinned\n", sel.PinProblem)
+	}
+	if sel.Chosen != nil {
+		fmt.Fprintf(w, "In use:      %s  %s  %s, expires %s\n", sel.Chosen.Thumbprint, sel.Chosen.Subject, sel.Chosen.Kind, sel.Chosen.NotAfter.UTC().Format("2006-01-02"))
+		fmt.Fprintf(w, "Why:         %s\n", strings.TrimPrefix(sel.Chosen.Verdict, "chosen: "))
+	} else {
+		fmt.Fprintf(w, "In use:      none: no certificate is usable, so the server generates a self-signed certificate for %s when it starts in a secured mode\n", sel.FQDN)
+	}
+	if len(sel.Candidates) == 0 {
+		fmt.Fprintln(w, "\nThe personal store is empty.")
+		return nil
+	}
+	fmt.Fprintln(w, "\nCandidates, in the order the server prefers them:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tThumbprint\tKind\tNotAfter\tVerdict")
+	for i, c := range sel.Candidates {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, c.Thumbprint, c.Kind, c.NotAfter.UTC().Format("2006-01-02"), c.Verdict)
+	}
+	return tw.Flush()
+}
+
+func (a *certCLI) certRemoveCommand() *cobra.Command {
+	var trusted, force bool
+	cmd := &cobra.Command{
+		Use:   "remove THUMBPRINT",
+		Short: "Remove a certificate (and its key); refused for the one in use unless --force",
+		Args:  exactArgs("THUMBPRINT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tp, err := certs.ParseThumbprint(args[0])
+			if err != nil {
+				return err
+			}
+			store, c, sel, err := a.certSelection(cmd)
+			if err != nil {
+				return err
+			}
+			loc := certs.Personal
+			if trusted {
+				loc = certs.Trusted
+				if t := c.Find(tp); t != nil && t.Location == certs.Intermediate {
+					loc = certs.Intermediate
+				}
+			}
+			cert := c.Find(tp)
+			if cert == nil || cert.Location != loc {
+				return &certs.NotFoundError{Thumbprint: tp, Location: loc}
+			}
+			if !force {
+				if err := inUse(sel, tp, loc); err != nil {
+					return err
+				}
+			}
+			if err := store.Remove(loc, tp); err != nil {
+				return err
+			}
+			if err := a.emit(cmd, events.CertificateStoreChanged, fmt.Sprintf("A certificate was removed from the %s store.", strings.ToLower(string(loc))), certEventAttrs(cert)...); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "removed %s from the %s store\n", tp, strings.ToLower(string(loc)))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&trusted, "trusted", false, "remove from the trusted root store (or the intermediate CAs)")
+	cmd.Flags().BoolVar(&force, "force", false, "remove even the certificate in use, or the root it chains to")
+	return cmd
+}
+
+// inUse refuses the removal of what the server's TLS depends on: the
+// certificate in use or pinned, or a CA its chain goes through.
+func inUse(sel *certs.Selection, tp string, loc certs.Location) error {
+	if loc == certs.Personal {
+		if sel.Chosen != nil && sel.Chosen.Thumbprint == tp {
+			return fmt.Errorf("certificate %s is the one in use: remove it with --force, after importing another", tp)
+		}
+		if sel.Pin == tp {
+			return fmt.Errorf("certificate %s is pinned (server set --certificate-thumbprint): unpin it first, or use --force", tp)
+		}
+		return nil
+	}
+	if sel.Chosen != nil {
+		for _, ca := range sel.Chosen.Chain {
+			if certs.Thumbprint(ca) == tp {
+				return fmt.Errorf("the certificate in use (%s) chains through %s: remove it with --force", sel.Chosen.Thumbprint, tp)
+			}
+		}
+	}
+	return nil
+}
+
+func certEventAttrs(c *certs.Certificate) []slog.Attr {
+	return []slog.Attr{
+		slog.String("Thumbprint", c.Thumbprint()),
+		slog.String("SHA256", c.SHA256()),
+		slog.String("Subject", c.X509.Subject.String()),
+		slog.String("Issuer", c.X509.Issuer.String()),
+		slog.String("SerialNumber", certs.SerialNumber(c.X509)),
+	}
+}
