@@ -22,7 +22,9 @@ type Rejection struct {
 	RetryAfter int // seconds, for 503; 0 for none
 }
 
-func (r *Rejection) Error() string { return fmt.Sprintf("%d %s: %s", r.Status, reason(r.Status), r.Cause) }
+func (r *Rejection) Error() string {
+	return fmt.Sprintf("%d %s: %s", r.Status, reason(r.Status), r.Cause)
+}
 
 func refuse(status int, event events.EventID, format string, args ...any) *Rejection {
 	return &Rejection{Status: status, Event: event, Cause: fmt.Sprintf(format, args...)}

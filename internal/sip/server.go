@@ -110,7 +110,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		sipgo.WithUserAgentHostname(cfg.FQDN),
 		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgenTLSConfig(s.clientTLSConfig()),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(s.filterDatagram)),
+		sipgo.WithUserAgentTransportLayerOptions(
+			sip.WithTransportLayerReadFilter(s.filterDatagram), sip.WithTransportLayerLogger(cfg.Logger)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(cfg.Logger)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
