@@ -72,6 +72,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.auditCommand(),
 		a.certCommand(),
 		a.eventsCommand(),
+		a.serveCommand(),
 	)
 	return root
 }

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openum/openum/internal/certs"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/sip"
+)
+
+// serveOptions are the flags of openum serve.
+type serveOptions struct {
+	fqdn, listen      string
+	sipPort, tlsPort  int
+	udp, startSecured bool
+	tlsMin            string
+	tickets           bool
+	drain             time.Duration
+	limits            sip.Limits
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Answer SIP calls: TCP 5060 and mutual TLS 5061, per-dial-plan VoIP security",
+		Long: `Answer SIP calls from the gateways in the directory.
+
+The server listens on TCP and on mutual TLS at once (UDP only with --udp),
+refuses every peer that is not a configured gateway, and holds each call to
+the VoIP security mode of its dial plan. Directory and certificate changes
+apply to new calls within seconds, or at once on SIGHUP. SIGINT or SIGTERM
+drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.fqdn, "fqdn", "", "this server's FQDN, the name of its directory record (default: the only record, else the host name)")
+	f.StringVar(&o.listen, "listen", "", "IP address to listen on (default: all)")
+	f.IntVar(&o.sipPort, "sip-port", 0, "SIP over TCP port (default: the record's SipTcpListeningPort; -1: any free port)")
+	f.IntVar(&o.tlsPort, "tls-port", 0, "SIP over TLS port (default: the record's SipTlsListeningPort; -1: any free port)")
+	f.BoolVar(&o.udp, "udp", false, "also listen on UDP (where spoofing and amplification live)")
+	f.BoolVar(&o.startSecured, "start-secured", false, "open the TLS listener even with no dial plan associated")
+	f.StringVar(&o.tlsMin, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
+	f.BoolVar(&o.tickets, "tls-session-tickets", false, "send TLS session tickets (sipp 3.6 and sipsak hang on TLS 1.3 tickets)")
+	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
+	d := sip.DefaultLimits
+	f.IntVar(&o.limits.MaxConnsPerSource, "max-conns-per-source", d.MaxConnsPerSource, "open connections from one address")
+	f.DurationVar(&o.limits.HandshakeTimeout, "handshake-timeout", d.HandshakeTimeout, "time to complete a TLS handshake")
+	f.DurationVar(&o.limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "a connection silent this long is closed")
+	f.IntVar(&o.limits.MaxMessageSize, "max-message-size", d.MaxMessageSize, "bytes in one SIP message")
+	f.IntVar(&o.limits.MaxHeaders, "max-headers", d.MaxHeaders, "header fields in one request")
+	f.Float64Var(&o.limits.RequestRate, "request-rate", d.RequestRate, "requests per second from one address")
+	f.IntVar(&o.limits.RequestBurst, "request-burst", d.RequestBurst, "requests above the rate allowed in a burst")
+	f.IntVar(&o.limits.BanAfter, "ban-after", d.BanAfter, "refusals within a minute that ban a source")
+	f.DurationVar(&o.limits.BanFor, "ban-for", d.BanFor, "how long a ban lasts")
+	return cmd
+}
+
+func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tlsMin := map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}[o.tlsMin]
+	if tlsMin == 0 {
+		return fmt.Errorf("--tls-min-version must be 1.2 or 1.3, not %q", o.tlsMin)
+	}
+	record, err := a.serverRecord(cmd, o.fqdn)
+	if err != nil {
+		return err
+	}
+	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	store, err := a.certStore()
+	if err != nil {
+		return err
+	}
+	manager, err := certs.NewManager(ctx, store, certs.ManagerOptions{FQDN: record.Name, Pin: record.CertificateThumbprint, Events: log})
+	if err != nil {
+		return err
+	}
+	dir, _ := a.directory(ctx)
+	srv, err := sip.New(ctx, sip.Config{
+		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
+		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
+		TLS:       sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets},
+		Directory: dir, Certs: manager, Events: log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	for transport, addr := range srv.Addrs() {
+		fmt.Fprintf(a.out, "openum: %s listening on %s %s\n", record.Name, transport, addr)
+	}
+	if _, ok := srv.Addrs()["TLS"]; ok {
+		c := manager.Current()
+		fmt.Fprintf(a.out, "openum: secured mode with certificate %s (%s)\n", c.Thumbprint(), c.X509.Subject)
+	}
+	go func() { _ = manager.Run(ctx) }()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-hup:
+			if err := errors.Join(srv.Reload(ctx), manager.Check(ctx)); err != nil {
+				fmt.Fprintf(a.out, "openum: reload: %v (the running configuration stays)\n", err)
+			}
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	fmt.Fprintf(a.out, "openum: stopping; %d call(s) in progress may finish\n", srv.ActiveCalls())
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.drain)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		fmt.Fprintf(a.out, "openum: drain timeout: calls in progress were hung up\n")
+	}
+	return nil
+}
+
+// serverRecord returns this server's directory record, creating it on the
+// first run.
+func (a *app) serverRecord(cmd *cobra.Command, fqdn string) (*directory.Server, error) {
+	var args []string
+	if fqdn != "" {
+		args = []string{fqdn}
+	}
+	var name string
+	_, err := a.update(cmd, func(s *directory.Snapshot) error {
+		if fqdn != "" {
+			if _, err := s.Server(fqdn); err != nil {
+				if err := s.AddServer(directory.NewServer(fqdn)); err != nil {
+					return err
+				}
+			}
+		}
+		sv, err := localServer(s, args)
+		if err == nil {
+			name = sv.Name
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.snapshot(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return s.Server(name)
+}
