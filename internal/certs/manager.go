@@ -299,10 +299,10 @@ func (m *Manager) expiryEvents(ctx context.Context, now time.Time, certs []*Cert
 			continue
 		}
 		m.warned[key] = now
-		attrs := append(certAttrs(c.X509), slog.Int("DaysLeft", daysLeft(c.X509, now)))
+		attrs := append(certAttrs(c.X509), slog.Int("DaysLeft", DaysLeft(c.X509, now)))
 		if id == events.CertificateExpiring {
 			m.events.Emit(ctx, id,
-				fmt.Sprintf("The certificate %s expires in %d days, on %s. Renew it: openum cert request, then openum cert import.", tp, daysLeft(c.X509, now), c.X509.NotAfter.UTC().Format(dateFormat)),
+				fmt.Sprintf("The certificate %s expires in %d days, on %s. Renew it: openum cert request, then openum cert import.", tp, DaysLeft(c.X509, now), c.X509.NotAfter.UTC().Format(dateFormat)),
 				attrs...)
 		} else {
 			m.events.Emit(ctx, id,
@@ -331,8 +331,9 @@ func (m *Manager) reportOnce(ctx context.Context, kind, problem string, id event
 	}
 }
 
-// daysLeft counts whole days from now to cert's NotAfter; negative after.
-func daysLeft(cert *x509.Certificate, now time.Time) int {
+// DaysLeft counts whole days from now to cert's NotAfter, rounded down:
+// -1 on the first day after expiry.
+func DaysLeft(cert *x509.Certificate, now time.Time) int {
 	d := cert.NotAfter.Sub(now)
 	days := int(d / (24 * time.Hour))
 	if d < 0 && d%(24*time.Hour) != 0 {

@@ -180,6 +180,8 @@ func (s *Store) Import(data []byte, password string, trusted bool) (*ImportResul
 				if key != nil {
 					res.Notes = append(res.Notes, fmt.Sprintf("paired %s with the key of its certificate request", Thumbprint(c)))
 					pendingPath = path
+				} else if KindOf(c) == SelfSigned {
+					res.Notes = append(res.Notes, fmt.Sprintf("%s has no private key: the server cannot use it (to trust a peer's self-signed certificate, import it with --trusted)", Thumbprint(c)))
 				} else {
 					res.Notes = append(res.Notes, fmt.Sprintf("%s has no private key: the server cannot use it", Thumbprint(c)))
 				}

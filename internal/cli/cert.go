@@ -158,7 +158,7 @@ func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Ti
 		SerialNumber:  certs.SerialNumber(x),
 		NotBefore:     x.NotBefore.UTC(),
 		NotAfter:      x.NotAfter.UTC(),
-		DaysLeft:      int(x.NotAfter.Sub(now).Hours() / 24),
+		DaysLeft:      certs.DaysLeft(x, now),
 		Kind:          certs.KindOf(x),
 		EKU:           certs.EKUs(x),
 		Names:         certs.Names(x),

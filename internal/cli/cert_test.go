@@ -413,7 +413,8 @@ func TestCertExportFormats(t *testing.T) {
 	tp := getCerts(t, data)[0].Thumbprint
 	ok(t, data, "cert", "export", tp, "--out", filepath.Join(dir, "c.pem"))
 	ok(t, data, "cert", "export", tp, "--out", filepath.Join(dir, "c.der"), "--format", "der")
-	ok(t, data, "cert", "export", tp, "--out", filepath.Join(dir, "c.pfx"), "--format", "pfx", "--password", "pw")
+	const password = "Sekr1t-PFX-pass"
+	ok(t, data, "cert", "export", tp, "--out", filepath.Join(dir, "c.pfx"), "--format", "pfx", "--password", password)
 	pemBytes, _ := os.ReadFile(filepath.Join(dir, "c.pem"))
 	derBytes, _ := os.ReadFile(filepath.Join(dir, "c.der"))
 	block, _ := pem.Decode(pemBytes)
@@ -421,7 +422,7 @@ func TestCertExportFormats(t *testing.T) {
 		t.Error("PEM and DER exports differ or hold a key")
 	}
 	pfx, _ := os.ReadFile(filepath.Join(dir, "c.pfx"))
-	key, cert, err := pkcs12.Decode(pfx, "pw")
+	key, cert, err := pkcs12.Decode(pfx, password)
 	if err != nil || key == nil || leafThumbprint(cert) != tp {
 		t.Errorf("PFX: %v", err)
 	}
@@ -430,9 +431,12 @@ func TestCertExportFormats(t *testing.T) {
 	}
 	// What was exported imports into another server.
 	other := newData(t)
-	out := ok(t, other, "cert", "import", filepath.Join(dir, "c.pfx"), "--password", "pw")
+	out := ok(t, other, "cert", "import", filepath.Join(dir, "c.pfx"), "--password", password)
 	if !strings.Contains(out, tp) {
 		t.Errorf("PFX import: %s", out)
+	}
+	if ev := ok(t, other, "events", "--json"); !strings.Contains(ev, "--password ******") || strings.Contains(ev, password) {
+		t.Errorf("the event of the PFX import does not mask the password:\n%s", ev)
 	}
 	ok(t, other, "cert", "import", filepath.Join(dir, "c.der"), "--trusted")
 	if trusted := getCerts(t, other, "--trusted"); len(trusted) != 1 || trusted[0].Thumbprint != tp {
