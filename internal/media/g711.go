@@ -1,0 +1,90 @@
+package media
+
+// G.711 (ITU-T G.711) companding between 16-bit linear PCM and 8-bit µ-law
+// (PCMU, payload type 0) or A-law (PCMA, payload type 8).
+
+const (
+	ulawBias = 0x84
+	ulawClip = 32635
+)
+
+// EncodeULaw returns the µ-law byte for a linear sample.
+func EncodeULaw(sample int16) byte {
+	s := int(sample)
+	sign := 0
+	if s < 0 {
+		s, sign = -s, 0x80
+	}
+	s = min(s, ulawClip) + ulawBias
+	exponent := 7
+	for mask := 0x4000; s&mask == 0 && exponent > 0; mask >>= 1 {
+		exponent--
+	}
+	mantissa := (s >> (exponent + 3)) & 0x0F
+	return ^byte(sign | exponent<<4 | mantissa)
+}
+
+// DecodeULaw returns the linear sample of a µ-law byte.
+func DecodeULaw(b byte) int16 {
+	b = ^b
+	exponent := int(b>>4) & 0x07
+	s := ((int(b&0x0F) << 3) + ulawBias) << exponent
+	s -= ulawBias
+	if b&0x80 != 0 {
+		return int16(-s)
+	}
+	return int16(s)
+}
+
+// EncodeALaw returns the A-law byte for a linear sample.
+func EncodeALaw(sample int16) byte {
+	s := int(sample) >> 3
+	sign := byte(0x80)
+	if s < 0 {
+		s, sign = -s-1, 0x00
+	}
+	s = min(s, 0xFFF)
+	var b byte
+	if s < 32 {
+		b = byte(s >> 1)
+	} else {
+		exponent := 1
+		for v := s >> 5; v > 1; v >>= 1 {
+			exponent++
+		}
+		b = byte(exponent<<4) | byte((s>>exponent)&0x0F)
+	}
+	return (b | sign) ^ 0x55
+}
+
+// DecodeALaw returns the linear sample of an A-law byte.
+func DecodeALaw(b byte) int16 {
+	b ^= 0x55
+	exponent := int(b>>4) & 0x07
+	mantissa := int(b & 0x0F)
+	var s int
+	if exponent == 0 {
+		s = mantissa<<4 + 8
+	} else {
+		s = (mantissa<<4 + 0x108) << (exponent - 1)
+	}
+	if b&0x80 == 0 {
+		return int16(-s)
+	}
+	return int16(s)
+}
+
+// decoderFor returns the G.711 decoder of a payload type.
+func decoderFor(pt uint8) func(byte) int16 {
+	if pt == PCMA {
+		return DecodeALaw
+	}
+	return DecodeULaw
+}
+
+func encoderFor(pt uint8) func(int16) byte {
+	if pt == PCMA {
+		return EncodeALaw
+	}
+	return EncodeULaw
+}

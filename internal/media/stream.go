@@ -1,0 +1,300 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+)
+
+// FrameSamples is the audio in one packet: 20 ms at 8 kHz.
+const FrameSamples = 160
+
+// FrameDuration is the time one packet's audio lasts.
+const FrameDuration = 20 * time.Millisecond
+
+var profiles = map[string]srtp.ProtectionProfile{
+	"AES_CM_128_HMAC_SHA1_80": srtp.ProtectionProfileAes128CmHmacSha1_80,
+	"AES_CM_128_HMAC_SHA1_32": srtp.ProtectionProfileAes128CmHmacSha1_32,
+	"AEAD_AES_128_GCM":        srtp.ProtectionProfileAeadAes128Gcm,
+}
+
+// replayWindow is how many packets back SRTP replay protection remembers.
+const replayWindow = 128
+
+// Received is one packet of the caller's audio, decoded, or the end of a
+// DTMF key press (RFC 4733).
+type Received struct {
+	Timestamp uint32
+	PCM       []int16 // nil for a key press
+	Digit     byte    // '0'-'9', '*', '#', 'A'-'D'; 0 for audio
+}
+
+// Stream is one call's audio on one UDP port: G.711 over RTP, or over SRTP
+// when the answer carries keys. It accepts packets only from the address
+// the caller's SDP gave, so nobody else can inject audio into the call.
+// A Stream is safe for concurrent use.
+type Stream struct {
+	conn   *net.UDPConn
+	remote netip.AddrPort
+	codec  uint8
+	event  int
+	encode func(int16) byte
+	decode func(byte) int16
+	out    *srtp.Context // nil for RTP
+	in     *srtp.Context
+
+	sendMu sync.Mutex
+	ssrc   uint32
+	seq    uint16
+	ts     uint32
+	buf    []byte
+
+	received chan Received
+	done     chan struct{}
+	stats    Stats
+}
+
+// Stats counts what a stream received.
+type Stats struct {
+	Packets atomic.Uint64 // accepted RTP packets
+	Foreign atomic.Uint64 // dropped: not from the caller's address
+	Bad     atomic.Uint64 // dropped: not RTP, failed authentication or replayed
+}
+
+// ListenUDP opens a UDP port for a call on ip, trying random even ports of
+// [first, last].
+func ListenUDP(ip netip.Addr, first, last int) (*net.UDPConn, error) {
+	span := (last - first) / 2
+	if span <= 0 {
+		return nil, fmt.Errorf("media: RTP port range %d-%d is empty", first, last)
+	}
+	start := rand.IntN(span)
+	for i := range span {
+		port := first + 2*((start+i)%span)
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err == nil {
+			return conn, nil
+		}
+	}
+	return nil, fmt.Errorf("media: no free UDP port in %d-%d on %s", first, last, ip)
+}
+
+// NewStream starts the stream negotiated by offer and answer on conn, which
+// it then owns.
+func NewStream(conn *net.UDPConn, offer *Offer, answer *Answer) (*Stream, error) {
+	s := &Stream{
+		conn: conn, remote: offer.Addr, codec: answer.Codec, event: answer.Event,
+		encode: encoderFor(answer.Codec), decode: decoderFor(answer.Codec),
+		received: make(chan Received, 64), done: make(chan struct{}),
+		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
+	}
+	if answer.Crypto != nil {
+		var err error
+		if s.out, err = srtpContext(answer.Crypto); err != nil {
+			return nil, err
+		}
+		if s.in, err = srtpContext(answer.Remote, srtp.SRTPReplayProtection(replayWindow), srtp.SRTCPReplayProtection(replayWindow)); err != nil {
+			return nil, err
+		}
+	}
+	go s.readLoop()
+	return s, nil
+}
+
+func srtpContext(c *Crypto, opts ...srtp.ContextOption) (*srtp.Context, error) {
+	profile := profiles[c.Suite]
+	keyLen, err := profile.KeyLen()
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := srtp.CreateContext(c.Key[:keyLen], c.Key[keyLen:], profile, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("media: SRTP %s: %w", c.Suite, err)
+	}
+	return ctx, nil
+}
+
+// Received returns the caller's audio and key presses, in arrival order.
+// It is closed when the stream closes.
+func (s *Stream) Received() <-chan Received { return s.received }
+
+// Stats returns the stream's counters.
+func (s *Stream) Stats() *Stats { return &s.stats }
+
+// LocalAddr returns the address the stream receives on.
+func (s *Stream) LocalAddr() netip.AddrPort { return addrPortOf(s.conn.LocalAddr()) }
+
+// Close stops the stream and closes its port.
+func (s *Stream) Close() error {
+	select {
+	case <-s.done:
+		return nil
+	default:
+	}
+	close(s.done)
+	return s.conn.Close()
+}
+
+// Send sends one frame of audio (FrameSamples samples) now.
+func (s *Stream) Send(pcm []int16) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	payload := make([]byte, len(pcm))
+	for i, v := range pcm {
+		payload[i] = s.encode(v)
+	}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: s.codec, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: s.ssrc}, Payload: payload}
+	s.seq++
+	s.ts += uint32(len(pcm))
+	raw, err := pkt.Marshal()
+	if err != nil {
+		return err
+	}
+	if s.out != nil {
+		if raw, err = s.out.EncryptRTP(s.buf[:0], raw, &pkt.Header); err != nil {
+			return err
+		}
+		s.buf = raw
+	}
+	_, err = s.conn.WriteToUDPAddrPort(raw, s.remote)
+	return err
+}
+
+// Play sends pcm paced in real time, one frame every 20 ms, until it ends
+// or ctx is done.
+func (s *Stream) Play(ctx context.Context, pcm []int16) error {
+	tick := time.NewTicker(FrameDuration)
+	defer tick.Stop()
+	for i := 0; i < len(pcm); i += FrameSamples {
+		frame := pcm[i:min(i+FrameSamples, len(pcm))]
+		if len(frame) < FrameSamples {
+			frame = append(frame[:len(frame):len(frame)], make([]int16, FrameSamples-len(frame))...)
+		}
+		if err := s.Send(frame); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return net.ErrClosed
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+func (s *Stream) readLoop() {
+	defer close(s.received)
+	buf := make([]byte, 1500)
+	var lastEvent uint32
+	var sawEvent bool
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if addrPortUnmap(from) != addrPortUnmap(s.remote) {
+			s.stats.Foreign.Add(1)
+			continue
+		}
+		r, ok := s.parse(buf[:n])
+		if !ok {
+			s.stats.Bad.Add(1)
+			continue // keep reading: some clients send short non-RTP packets first
+		}
+		if r == nil {
+			continue
+		}
+		if r.Digit != 0 {
+			if sawEvent && r.Timestamp == lastEvent {
+				continue // RFC 4733 repeats the end packet: one key press
+			}
+			lastEvent, sawEvent = r.Timestamp, true
+		}
+		select {
+		case s.received <- *r:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// parse authenticates and decodes one datagram. It returns nil, true for a
+// valid packet that carries nothing to record (RTCP, an event still going).
+func (s *Stream) parse(data []byte) (*Received, bool) {
+	if len(data) < 12 || data[0]>>6 != 2 {
+		return nil, false
+	}
+	if pt := data[1] & 0x7F; pt >= 72 && pt <= 76 {
+		// RTCP multiplexed on the RTP port (RFC 5761): check it, keep nothing.
+		if s.in != nil {
+			if _, err := s.in.DecryptRTCP(nil, data, nil); err != nil {
+				return nil, false
+			}
+		}
+		return nil, true
+	}
+	var h rtp.Header
+	if _, err := h.Unmarshal(data); err != nil {
+		return nil, false
+	}
+	if s.in != nil {
+		plain, err := s.in.DecryptRTP(nil, data, &h)
+		if err != nil {
+			return nil, false
+		}
+		data = plain
+	}
+	var pkt rtp.Packet
+	if err := pkt.Unmarshal(data); err != nil {
+		return nil, false
+	}
+	s.stats.Packets.Add(1)
+	switch {
+	case pkt.PayloadType == s.codec:
+		pcm := make([]int16, len(pkt.Payload))
+		for i, b := range pkt.Payload {
+			pcm[i] = s.decode(b)
+		}
+		return &Received{Timestamp: pkt.Timestamp, PCM: pcm}, true
+	case s.event >= 0 && int(pkt.PayloadType) == s.event && len(pkt.Payload) >= 4:
+		if pkt.Payload[1]&0x80 == 0 {
+			return nil, true // the key is still down
+		}
+		if d := digit(pkt.Payload[0]); d != 0 {
+			return &Received{Timestamp: pkt.Timestamp, Digit: d}, true
+		}
+	}
+	return nil, true
+}
+
+// digit maps an RFC 4733 event code to its key.
+func digit(event byte) byte {
+	const keys = "0123456789*#ABCD"
+	if int(event) < len(keys) {
+		return keys[event]
+	}
+	return 0
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+func addrPortUnmap(a netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}

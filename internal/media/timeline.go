@@ -1,0 +1,96 @@
+package media
+
+// Timeline puts received audio in RTP timestamp order and fills what is
+// missing with silence of the same length, so a recording lasts as long as
+// the audio the caller sent even when packets are lost, late or reordered
+// (a jitter buffer for a recorder). It holds back window samples of audio
+// before releasing them. A Timeline is not safe for concurrent use.
+type Timeline struct {
+	window  uint32
+	maxGap  uint32
+	next     uint32 // timestamp of the next sample to release
+	started  bool
+	released bool // once audio is out, earlier frames are too late
+	pending map[uint32][]int16
+}
+
+// NewTimeline returns a timeline that reorders within window samples and
+// fills gaps of at most maxGap samples; a longer jump in the timestamps (a
+// sender restarting its clock) restarts the timeline instead.
+func NewTimeline(window, maxGap uint32) *Timeline {
+	return &Timeline{window: window, maxGap: maxGap, pending: map[uint32][]int16{}}
+}
+
+// before reports whether timestamp a comes before b, across wrap-around.
+func before(a, b uint32) bool { return int32(a-b) < 0 }
+
+// Push adds a frame that starts at timestamp ts and returns the samples
+// now ready, in order.
+func (t *Timeline) Push(ts uint32, pcm []int16) []int16 {
+	if !t.started {
+		t.started, t.next = true, ts
+	}
+	if before(ts, t.next) {
+		if t.released {
+			return nil // too late, or a duplicate: already released
+		}
+		t.next = ts // the first frame to arrive was not the first sent
+	}
+	if ts-t.next > t.maxGap+t.window {
+		// The sender's clock jumped: release what we have and start over.
+		out := t.Flush()
+		t.started, t.released, t.next = true, false, ts
+		t.pending[ts] = pcm
+		return out
+	}
+	t.pending[ts] = pcm
+	var out []int16
+	for len(t.pending) > 0 && t.newest()-t.next >= t.window {
+		out = t.release(out)
+	}
+	return out
+}
+
+// Flush releases everything held back.
+func (t *Timeline) Flush() []int16 {
+	var out []int16
+	for len(t.pending) > 0 {
+		out = t.release(out)
+	}
+	return out
+}
+
+// release appends the next frame, or the silence before it.
+func (t *Timeline) release(out []int16) []int16 {
+	t.released = true
+	if pcm, ok := t.pending[t.next]; ok {
+		delete(t.pending, t.next)
+		t.next += uint32(len(pcm))
+		return append(out, pcm...)
+	}
+	gap := t.oldest() - t.next
+	t.next += gap
+	return append(out, make([]int16, gap)...)
+}
+
+func (t *Timeline) newest() uint32 {
+	var n uint32
+	first := true
+	for ts := range t.pending {
+		if first || before(n, ts) {
+			n, first = ts, false
+		}
+	}
+	return n
+}
+
+func (t *Timeline) oldest() uint32 {
+	var o uint32
+	first := true
+	for ts := range t.pending {
+		if first || before(ts, o) {
+			o, first = ts, false
+		}
+	}
+	return o
+}

@@ -1,0 +1,111 @@
+package media
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// SampleRate is the rate of every stream openum handles: G.711's 8 kHz.
+const SampleRate = 8000
+
+// WAVWriter writes 16-bit PCM, 8 kHz mono to a RIFF WAVE file. The header's
+// sizes are written when the writer is closed.
+type WAVWriter struct {
+	f       *os.File
+	samples int
+	buf     []byte
+}
+
+const wavHeaderSize = 44
+
+// CreateWAV creates the file at path (mode 0600: a voice message is private).
+func CreateWAV(path string) (*WAVWriter, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
+	w := &WAVWriter{f: f}
+	if _, err := f.Write(wavHeader(0)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("media: %w", err)
+	}
+	return w, nil
+}
+
+// Write appends samples.
+func (w *WAVWriter) Write(pcm []int16) error {
+	w.buf = w.buf[:0]
+	for _, s := range pcm {
+		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
+	}
+	_, err := w.f.Write(w.buf)
+	w.samples += len(pcm)
+	return err
+}
+
+// Samples returns how many samples have been written.
+func (w *WAVWriter) Samples() int { return w.samples }
+
+// Close writes the header's sizes, syncs the file to disk and closes it.
+func (w *WAVWriter) Close() error {
+	_, err := w.f.WriteAt(wavHeader(w.samples), 0)
+	return errors.Join(err, w.f.Sync(), w.f.Close())
+}
+
+func wavHeader(samples int) []byte {
+	data := uint32(samples * 2)
+	var b bytes.Buffer
+	b.WriteString("RIFF")
+	_ = binary.Write(&b, binary.LittleEndian, 36+data)
+	b.WriteString("WAVEfmt ")
+	_ = binary.Write(&b, binary.LittleEndian, []any{
+		uint32(16), uint16(1), uint16(1), uint32(SampleRate), uint32(SampleRate * 2), uint16(2), uint16(16),
+	})
+	b.WriteString("data")
+	_ = binary.Write(&b, binary.LittleEndian, data)
+	return b.Bytes()
+}
+
+// ReadWAV reads a 16-bit PCM, 8 kHz mono WAVE file, the format of openum's
+// prompts and recordings.
+func ReadWAV(r io.Reader) ([]int16, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
+		return nil, errors.New("media: not a RIFF WAVE file")
+	}
+	var pcm []int16
+	var formatOK bool
+	for p := 12; p+8 <= len(data); {
+		id, size := string(data[p:p+4]), int(binary.LittleEndian.Uint32(data[p+4:p+8]))
+		body := data[p+8 : min(len(data), p+8+size)]
+		switch id {
+		case "fmt ":
+			if len(body) < 16 {
+				return nil, errors.New("media: WAVE fmt chunk too short")
+			}
+			format, channels := binary.LittleEndian.Uint16(body[0:]), binary.LittleEndian.Uint16(body[2:])
+			rate, bits := binary.LittleEndian.Uint32(body[4:]), binary.LittleEndian.Uint16(body[14:])
+			if format != 1 || channels != 1 || rate != SampleRate || bits != 16 {
+				return nil, fmt.Errorf("media: WAVE is format %d, %d channel(s), %d Hz, %d bits; want PCM, mono, 8000 Hz, 16 bits", format, channels, rate, bits)
+			}
+			formatOK = true
+		case "data":
+			if !formatOK {
+				return nil, errors.New("media: WAVE data before fmt")
+			}
+			for i := 0; i+1 < len(body); i += 2 {
+				pcm = append(pcm, int16(binary.LittleEndian.Uint16(body[i:])))
+			}
+			return pcm, nil
+		}
+		p += 8 + size + size%2
+	}
+	return nil, errors.New("media: WAVE file has no data chunk")
+}
