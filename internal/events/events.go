@@ -66,7 +66,8 @@ func (id EventID) Level() slog.Level {
 	switch id {
 	case CertificateExpiring, CertificateSelfSigned, GatewayOptionsNoAnswer,
 		GatewaysShareAddress, PINLockout, LogonFailuresDisconnect, DeliveryFailed,
-		InvalidExtension:
+		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
+		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
