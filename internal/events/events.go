@@ -67,7 +67,7 @@ func (id EventID) Level() slog.Level {
 	case CertificateExpiring, CertificateSelfSigned, GatewayOptionsNoAnswer,
 		GatewaysShareAddress, PINLockout, LogonFailuresDisconnect, DeliveryFailed,
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
-		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest:
+		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,

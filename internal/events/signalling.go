@@ -14,7 +14,7 @@ const (
 	NoHuntGroup           EventID = 9208 // no hunt group or served dial plan for the called number (404)
 	TLSHandshakeFailed    EventID = 9209 // a TLS handshake failed for a reason other than the certificate
 	CallAdmitted          EventID = 9210 // a call was admitted to a dial plan
-	ConfigReloaded        EventID = 9211 // the directory changed and new calls follow it
+	DirectoryReloadFailed EventID = 9211 // reading the directory failed; the running configuration stays
 	ServerStopping        EventID = 9212 // the server drains: no new calls, current ones finish
 	MalformedRequest      EventID = 9213 // a request was refused as malformed or oversized (400)
 )

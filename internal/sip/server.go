@@ -267,7 +267,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 		case <-t.C:
 		}
 		if err := s.Reload(ctx); err != nil {
-			s.cfg.Events.Emit(ctx, events.ConfigReloaded, "directory reload failed; the current configuration stays", slog.String("error", err.Error()))
+			s.cfg.Events.Emit(ctx, events.DirectoryReloadFailed, "directory reload failed; the current configuration stays", slog.String("error", err.Error()))
 		}
 		for _, ip := range s.sources.sweep() {
 			s.cfg.Events.Emit(ctx, events.BanExpired, "ban expired", slog.String("source", ip.String()))
