@@ -18,3 +18,10 @@ const (
 	ServerStopping        EventID = 9212 // the server drains: no new calls, current ones finish
 	MalformedRequest      EventID = 9213 // a request was refused as malformed or oversized (400)
 )
+
+// Voice mail events (SPEC UM-1, UM-2): openum's range 9300-9399.
+const (
+	MessageRecorded  EventID = 9300 // a voice message was recorded and spooled
+	MessageDelivered EventID = 9301 // a voice message was delivered
+	CallEnded        EventID = 9302 // a call ended: duration, who hung up, media counters
+)

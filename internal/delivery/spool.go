@@ -1,0 +1,174 @@
+package delivery
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Spool keeps voice messages on disk until they are delivered. Each change
+// is synced to disk, file and directory, before the call returns, so a crash
+// or a power cut loses no message that was acknowledged. Layout:
+//
+//	DIR/recording/ID.wav       a recording in progress
+//	DIR/queue/ID/message.json  a message waiting for delivery
+//	DIR/queue/ID/audio.wav     its recording
+//
+// A Spool is safe for use by one process at a time.
+type Spool struct{ dir string }
+
+// OpenSpool opens (creating) the spool in dir, mode 0700: voice messages are
+// private.
+func OpenSpool(dir string) (*Spool, error) {
+	for _, d := range []string{dir, filepath.Join(dir, "recording"), filepath.Join(dir, "queue")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("delivery: spool: %w", err)
+		}
+	}
+	s := &Spool{dir: dir}
+	return s, s.finishInterrupted()
+}
+
+// RecordingPath is where the recording of message id is written during the
+// call, before Enqueue.
+func (s *Spool) RecordingPath(id string) string {
+	return filepath.Join(s.dir, "recording", id+".wav")
+}
+
+func (s *Spool) queueDir(id string) string { return filepath.Join(s.dir, "queue", id) }
+
+// Enqueue makes m and its recording (at RecordingPath, closed and synced)
+// durable and visible to the worker. When Enqueue returns nil, the message
+// survives a crash.
+func (s *Spool) Enqueue(m *Message) error {
+	if strings.ContainsAny(m.ID, `/\.`) || m.ID == "" {
+		return fmt.Errorf("delivery: bad message ID %q", m.ID)
+	}
+	staging := s.queueDir(m.ID) + ".new"
+	if err := os.Mkdir(staging, 0o700); err != nil {
+		return fmt.Errorf("delivery: spool: %w", err)
+	}
+	err := errors.Join(
+		os.Rename(s.RecordingPath(m.ID), filepath.Join(staging, "audio.wav")),
+		writeSynced(filepath.Join(staging, "message.json"), m),
+		syncDir(staging),
+		syncDir(filepath.Dir(s.RecordingPath(m.ID))),
+	)
+	if err == nil {
+		err = errors.Join(os.Rename(staging, s.queueDir(m.ID)), syncDir(filepath.Join(s.dir, "queue")))
+	}
+	if err != nil {
+		return fmt.Errorf("delivery: spool %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// finishInterrupted completes an Enqueue that a crash cut short after the
+// staging directory was complete, and forgets one that was not.
+func (s *Spool) finishInterrupted() error {
+	staged, _ := filepath.Glob(filepath.Join(s.dir, "queue", "*.new"))
+	for _, d := range staged {
+		id := strings.TrimSuffix(filepath.Base(d), ".new")
+		_, errA := os.Stat(filepath.Join(d, "audio.wav"))
+		var m Message
+		if errA == nil && readJSON(filepath.Join(d, "message.json"), &m) == nil {
+			if err := os.Rename(d, s.queueDir(id)); err != nil {
+				return fmt.Errorf("delivery: spool: %w", err)
+			}
+			continue
+		}
+		// The recording never left recording/: put it back for a later look.
+		if errA == nil {
+			_ = os.Rename(filepath.Join(d, "audio.wav"), s.RecordingPath(id))
+		}
+		_ = os.RemoveAll(d)
+	}
+	return syncDir(filepath.Join(s.dir, "queue"))
+}
+
+// Pending returns the messages waiting for delivery, oldest first.
+func (s *Spool) Pending() ([]*Message, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, "queue"))
+	if err != nil {
+		return nil, fmt.Errorf("delivery: spool: %w", err)
+	}
+	var out []*Message
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasSuffix(e.Name(), ".new") {
+			continue
+		}
+		var m Message
+		if err := readJSON(filepath.Join(s.queueDir(e.Name()), "message.json"), &m); err != nil {
+			return nil, fmt.Errorf("delivery: spool %s: %w", e.Name(), err)
+		}
+		out = append(out, &m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Received.Before(out[j].Received) })
+	return out, nil
+}
+
+// Audio returns a queued message's recording.
+func (s *Spool) Audio(id string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(s.queueDir(id), "audio.wav"))
+}
+
+// Update records a queued message's delivery attempts.
+func (s *Spool) Update(m *Message) error {
+	return writeSynced(filepath.Join(s.queueDir(m.ID), "message.json"), m)
+}
+
+// Done removes a delivered message.
+func (s *Spool) Done(id string) error {
+	if err := os.RemoveAll(s.queueDir(id)); err != nil {
+		return fmt.Errorf("delivery: spool: %w", err)
+	}
+	return syncDir(filepath.Join(s.dir, "queue"))
+}
+
+// writeSynced replaces path with v as JSON: a temporary file, synced, then
+// renamed over path, so a reader never sees half a file.
+func writeSynced(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileSynced(path, data)
+}
+
+func writeFileSynced(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// syncDir makes a rename or a new file in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}

@@ -1,0 +1,142 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/openum/openum/internal/events"
+)
+
+// Worker delivers the spool's messages and retries each one, with
+// exponential back-off, until its transport accepts it: a mail server
+// outage delays messages but loses none. Run it once per spool.
+type Worker struct {
+	Spool     *Spool
+	Transport Transport
+	Events    *events.Log
+	// MinBackoff and MaxBackoff bound the wait between attempts (default 5 s
+	// and 10 min). Escalate is how long a message may fail before event
+	// 1185 says so (default 1 h); it is still retried after that.
+	MinBackoff, MaxBackoff, Escalate time.Duration
+	Now                              func() time.Time
+
+	kick chan struct{}
+}
+
+func (w *Worker) defaults() {
+	if w.MinBackoff <= 0 {
+		w.MinBackoff = 5 * time.Second
+	}
+	if w.MaxBackoff <= 0 {
+		w.MaxBackoff = 10 * time.Minute
+	}
+	if w.Escalate <= 0 {
+		w.Escalate = time.Hour
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	if w.kick == nil {
+		w.kick = make(chan struct{}, 1)
+	}
+}
+
+// Kick makes Run look at the spool now, as after a new message.
+func (w *Worker) Kick() {
+	w.defaults()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is done.
+func (w *Worker) Run(ctx context.Context) error {
+	w.defaults()
+	for {
+		next := w.deliverDue(ctx)
+		wait := min(time.Until(next), time.Second)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.kick:
+		case <-time.After(max(wait, 10*time.Millisecond)):
+		}
+	}
+}
+
+// deliverDue tries every message whose time has come and returns when the
+// next one is due.
+func (w *Worker) deliverDue(ctx context.Context) time.Time {
+	next := w.Now().Add(time.Second)
+	pending, err := w.Spool.Pending()
+	if err != nil {
+		w.Events.Emit(ctx, events.DeliveryFailed, "cannot read the delivery spool", slog.String("error", err.Error()))
+		return next
+	}
+	for _, m := range pending {
+		if ctx.Err() != nil {
+			return next
+		}
+		if m.NextAttempt.After(w.Now()) {
+			next = minTime(next, m.NextAttempt)
+			continue
+		}
+		if err := w.deliver(ctx, m); err != nil {
+			w.failed(ctx, m, err)
+			next = minTime(next, m.NextAttempt)
+		}
+	}
+	return next
+}
+
+func (w *Worker) deliver(ctx context.Context, m *Message) error {
+	audio, err := w.Spool.Audio(m.ID)
+	if err != nil {
+		return err
+	}
+	if err := w.Transport.Deliver(ctx, m, Compose(m, audio)); err != nil {
+		return err
+	}
+	if err := w.Spool.Done(m.ID); err != nil {
+		return err
+	}
+	w.Events.Emit(ctx, events.MessageDelivered, "voice message delivered",
+		slog.String("id", m.ID), slog.String("to", m.To), slog.Int("attempts", m.Attempts+1))
+	return nil
+}
+
+// failed records a failed attempt and schedules the next.
+func (w *Worker) failed(ctx context.Context, m *Message, cause error) {
+	now := w.Now()
+	m.Attempts++
+	if m.FirstFailure.IsZero() {
+		m.FirstFailure = now
+	}
+	backoff := w.MinBackoff << min(m.Attempts-1, 20)
+	m.NextAttempt = now.Add(min(backoff, w.MaxBackoff))
+	id := events.DeliveryFailed
+	var tlsErr *TLSError
+	if errors.As(cause, &tlsErr) {
+		id = events.MailTLSFailed
+	}
+	attrs := []slog.Attr{slog.String("id", m.ID), slog.String("to", m.To), slog.Int("attempts", m.Attempts),
+		slog.Time("next", m.NextAttempt), slog.String("error", cause.Error())}
+	w.Events.Emit(ctx, id, "voice message delivery failed; it will be retried", attrs...)
+	if !m.Escalated && now.Sub(m.FirstFailure) >= w.Escalate {
+		m.Escalated = true
+		w.Events.Emit(ctx, events.DeliveryFailedFinal, "voice message still undelivered; it stays in the spool and is retried", attrs...)
+	}
+	if err := w.Spool.Update(m); err != nil {
+		w.Events.Emit(ctx, events.DeliveryFailed, "cannot record the delivery attempt", slog.String("id", m.ID), slog.String("error", err.Error()))
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
