@@ -34,8 +34,28 @@ type fixture struct {
 	events string
 }
 
-func newFixture(t *testing.T, limits Limits) *fixture {
+// fixtureOption changes how newFixture builds its server.
+type fixtureOption func(*fixtureOptions)
+
+type fixtureOptions struct {
+	trusted [][]byte // more CA certificates (PEM) for the trusted root store
+	udp     bool
+}
+
+// trusting adds a CA certificate (PEM) to the server's trusted root store.
+func trusting(caPEM []byte) fixtureOption {
+	return func(o *fixtureOptions) { o.trusted = append(o.trusted, caPEM) }
+}
+
+// withUDP opens the UDP listener too (Config.UDP).
+func withUDP() fixtureOption { return func(o *fixtureOptions) { o.udp = true } }
+
+func newFixture(t *testing.T, limits Limits, opts ...fixtureOption) *fixture {
 	t.Helper()
+	var o fixtureOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	ctx := context.Background()
 	tmp := t.TempDir()
 	dir, err := sqlite.Open(ctx, filepath.Join(tmp, "directory.db"))
@@ -69,8 +89,10 @@ func newFixture(t *testing.T, limits Limits) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Import(f.ca.pem, "", true); err != nil {
-		t.Fatal(err)
+	for _, ca := range append([][]byte{f.ca.pem}, o.trusted...) {
+		if _, err := store.Import(ca, "", true); err != nil {
+			t.Fatal(err)
+		}
 	}
 	log, err := events.Open(f.events)
 	if err != nil {
@@ -83,7 +105,7 @@ func newFixture(t *testing.T, limits Limits) *fixture {
 	}
 	f.roots = x509.NewCertPool()
 	f.roots.AddCert(manager.Current().X509)
-	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1,
+	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
 		Limits: limits, Directory: dir, Certs: manager, Events: log, ReloadEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)

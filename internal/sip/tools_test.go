@@ -1,0 +1,384 @@
+package sip
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// This file drives the third-party programs the peer tests use (openssl,
+// stunnel4, sipp, sipvicious, baresip, tshark): each runs bounded by a
+// timeout, in its own process group, and is killed when its test ends.
+
+// tool is a child process with its combined output.
+type tool struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// startTool starts name with args; it is killed after limit, or when the
+// test ends, whichever comes first.
+func startTool(t testing.TB, limit time.Duration, dir string, name string, args ...string) *tool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	cmd.Env = append(os.Environ(), "HOME="+dir) // sipvicious and baresip keep state under $HOME
+	tl := &tool{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = tl.out, tl.out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		tl.err = cmd.Wait()
+		cancel()
+		close(tl.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-tl.done
+	})
+	return tl
+}
+
+// wait waits for the tool to exit and returns its exit code (-1 if it was
+// killed).
+func (tl *tool) wait() int {
+	<-tl.done
+	var ee *exec.ExitError
+	switch {
+	case tl.err == nil:
+		return 0
+	case errors.As(tl.err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// stop ends a tool that serves (stunnel, tshark) politely, then waits.
+func (tl *tool) stop(sig syscall.Signal) {
+	select {
+	case <-tl.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-tl.cmd.Process.Pid, sig)
+	select {
+	case <-tl.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-tl.cmd.Process.Pid, syscall.SIGKILL)
+		<-tl.done
+	}
+}
+
+// runTool runs a tool to its end and returns its output and exit code.
+func runTool(t testing.TB, limit time.Duration, dir, name string, args ...string) (string, int) {
+	t.Helper()
+	tl := startTool(t, limit, dir, name, args...)
+	rc := tl.wait()
+	return tl.out.String(), rc
+}
+
+// freePort returns a loopback TCP and UDP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// waitOutput waits until the tool prints want.
+func waitOutput(t testing.TB, tl *tool, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(tl.out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not say %q:\n%s", tl.name, want, tl.out.String())
+		}
+		select {
+		case <-tl.done:
+			t.Fatalf("%s exited before saying %q:\n%s", tl.name, want, tl.out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// --- openssl: the gateways' PKI ---
+
+// opensslPKI is a certificate authority made by openssl, and the gateway
+// certificates it signs, as PEM files in dir.
+type opensslPKI struct {
+	dir string
+}
+
+// gatewayCerts are the certificates the peer tests present: one good
+// certificate per gateway name, and one for each way a certificate can be
+// wrong (SPEC PEER-2).
+var gatewayCerts = []struct {
+	name  string // file stem
+	cn    string
+	san   string // subjectAltName, "" for none
+	eku   string
+	dates string // openssl ca -startdate/-enddate, "" for now..+1 day
+	ca    string // the signing CA: "ca" (trusted) or "rogue" (not)
+}{
+	{"gw1", "localhost", "DNS:localhost", "clientAuth,serverAuth", "", "ca"},
+	{"expired", "localhost", "DNS:localhost", "clientAuth,serverAuth", "-startdate 20200101000000Z -enddate 20200102000000Z", "ca"},
+	{"wrongname", "gw9.example.test", "DNS:gw9.example.test", "clientAuth,serverAuth", "", "ca"},
+	{"noclientauth", "localhost", "DNS:localhost", "serverAuth", "", "ca"},
+	{"untrusted", "localhost", "DNS:localhost", "clientAuth,serverAuth", "", "rogue"},
+}
+
+var (
+	pkiOnce sync.Once
+	pki     *opensslPKI
+	pkiErr  error
+	pkiRoot string
+)
+
+// sharedPKI makes the openssl PKI once for the whole package.
+func sharedPKI(t testing.TB) *opensslPKI {
+	t.Helper()
+	pkiOnce.Do(func() {
+		pkiRoot, pkiErr = os.MkdirTemp("", "openum-sip-pki-")
+		if pkiErr == nil {
+			pki, pkiErr = makePKI(pkiRoot)
+		}
+	})
+	if pkiErr != nil {
+		t.Fatal(pkiErr)
+	}
+	return pki
+}
+
+func openssl(dir string, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "openssl", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func makePKI(dir string) (*opensslPKI, error) {
+	p := &opensslPKI{dir: dir}
+	ec := []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"}
+	for _, ca := range []string{"ca", "rogue"} {
+		args := append([]string{"req", "-x509"}, ec...)
+		args = append(args, "-keyout", ca+".key", "-out", ca+".crt", "-days", "2", "-subj", "/O=openum tests/CN=openum "+ca+" gateway CA",
+			"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+		if err := openssl(dir, args...); err != nil {
+			return nil, err
+		}
+		cadir := filepath.Join(dir, ca+".db")
+		if err := errors.Join(os.MkdirAll(filepath.Join(cadir, "new"), 0o700),
+			os.WriteFile(filepath.Join(cadir, "index.txt"), nil, 0o600),
+			os.WriteFile(filepath.Join(cadir, "serial"), []byte("1000\n"), 0o600),
+			os.WriteFile(filepath.Join(dir, ca+".cnf"), fmt.Appendf(nil, `[ca]
+default_ca = this
+[this]
+database = %[1]s/index.txt
+new_certs_dir = %[1]s/new
+serial = %[1]s/serial
+certificate = %[2]s/%[3]s.crt
+private_key = %[2]s/%[3]s.key
+default_md = sha256
+default_days = 1
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+commonName = supplied
+`, cadir, dir, ca), 0o600)); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range gatewayCerts {
+		ext := fmt.Sprintf("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n", c.eku)
+		if c.san != "" {
+			ext += "subjectAltName=" + c.san + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.name+".ext"), []byte(ext), 0o600); err != nil {
+			return nil, err
+		}
+		args := append([]string{"req", "-new"}, ec...)
+		args = append(args, "-keyout", c.name+".key", "-out", c.name+".csr", "-subj", "/CN="+c.cn)
+		if err := openssl(dir, args...); err != nil {
+			return nil, err
+		}
+		args = []string{"ca", "-batch", "-notext", "-config", c.ca + ".cnf", "-in", c.name + ".csr", "-out", c.name + ".crt", "-extfile", c.name + ".ext"}
+		args = append(args, strings.Fields(c.dates)...)
+		if err := openssl(dir, args...); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// path is the file of a certificate ("gw1.crt") or key ("gw1.key").
+func (p *opensslPKI) path(file string) string { return filepath.Join(p.dir, file) }
+
+// caPEM is the trusted CA, for the server's trusted root store.
+func (p *opensslPKI) caPEM(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p.path("ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// --- stunnel4: mutual TLS in front of TLS-less tools ---
+
+// stunnel runs a TLS client tunnel: plain TCP on the returned loopback
+// address, mutual TLS with cert (a gatewayCerts stem) to the server's TLS
+// port, verifying the server's certificate for um.localhost.
+func (f *fixture) stunnel(cert string) (string, *tool) {
+	f.t.Helper()
+	p := sharedPKI(f.t)
+	dir := f.t.TempDir()
+	serverCA := filepath.Join(dir, "server.crt")
+	if err := os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	accept := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(f.t)))
+	conf := fmt.Sprintf(`foreground = yes
+pid =
+debug = 6
+[gateway]
+client = yes
+accept = %s
+connect = %s
+cert = %s
+key = %s
+CAfile = %s
+verifyChain = yes
+checkHost = um.localhost
+sslVersionMin = TLSv1.2
+`, accept, f.srv.Addrs()["TLS"], p.path(cert+".crt"), p.path(cert+".key"), serverCA)
+	path := filepath.Join(dir, "stunnel.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	tl := startTool(f.t, 2*time.Minute, dir, "stunnel4", path)
+	waitOutput(f.t, tl, "bound to "+accept, 10*time.Second)
+	f.t.Cleanup(func() { tl.stop(syscall.SIGTERM) })
+	return accept, tl
+}
+
+// --- sipp (Debian's sip-tester: TCP only; TLS through stunnel) ---
+
+// sippRun is what one sipp run placed.
+type sippRun struct {
+	rc                 int // 0 all calls succeeded, 1 some failed, 99 none placed, 255 fatal
+	successful, failed int
+	out                string
+	dir                string // sipp's working directory: its CSV and logs
+}
+
+// sipp runs a scenario from testdata/sipp from the loopback address from to
+// the TCP address to, with extra options such as -m, -r, -s.
+func sipp(t testing.TB, scenario, from, to string, limit time.Duration, extra ...string) *sippRun {
+	t.Helper()
+	dir := t.TempDir()
+	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-sf", sf, "-i", from, "-p", strconv.Itoa(freePort(t)),
+		"-mi", from, "-mp", strconv.Itoa(freePort(t)), "-nostdin", "-nr",
+		"-timeout", strconv.Itoa(int(limit/time.Second)) + "s", "-timeout_error", "-recv_timeout", "5000",
+		"-trace_stat", "-stf", "stats.csv", "-trace_err", "-error_file", "errors.log", "-trace_screen", "-screen_file", "screen.log"}
+	if !slices.Contains(extra, "-t") {
+		args = append(args, "-t", "t1") // one connection for all calls, as gateways do
+	}
+	args = append(args, extra...)
+	args = append(args, to)
+	out, rc := runTool(t, limit+10*time.Second, dir, "sipp", args...)
+	r := &sippRun{rc: rc, out: out, dir: dir}
+	r.successful, r.failed = sippCounts(filepath.Join(dir, "stats.csv"))
+	return r
+}
+
+// sippCounts reads the cumulative successful and failed call counts from
+// the last line of sipp's statistics CSV.
+func sippCounts(path string) (ok, failed int) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return -1, -1
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		return -1, -1
+	}
+	head, last := strings.Split(lines[0], ";"), strings.Split(lines[len(lines)-1], ";")
+	for i, h := range head {
+		if i >= len(last) {
+			break
+		}
+		switch h {
+		case "SuccessfulCall(C)":
+			ok, _ = strconv.Atoi(last[i])
+		case "FailedCall(C)":
+			failed, _ = strconv.Atoi(last[i])
+		}
+	}
+	return ok, failed
+}
+
+func (r *sippRun) String() string {
+	errs, _ := os.ReadFile(filepath.Join(r.dir, "errors.log"))
+	screen, _ := os.ReadFile(filepath.Join(r.dir, "screen.log"))
+	return fmt.Sprintf("sipp exit %d, %d successful, %d failed\n%s\n--- errors:\n%s\n--- screen:\n%s", r.rc, r.successful, r.failed, r.out, errs, screen)
+}
