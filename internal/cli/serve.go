@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/certs"
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/sip"
+	"github.com/openum/openum/internal/voicemail"
 )
 
 // serveOptions are the flags of openum serve.
@@ -27,6 +29,7 @@ type serveOptions struct {
 	tlsMin            string
 	tickets           bool
 	drain             time.Duration
+	smtp              string
 	limits            sip.Limits
 }
 
@@ -54,6 +57,7 @@ drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
 	f.BoolVar(&o.startSecured, "start-secured", false, "open the TLS listener even with no dial plan associated")
 	f.StringVar(&o.tlsMin, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
 	f.BoolVar(&o.tickets, "tls-session-tickets", false, "send TLS session tickets (sipp 3.6 and sipsak hang on TLS 1.3 tickets)")
+	f.StringVar(&o.smtp, "smtp", "", "deliver voice mail to this mail server (HOST:PORT) with STARTTLS and a client certificate, instead of DATA/mail")
 	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
 	d := sip.DefaultLimits
 	f.IntVar(&o.limits.MaxConnsPerSource, "max-conns-per-source", d.MaxConnsPerSource, "open connections from one address")
@@ -93,11 +97,26 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	dir, _ := a.directory(ctx)
+	spool, err := delivery.OpenSpool(filepath.Join(a.dataDir, "spool"))
+	if err != nil {
+		return err
+	}
+	var transport delivery.Transport = delivery.Maildir{Dir: filepath.Join(a.dataDir, "mail")}
+	if o.smtp != "" {
+		transport = delivery.SMTP{Addr: o.smtp, TLSConfig: func() *tls.Config { return manager.ClientTLSConfig("") }}
+	}
+	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
+	// Delivery outlives the signal: messages recorded while calls drain go out too.
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	go func() { _ = worker.Run(workerCtx) }()
+	answering := &voicemail.Answering{Spool: spool, Delivered: worker.Kick, Events: log,
+		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings")}
 	srv, err := sip.New(ctx, sip.Config{
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
 		TLS:       sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets},
-		Directory: dir, Certs: manager, Events: log,
+		Directory: dir, Certs: manager, Events: log, Calls: answering,
 	})
 	if err != nil {
 		return err

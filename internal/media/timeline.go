@@ -6,12 +6,12 @@ package media
 // (a jitter buffer for a recorder). It holds back window samples of audio
 // before releasing them. A Timeline is not safe for concurrent use.
 type Timeline struct {
-	window  uint32
-	maxGap  uint32
+	window   uint32
+	maxGap   uint32
 	next     uint32 // timestamp of the next sample to release
 	started  bool
 	released bool // once audio is out, earlier frames are too late
-	pending map[uint32][]int16
+	pending  map[uint32][]int16
 }
 
 // NewTimeline returns a timeline that reorders within window samples and

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -50,6 +49,19 @@ func (w *WAVWriter) Write(pcm []int16) error {
 // Samples returns how many samples have been written.
 func (w *WAVWriter) Samples() int { return w.samples }
 
+// Truncate cuts the recording to its first samples samples.
+func (w *WAVWriter) Truncate(samples int) error {
+	if samples >= w.samples {
+		return nil
+	}
+	if err := w.f.Truncate(int64(wavHeaderSize + 2*samples)); err != nil {
+		return err
+	}
+	w.samples = samples
+	_, err := w.f.Seek(0, io.SeekEnd)
+	return err
+}
+
 // Close writes the header's sizes, syncs the file to disk and closes it.
 func (w *WAVWriter) Close() error {
 	_, err := w.f.WriteAt(wavHeader(w.samples), 0)
@@ -58,16 +70,20 @@ func (w *WAVWriter) Close() error {
 
 func wavHeader(samples int) []byte {
 	data := uint32(samples * 2)
-	var b bytes.Buffer
-	b.WriteString("RIFF")
-	_ = binary.Write(&b, binary.LittleEndian, 36+data)
-	b.WriteString("WAVEfmt ")
-	_ = binary.Write(&b, binary.LittleEndian, []any{
-		uint32(16), uint16(1), uint16(1), uint32(SampleRate), uint32(SampleRate * 2), uint16(2), uint16(16),
-	})
-	b.WriteString("data")
-	_ = binary.Write(&b, binary.LittleEndian, data)
-	return b.Bytes()
+	le := binary.LittleEndian
+	h := make([]byte, 0, wavHeaderSize)
+	h = append(h, "RIFF"...)
+	h = le.AppendUint32(h, 36+data)
+	h = append(h, "WAVEfmt "...)
+	h = le.AppendUint32(h, 16)           // fmt chunk size
+	h = le.AppendUint16(h, 1)            // PCM
+	h = le.AppendUint16(h, 1)            // mono
+	h = le.AppendUint32(h, SampleRate)   // samples per second
+	h = le.AppendUint32(h, SampleRate*2) // bytes per second
+	h = le.AppendUint16(h, 2)            // bytes per sample frame
+	h = le.AppendUint16(h, 16)           // bits per sample
+	h = append(h, "data"...)
+	return le.AppendUint32(h, data)
 }
 
 // ReadWAV reads a 16-bit PCM, 8 kHz mono WAVE file, the format of openum's

@@ -57,6 +57,7 @@ type Config struct {
 	Directory   Snapshotter
 	Certs       *certs.Manager
 	Events      *events.Log
+	Calls       CallHandler  // takes answered calls; nil holds them silent
 	Logger      *slog.Logger // sipgo's own debug log; nil discards it
 }
 
@@ -509,33 +510,62 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer)
 	s.answer(ctx, req, tx, peer, adm)
 }
 
-// answer takes the admitted call up and holds it until the caller hangs up
-// or MaxCallDuration passes. Until the media layer records voice mail, the
-// call carries no audio.
+// Call is an answered call, as the server hands it to the application
+// (voice mail). Everything in it was checked by admission.
+type Call struct {
+	ID         string // the SIP Call-ID
+	Gateway    directory.IPGateway
+	HuntGroup  directory.HuntGroup
+	DialPlan   directory.DialPlan
+	Directory  *directory.Snapshot // the configuration the call began with
+	Caller     string              // the calling number
+	CallerName string
+	Target     string // the number the call is for: Diversion, else History-Info, else the request URI
+	Transport  string
+	Audio      *media.Stream
+}
+
+// CallHandler takes answered calls. HandleCall runs for the whole call: its
+// ctx is done when the caller hangs up or MaxCallDuration passes, and when
+// it returns, the server hangs up.
+type CallHandler interface {
+	HandleCall(ctx context.Context, c *Call)
+}
+
+// answer takes the admitted call up: it opens the media port, answers the
+// offer, and runs the call handler until one side hangs up.
 func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission) {
 	secure := adm.DialPlan.VoIPSecurity == directory.Secured
-	offer := adm.Offer
-	if offer == nil {
-		// A late offer: answer with what every gateway accepts.
-		offer = &media.Offer{Codecs: []uint8{media.PCMU, media.PCMA}, Event: 101}
-		if secure {
-			s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed,
-				"dial plan %s is Secured and the INVITE carries no SRTP offer", adm.DialPlan.Name))
-			return
-		}
-	}
-	local, err := s.localMediaAddr(peer)
-	if err != nil {
-		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media address: %v", err))
+	if adm.Offer == nil {
+		// openum answers offers; it does not make them (no late offer).
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed,
+			"dial plan %s: the INVITE carries no SDP offer", adm.DialPlan.Name))
 		return
 	}
-	answer, err := media.NewAnswer(offer, local, secure)
+	v := s.view.Load()
+	ip, err := s.localMediaIP(peer)
+	var conn *net.UDPConn
+	if err == nil {
+		conn, err = media.ListenUDP(ip, v.server.RtpPortRange.First, v.server.RtpPortRange.Last)
+	}
 	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media port: %v", err))
+		return
+	}
+	answer, err := media.NewAnswer(adm.Offer, addrPort(conn.LocalAddr()), secure)
+	if err != nil {
+		conn.Close()
 		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
 		return
 	}
-	dialogs := s.dialogCache(peer.Transport)
-	dlg, err := dialogs.ReadInvite(req, tx)
+	stream, err := media.NewStream(conn, adm.Offer, answer)
+	if err != nil {
+		conn.Close()
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
+		return
+	}
+	defer stream.Close()
+	dlg, err := s.dialogCache(peer.Transport).ReadInvite(req, tx)
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
 		return
@@ -555,33 +585,51 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
 		return
 	}
+	suite := "none"
+	if answer.Crypto != nil {
+		suite = answer.Crypto.Suite
+	}
 	s.cfg.Events.Emit(ctx, events.CallAdmitted, "call admitted",
 		slog.String("gateway", adm.Gateway.Name), slog.String("huntgroup", adm.HuntGroup.Name),
 		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
-		slog.String("transport", peer.Transport), slog.String("callid", c.id))
-	select {
-	case <-dlg.Context().Done():
-	case <-callCtx.Done():
+		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id))
+
+	// The caller hanging up ends the call's context.
+	go func() {
+		select {
+		case <-dlg.Context().Done():
+			cancel()
+		case <-callCtx.Done():
+		}
+	}()
+	if s.cfg.Calls != nil {
+		caller, name := callerOf(req)
+		s.cfg.Calls.HandleCall(callCtx, &Call{
+			ID: c.id, Gateway: adm.Gateway, HuntGroup: adm.HuntGroup, DialPlan: adm.DialPlan, Directory: v.dir,
+			Caller: caller, CallerName: name, Target: targetOf(req), Transport: peer.Transport, Audio: stream,
+		})
+	} else {
+		<-callCtx.Done()
+	}
+	if dlg.Context().Err() == nil {
 		byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = dlg.Bye(byeCtx)
 		cancelBye()
 	}
 }
 
-// localMediaAddr is the address openum advertises for the call's audio:
-// the local address of the connection the call came in on.
-func (s *Server) localMediaAddr(peer Peer) (netip.AddrPort, error) {
-	if s.cfg.ListenIP != "" {
-		if ip, err := netip.ParseAddr(s.cfg.ListenIP); err == nil && !ip.IsUnspecified() {
-			return netip.AddrPortFrom(ip, uint16(s.view.Load().server.RtpPortRange.First)), nil
-		}
+// localMediaIP is the address openum advertises for a call's audio: the
+// listening address, or the local address that routes to the peer.
+func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(s.cfg.ListenIP); err == nil && !ip.IsUnspecified() {
+		return ip, nil
 	}
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr.Addr(), 9)))
 	if err != nil {
-		return netip.AddrPort{}, err
+		return netip.Addr{}, err
 	}
 	defer conn.Close()
-	return netip.AddrPortFrom(addrPort(conn.LocalAddr()).Addr(), uint16(s.view.Load().server.RtpPortRange.First)), nil
+	return addrPort(conn.LocalAddr()).Addr(), nil
 }
 
 func (s *Server) dialogCache(transport string) *sipgo.DialogServerCache {

@@ -1,0 +1,47 @@
+package media
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A recording is a WAV file sox reads as 8 kHz, 16-bit, mono, of the right
+// length, and ReadWAV reads back what was written.
+func TestWAVRoundTripAndSox(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.wav")
+	w, err := CreateWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := tone(SampleRate * 3) // 3 s
+	if err := w.Write(pcm); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Truncate(SampleRate * 2); err != nil { // keep 2 s
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	got, err := ReadWAV(f)
+	if err != nil || len(got) != SampleRate*2 || got[41] != pcm[41] {
+		t.Fatalf("ReadWAV: %d samples, %v", len(got), err)
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 || info.Size() != wavHeaderSize+SampleRate*4 {
+		t.Fatalf("file mode %v, size %d", info.Mode().Perm(), info.Size())
+	}
+	out, err := exec.Command("soxi", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("soxi: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Channels       : 1", "Sample Rate    : 8000", "Precision      : 16-bit", "Duration       : 00:00:02.00 = 16000 samples"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("soxi lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package voicemail
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"os"
+	"time"
+
+	"github.com/openum/openum/internal/delivery"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/sip"
+)
+
+// answerCall is one call to a mailbox: greet, tone, record, save. Each state
+// is a method that returns the next one; nil ends the call.
+type answerCall struct {
+	a    *Answering
+	call *sip.Call
+	box  directory.Mailbox
+	now  func() time.Time
+	id   string
+
+	started time.Time // when recording began
+	stop    string    // why recording stopped: hang-up, #, silence, max duration
+	samples int       // recorded samples, after trimming
+}
+
+type state func(ctx context.Context) state
+
+func (m *answerCall) run(ctx context.Context) {
+	for st := m.greet; st != nil; {
+		st = st(ctx)
+	}
+}
+
+// voiceLevel is the RMS above which a frame counts as voice for
+// RecordingIdleTimeout: about -40 dBFS, above line noise and comfort noise.
+const voiceLevel = 300
+
+func (m *answerCall) greet(ctx context.Context) state {
+	if !play(ctx, m.call.Audio, m.a.greeting(m.box.EmailAddress)) {
+		return nil // the caller hung up during the greeting: no message
+	}
+	if !play(ctx, m.call.Audio, beep()) {
+		return nil
+	}
+	return m.record
+}
+
+// record records until the caller hangs up or presses #, or stays silent
+// for RecordingIdleTimeout, or MaxRecordingDuration passes. Trailing silence
+// that ended the recording is cut off.
+func (m *answerCall) record(ctx context.Context) state {
+	path := m.a.Spool.RecordingPath(m.id)
+	wav, err := media.CreateWAV(path)
+	if err != nil {
+		m.a.Events.Emit(ctx, events.DeliveryFailed, "cannot record a voice message", slog.String("error", err.Error()))
+		return nil
+	}
+	plan := m.call.DialPlan
+	idle := time.Duration(plan.RecordingIdleTimeout) * time.Second
+	limit := time.Duration(plan.MaxRecordingDuration) * time.Minute
+	timeline := media.NewTimeline(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate)
+	m.started = m.now()
+	lastVoice, voicedSamples := m.started, 0
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	write := func(pcm []int16) {
+		if err == nil {
+			err = wav.Write(pcm)
+		}
+	}
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			m.stop = "hang-up"
+			break loop
+		case r, ok := <-m.call.Audio.Received():
+			if !ok {
+				m.stop = "hang-up"
+				break loop
+			}
+			if r.Digit == '#' {
+				m.stop = "#"
+				break loop
+			}
+			if r.PCM == nil {
+				continue
+			}
+			write(timeline.Push(r.Timestamp, r.PCM))
+			if rms(r.PCM) >= voiceLevel {
+				lastVoice, voicedSamples = m.now(), wav.Samples()+len(r.PCM)
+			}
+		case <-tick.C:
+			switch now := m.now(); {
+			case now.Sub(lastVoice) >= idle:
+				m.stop = "silence"
+			case now.Sub(m.started) >= limit:
+				m.stop = "max duration"
+			default:
+				continue
+			}
+			break loop
+		}
+	}
+	write(timeline.Flush())
+	m.samples = wav.Samples()
+	if m.stop == "silence" {
+		// Keep a breath after the last word, not the silence that ended it.
+		m.samples = min(m.samples, voicedSamples+media.SampleRate/4)
+	}
+	if err != nil || wav.Truncate(m.samples) != nil || wav.Close() != nil || voicedSamples == 0 {
+		os.Remove(path) // nothing said, or nothing written: no message
+		return nil
+	}
+	return m.save
+}
+
+// save makes the message durable, then tells the caller.
+func (m *answerCall) save(ctx context.Context) state {
+	c := m.call
+	msg := &delivery.Message{
+		ID: m.id, To: m.box.EmailAddress, ToName: m.box.DisplayName, From: m.a.From,
+		CallerID: c.Caller, CallerName: c.CallerName, CallID: c.ID, Received: m.started,
+		Duration: time.Duration(m.samples) * time.Second / media.SampleRate,
+	}
+	if err := m.a.Spool.Enqueue(msg); err != nil {
+		m.a.Events.Emit(ctx, events.DeliveryFailed, "cannot spool a voice message", slog.String("id", m.id), slog.String("error", err.Error()))
+		return nil
+	}
+	m.a.Events.Emit(ctx, events.MessageRecorded, "voice message recorded",
+		slog.String("id", m.id), slog.String("mailbox", m.box.EmailAddress), slog.String("caller", c.Caller),
+		slog.Duration("duration", msg.Duration), slog.String("stop", m.stop), slog.String("callid", c.ID),
+		slog.Uint64("packets", c.Audio.Stats().Packets.Load()), slog.Uint64("dropped_foreign", c.Audio.Stats().Foreign.Load()),
+		slog.Uint64("dropped_bad", c.Audio.Stats().Bad.Load()))
+	if m.a.Delivered != nil {
+		m.a.Delivered()
+	}
+	if m.stop != "hang-up" {
+		play(ctx, c.Audio, prompt("saved"))
+	}
+	return nil
+}
+
+// rms is the root mean square of a frame, a measure of its loudness.
+func rms(pcm []int16) float64 {
+	var sum float64
+	for _, v := range pcm {
+		sum += float64(v) * float64(v)
+	}
+	return math.Sqrt(sum / float64(max(len(pcm), 1)))
+}

@@ -1,0 +1,137 @@
+// Package voicemail answers calls for mailboxes (SPEC UM-1): it finds the
+// mailbox a call was diverted from, plays its greeting and a tone, records
+// the caller's message and hands it to delivery, durably.
+package voicemail
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/openum/openum/internal/delivery"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/sip"
+)
+
+//go:embed prompts/*.wav
+var promptFiles embed.FS
+
+// Answering takes voice messages; it is the sip.CallHandler of openum
+// serve. Its fields are set once, before the first call.
+type Answering struct {
+	Spool     *delivery.Spool
+	Delivered func() // called after a message is spooled, to wake delivery
+	Events    *events.Log
+	From      string // the sender address of voice mail, voicemail@<server FQDN>
+	Greetings string // custom greetings: <Greetings>/<email address>.wav
+	Now       func() time.Time
+}
+
+var _ sip.CallHandler = (*Answering)(nil)
+
+// HandleCall answers one call, and returns when the caller should be hung up on.
+func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
+	box := findMailbox(c.Directory, c.DialPlan, c.Target)
+	if box == nil {
+		a.Events.Emit(ctx, events.InvalidExtension, "call for an extension that has no mailbox",
+			slog.String("extension", c.Target), slog.String("dialplan", c.DialPlan.Name),
+			slog.String("gateway", c.Gateway.Name), slog.String("callid", c.ID))
+		play(ctx, c.Audio, prompt("unavailable"))
+		return
+	}
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	m := &answerCall{a: a, call: c, box: *box, now: now, id: newID()}
+	m.run(ctx)
+}
+
+// findMailbox finds the mailbox of the dial plan with the extension, or
+// whose extension ends the number (an E.164 or national form of it).
+func findMailbox(s *directory.Snapshot, plan directory.DialPlan, number string) *directory.Mailbox {
+	number = strings.TrimPrefix(number, "+")
+	var suffix *directory.Mailbox
+	for i, m := range s.Mailboxes {
+		if !directory.SameName(m.UMDialPlan, plan.Name) {
+			continue
+		}
+		for _, ext := range m.Extensions {
+			switch {
+			case ext == number:
+				return &s.Mailboxes[i]
+			case len(number) > len(ext) && strings.HasSuffix(number, ext):
+				suffix = &s.Mailboxes[i]
+			}
+		}
+	}
+	return suffix
+}
+
+// greeting returns the mailbox's custom greeting, or the default prompt.
+func (a *Answering) greeting(email string) []int16 {
+	if a.Greetings != "" {
+		if f, err := os.Open(filepath.Join(a.Greetings, strings.ToLower(email)+".wav")); err == nil {
+			defer f.Close()
+			if pcm, err := media.ReadWAV(f); err == nil {
+				return pcm
+			}
+		}
+	}
+	return prompt("greeting")
+}
+
+// prompt returns one of the default prompts (scripts/prompts.sh makes them).
+func prompt(name string) []int16 {
+	f, err := promptFiles.Open("prompts/" + name + ".wav")
+	if err != nil {
+		panic("voicemail: missing prompt " + name) // embedded at build time
+	}
+	defer f.Close()
+	pcm, err := media.ReadWAV(f)
+	if err != nil {
+		panic("voicemail: bad prompt " + name + ": " + err.Error())
+	}
+	return pcm
+}
+
+// beep is the tone before recording: 1 kHz for 400 ms.
+func beep() []int16 {
+	pcm := make([]int16, media.SampleRate*4/10)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/media.SampleRate))
+	}
+	return pcm
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// play plays pcm to the caller, discarding what the caller sends meanwhile
+// so the stream never backs up. It returns false when the caller hung up.
+func play(ctx context.Context, audio *media.Stream, pcm []int16) bool {
+	done := make(chan error, 1)
+	go func() { done <- audio.Play(ctx, pcm) }()
+	for {
+		select {
+		case err := <-done:
+			return err == nil
+		case _, ok := <-audio.Received():
+			if !ok {
+				return false
+			}
+		}
+	}
+}
