@@ -1,11 +1,14 @@
 package sip
 
 import (
+	"encoding/pem"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -182,4 +185,120 @@ func svwar(t *testing.T, from, port string, extra ...string) string {
 		t.Fatalf("svwar from %s: exit %d\n%s", from, rc, out)
 	}
 	return out
+}
+
+// openssl s_client presents each of the openssl-made certificates to the
+// TLS port and sends an OPTIONS: only the good one gets an answer, and each
+// bad one is refused with the event that says why (SPEC PEER-2, OPS-1 1113).
+func TestOpensslClientCertificates(t *testing.T) {
+	t.Parallel()
+	p := sharedPKI(t)
+	f := newFixture(t, Limits{BanAfter: 100}, trusting(p.caPEM(t)))
+	dir := t.TempDir()
+	serverCA := filepath.Join(dir, "server.crt")
+	if err := os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	options := strings.ReplaceAll("OPTIONS sip:um.localhost SIP/2.0\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKssl1\n"+
+		"From: <sip:gw@localhost>;tag=1\nTo: <sip:um.localhost>\nCall-ID: ssl1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n", "\n", "\r\n")
+	sClient := func(cert string) *tool {
+		return startToolIn(t, strings.NewReader(options), 15*time.Second, dir, "openssl", "s_client", "-quiet",
+			"-connect", f.srv.Addrs()["TLS"].String(), "-servername", "um.localhost",
+			"-cert", p.path(cert+".crt"), "-key", p.path(cert+".key"),
+			"-CAfile", serverCA, "-verify_return_error", "-verify_hostname", "um.localhost")
+	}
+
+	good := sClient("gw1")
+	waitOutput(t, good, "SIP/2.0 200 OK", 10*time.Second)
+	good.stop(syscall.SIGTERM)
+
+	for _, c := range []struct {
+		cert  string
+		alert string // the TLS alert s_client reports; "" for a plain close after the handshake
+		event events.EventID
+		want  string
+	}{
+		{"untrusted", "alert unknown ca", events.GatewayTLSFailed, "unknown authority"},
+		{"expired", "alert certificate expired", events.GatewayTLSFailed, "expired"},
+		{"noclientauth", "alert bad certificate", events.GatewayTLSFailed, "incompatible key usage"},
+		{"wrongname", "", events.PeerRefused, "gw9.example.test"},
+	} {
+		tl := sClient(c.cert)
+		rc := tl.wait()
+		if out := tl.out.String(); rc == -1 || strings.Contains(out, "SIP/2.0") || !strings.Contains(out, c.alert) {
+			t.Errorf("%s certificate: s_client exit %d, want the server to close without an answer (%q):\n%s", c.cert, rc, c.alert, out)
+		}
+		f.event(c.event, c.want)
+	}
+	if n := f.count(events.PeerRefused, "gw9.example.test", "no enabled gateway"); n != 1 {
+		t.Errorf("%d refusals of the wrong-name certificate; want 1", n)
+	}
+}
+
+// baresip, a real softphone with TLS and a client certificate, calls the
+// SIPSecured plan: with GW1's certificate the call comes up (the control);
+// with the untrusted one it never does.
+func TestBaresipUntrustedCertificateGetsNoCall(t *testing.T) {
+	t.Parallel()
+	p := sharedPKI(t)
+	f := newFixture(t, Limits{BanAfter: 100}, trusting(p.caPEM(t)))
+	for _, c := range []struct {
+		cert string
+		up   bool
+	}{{"gw1", true}, {"untrusted", false}} {
+		out := baresip(t, f, c.cert, "sip:5001@127.0.0.1:"+strconv.Itoa(f.srv.Addrs()["TLS"].(*net.TCPAddr).Port)+";transport=tls")
+		if up := strings.Contains(out, "Call established"); up != c.up {
+			t.Fatalf("baresip with the %s certificate: call up %v, want %v:\n%s", c.cert, up, c.up, out)
+		}
+	}
+	f.event(events.GatewayTLSFailed, "unknown authority")
+	if n := f.count(events.CallAdmitted); n != 1 {
+		t.Fatalf("%d calls admitted; want only the control's", n)
+	}
+}
+
+// baresip dials uri once with cert, and is stopped after a few seconds
+// whether or not the call came up (a refused TLS handshake leaves it
+// connecting forever). It returns baresip's output.
+func baresip(t *testing.T, f *fixture, cert, uri string) string {
+	t.Helper()
+	p := sharedPKI(t)
+	dir := t.TempDir()
+	key, err := os.ReadFile(p.path(cert + ".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crt, err := os.ReadFile(p.path(cert + ".crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtp := freePort(t)
+	files := map[string][]byte{
+		"client.pem": append(crt, key...),
+		"server.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}),
+		"accounts":   []byte("<sip:gw@127.0.0.1;transport=tls>;regint=0;audio_codecs=PCMU,PCMA;answermode=manual\n"),
+		"config": fmt.Appendf(nil, `poll_method		poll
+sip_listen		127.0.0.1:%d
+sip_certificate		%[2]s/client.pem
+sip_cafile		%[2]s/server.crt
+net_interface		127.0.0.1
+audio_player		aubridge,loop
+audio_source		aubridge,loop
+audio_alert		aubridge,alert
+rtp_ports		%d-%d
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			aubridge.so
+module_app		account.so
+module_app		menu.so
+`, freePort(t), dir, rtp, rtp+10),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tl := startTool(t, 5*time.Second, dir, "baresip", "-f", dir, "-e", "/dial "+uri, "-t", "2")
+	tl.wait()
+	return tl.out.String()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -53,6 +54,12 @@ func (b *syncBuffer) String() string {
 // test ends, whichever comes first.
 func startTool(t testing.TB, limit time.Duration, dir string, name string, args ...string) *tool {
 	t.Helper()
+	return startToolIn(t, nil, limit, dir, name, args...)
+}
+
+// startToolIn is startTool with stdin.
+func startToolIn(t testing.TB, stdin io.Reader, limit time.Duration, dir string, name string, args ...string) *tool {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
@@ -61,7 +68,7 @@ func startTool(t testing.TB, limit time.Duration, dir string, name string, args 
 	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = append(os.Environ(), "HOME="+dir) // sipvicious and baresip keep state under $HOME
 	tl := &tool{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = tl.out, tl.out
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, tl.out, tl.out
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start %s: %v", name, err)
