@@ -52,7 +52,7 @@ func (m *answerCall) greet(ctx context.Context) state {
 
 // record records until the caller hangs up or presses #, or stays silent
 // for RecordingIdleTimeout, or MaxRecordingDuration passes. Trailing silence
-// that ended the recording is cut off.
+// is cut off.
 func (m *answerCall) record(ctx context.Context) state {
 	path := m.a.Spool.RecordingPath(m.id)
 	wav, err := media.CreateWAV(path)
@@ -109,8 +109,9 @@ loop:
 	}
 	write(timeline.Flush())
 	m.samples = wav.Samples()
-	if m.stop == "silence" {
-		// Keep a breath after the last word, not the silence that ended it.
+	if m.stop != "max duration" {
+		// Keep a breath after the last word, not the dead air before the
+		// caller hung up, pressed # or fell silent.
 		m.samples = min(m.samples, voicedSamples+media.SampleRate/4)
 	}
 	if err != nil || wav.Truncate(m.samples) != nil || wav.Close() != nil || voicedSamples == 0 {

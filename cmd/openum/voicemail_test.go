@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openum/openum/internal/media"
+)
+
+// These tests run the real openum binary against real peers from Debian:
+// a gateway (baresip) calls a mailbox over mutual TLS with SRTP, and the
+// voice message must land in the Maildir with the audio it sent.
+
+var openumBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "openum-bin")
+	if err != nil {
+		panic(err)
+	}
+	openumBin = filepath.Join(dir, "openum")
+	if out, err := exec.Command("go", "build", "-o", openumBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// site is one openum data directory with its gateways' PKI.
+type site struct {
+	t    *testing.T
+	dir  string
+	data string
+}
+
+func newSite(t *testing.T) *site {
+	s := &site{t: t, dir: t.TempDir()}
+	s.data = filepath.Join(s.dir, "data")
+	return s
+}
+
+// openum runs one openum command and returns its output.
+func (s *site) openum(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(openumBin, append([]string{"--data", s.data}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("openum %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// certificateInUse is the thumbprint openum cert select chooses.
+func (s *site) certificateInUse() string {
+	s.t.Helper()
+	var sel struct{ Chosen struct{ Thumbprint string } }
+	if err := json.Unmarshal([]byte(s.openum("cert", "select", "--json")), &sel); err != nil || sel.Chosen.Thumbprint == "" {
+		s.t.Fatalf("cert select --json: %v", err)
+	}
+	return sel.Chosen.Thumbprint
+}
+
+func (s *site) path(name string) string { return filepath.Join(s.dir, name) }
+
+func (s *site) sh(script string) {
+	s.t.Helper()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = s.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+}
+
+// gatewayPKI makes, with openssl, a CA and a gateway certificate naming
+// fqdn for clientAuth, as an administrator would for a gateway.
+func (s *site) gatewayPKI(fqdn string) {
+	s.sh(fmt.Sprintf(`
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=Gateway CA" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout gw.key -out gw.csr -subj "/CN=%[1]s" 2>/dev/null
+printf 'subjectAltName=DNS:%[1]s\nextendedKeyUsage=clientAuth,serverAuth\n' > gw.ext
+openssl x509 -req -in gw.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out gw.crt -days 1 -extfile gw.ext 2>/dev/null
+cat gw.crt gw.key > gw.pem`, fqdn))
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// serve starts openum serve on loopback and returns its TCP and TLS ports.
+func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
+	s.t.Helper()
+	tcpPort, tlsPort = freePort(s.t), freePort(s.t)
+	args := append([]string{"--data", s.data, "serve", "--listen", "127.0.0.1",
+		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort)}, extra...)
+	cmd := exec.Command(openumBin, args...)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening on TCP") {
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(15 * time.Second):
+		s.t.Fatal("openum serve did not start")
+	}
+	return tcpPort, tlsPort
+}
+
+// baresip calls uri with the account line and sends wav into the call.
+func (s *site) baresip(account, uri, wav string, seconds int) string {
+	s.t.Helper()
+	cfg := s.path("baresip")
+	if err := os.MkdirAll(cfg, 0o700); err != nil {
+		s.t.Fatal(err)
+	}
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
+sip_certificate %s
+sip_cafile %s
+audio_player alsa,null
+audio_source aufile,%s
+audio_alert alsa,null
+audio_level no
+rtcp_mux no
+module_path /usr/lib/baresip/modules
+module stdio.so
+module g711.so
+module alsa.so
+module aufile.so
+module srtp.so
+module_app account.so
+module_app menu.so
+`, freePort(s.t), s.path("gw.pem"), s.path("um.crt"), wav)
+	if err := os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg, "accounts"), []byte(account+"\n"), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+20)*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, "baresip", "-f", cfg, "-e", "/dial "+uri, "-t", fmt.Sprint(seconds)).CombinedOutput()
+	return string(out)
+}
+
+// callerWAV is what the caller says: silence while the greeting and tone
+// play, then the speech of prompt. It returns the file and the speech.
+func (s *site) callerWAV(silence float64) (string, []int16) {
+	s.t.Helper()
+	speech, _ := filepath.Abs(filepath.Join("..", "..", "internal", "voicemail", "prompts", "saved.wav"))
+	s.sh(fmt.Sprintf("sox -n -r 8000 -c 1 -b 16 sil.wav trim 0 %.2f && sox sil.wav %s caller.wav", silence, speech))
+	f, err := os.Open(speech)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, err := media.ReadWAV(f)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.path("caller.wav"), pcm
+}
+
+// voiceMessage waits for the one message in the mailbox's Maildir and
+// returns its headers and recording.
+func (s *site) voiceMessage(address string) (mail.Header, []int16) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var files []string
+	for len(files) == 0 {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no voice message in %s's Maildir; events:\n%s", address, s.openum("events"))
+		}
+		time.Sleep(100 * time.Millisecond)
+		files, _ = filepath.Glob(filepath.Join(s.data, "mail", address, "new", "*"))
+	}
+	if len(files) != 1 {
+		s.t.Fatalf("%d messages; want 1", len(files))
+	}
+	raw, _ := os.ReadFile(files[0])
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	parts := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := parts.NextPart()
+		if err != nil {
+			s.t.Fatalf("no audio attachment: %v", err)
+		}
+		if p.FileName() == "voicemessage.wav" {
+			pcm, err := media.ReadWAV(base64.NewDecoder(base64.StdEncoding, p))
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			return msg.Header, pcm
+		}
+		_, _ = io.Copy(io.Discard, p)
+	}
+}
+
+// voiced returns pcm up to its last frame louder than line noise.
+func voiced(pcm []int16) []int16 {
+	end := 0
+	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
+		var sum float64
+		for _, v := range pcm[i : i+media.FrameSamples] {
+			sum += float64(v) * float64(v)
+		}
+		if math.Sqrt(sum/media.FrameSamples) > 300 {
+			end = i + media.FrameSamples
+		}
+	}
+	return pcm[:end]
+}
+
+// similarity finds ref inside rec and returns the best normalised
+// correlation, comparing 20 ms loudness envelopes first, then samples.
+func similarity(rec, ref []int16) float64 {
+	env := func(p []int16) []float64 {
+		var e []float64
+		for i := 0; i+media.FrameSamples <= len(p); i += media.FrameSamples {
+			var sum float64
+			for _, v := range p[i : i+media.FrameSamples] {
+				sum += float64(v) * float64(v)
+			}
+			e = append(e, math.Sqrt(sum/media.FrameSamples))
+		}
+		return e
+	}
+	er, ef := env(rec), env(ref)
+	bestLag, best := 0, -1.0
+	for lag := 0; lag+len(ef) <= len(er); lag++ {
+		if c := correlate(er[lag:lag+len(ef)], ef); c > best {
+			best, bestLag = c, lag
+		}
+	}
+	// Refine to the sample around the best frame.
+	fine := -1.0
+	for d := -media.FrameSamples; d <= media.FrameSamples; d++ {
+		at := bestLag*media.FrameSamples + d
+		if at < 0 || at+len(ref) > len(rec) {
+			continue
+		}
+		a := make([]float64, len(ref))
+		b := make([]float64, len(ref))
+		for i := range ref {
+			a[i], b[i] = float64(rec[at+i]), float64(ref[i])
+		}
+		fine = max(fine, correlate(a, b))
+	}
+	return fine
+}
+
+func correlate(a, b []float64) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += a[i] * b[i]
+		aa += a[i] * a[i]
+		bb += b[i] * b[i]
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return ab / math.Sqrt(aa*bb)
+}
+
+// greetingAndTone is how long the caller waits before speaking: the
+// default greeting and the 400 ms tone.
+func greetingAndTone(t *testing.T) float64 {
+	f, err := os.Open(filepath.Join("..", "..", "internal", "voicemail", "prompts", "greeting.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, err := media.ReadWAV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return float64(len(pcm))/media.SampleRate + 0.4
+}
+
+func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
+	s := newSite(t)
+	s.gatewayPKI("baresip.localhost")
+	s.openum("dialplan", "new", "SEC", "--number-of-digits-in-extension", "5", "--voip-security", "secured")
+	s.openum("gateway", "new", "GW1", "--address", "baresip.localhost", "--port", "5061")
+	s.openum("huntgroup", "new", "HG1", "--gateway", "GW1", "--dialplan", "SEC")
+	s.openum("policy", "new", "P1", "--dialplan", "SEC")
+	s.openum("mailbox", "enable", "alice@example.test", "--dialplan", "SEC", "--extension", "12345", "--display-name", "Alice Martin")
+	s.openum("server", "set", "--name", "localhost", "--dialplans", "SEC")
+	s.openum("cert", "import", s.path("ca.crt"), "--trusted")
+	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
+	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
+	_, tlsPort := s.serve()
+
+	wait := greetingAndTone(t)
+	wav, speech := s.callerWAV(wait + 0.5)
+	out := s.baresip("<sip:gw@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU",
+		fmt.Sprintf("sip:12345@127.0.0.1:%d;transport=tls", tlsPort), wav, int(wait)+10)
+	if !strings.Contains(out, "SRTP is Enabled") {
+		t.Fatalf("baresip did not set up SRTP:\n%s", out)
+	}
+	h, rec := s.voiceMessage("alice@example.test")
+	if got := h.Get("X-CallingTelephoneNumber"); got != "gw" {
+		t.Errorf("X-CallingTelephoneNumber = %q; want gw", got)
+	}
+	// The caller spoke 0.5 s after the tone, then hung up: the recording
+	// ends a breath (0.25 s) after the last word.
+	speech = voiced(speech)
+	want := 0.5 + float64(len(speech))/media.SampleRate + 0.25
+	if got := float64(len(rec)) / media.SampleRate; math.Abs(got-want) > 0.5 {
+		t.Errorf("recording lasts %.2f s; want %.2f ± 0.5 s", got, want)
+	}
+	if c := similarity(rec, speech); c < 0.9 {
+		t.Errorf("the recording does not hold the caller's speech: correlation %.3f", c)
+	}
+	events := s.openum("events", "--json")
+	for _, want := range []string{`"srtp": "AES_CM_128_HMAC_SHA1_80"`, `"EventID": 9300`, `"EventID": 9301`} {
+		if !strings.Contains(events, want) {
+			t.Errorf("events lack %s", want)
+		}
+	}
+}
