@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -301,4 +303,83 @@ module_app		menu.so
 	tl := startTool(t, 5*time.Second, dir, "baresip", "-f", dir, "-e", "/dial "+uri, "-t", "2")
 	tl.wait()
 	return tl.out.String()
+}
+
+// tshark captures both of the server's ports while sipp places a call over
+// each: the plain TCP call is readable SIP (the control), the mutual TLS
+// call through stunnel shows no SIP at all (SPEC SEC-2).
+func TestTsharkSeesNoCleartextSIPOnTheTLSPort(t *testing.T) {
+	t.Parallel()
+	p := sharedPKI(t)
+	f := newFixture(t, Limits{}, trusting(p.caPEM(t)))
+	tcpPort := strconv.Itoa(f.srv.Addrs()["TCP"].(*net.TCPAddr).Port)
+	tlsPort := strconv.Itoa(f.srv.Addrs()["TLS"].(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "sip.pcapng")
+	capture := startTool(t, time.Minute, dir, "tshark", "-i", "lo", "-f", "tcp port "+tcpPort+" or tcp port "+tlsPort, "-w", pcap)
+	waitOutput(t, capture, "Capturing on", 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // the capture filter is in place once dumpcap says so; give it a beat
+
+	tunnel, _ := f.stunnel("gw1")
+	if r := sipp(t, "uac.xml", "127.0.0.1", tunnel, 30*time.Second, "-s", "5001", "-m", "2", "-d", "100"); r.rc != 0 || r.successful != 2 {
+		t.Fatalf("calls over mutual TLS:\n%s", r)
+	}
+	if r := sipp(t, "uac.xml", "127.0.0.2", f.srv.Addrs()["TCP"].String(), 30*time.Second, "-s", "5000", "-m", "1", "-d", "100"); r.rc != 0 || r.successful != 1 {
+		t.Fatalf("call over TCP:\n%s", r)
+	}
+	// What tshark decodes as SIP on port.
+	sipOn := func(port string) (string, int) {
+		return runTool(t, 30*time.Second, dir, "tshark", "-r", pcap, "-d", "tcp.port=="+port+",sip", "-Y", "sip && tcp.port=="+port,
+			"-T", "fields", "-e", "sip.Method", "-e", "sip.Status-Code", "-e", "sip.CSeq.method")
+	}
+	// dumpcap writes packets out in blocks: wait until the last one, the
+	// TCP call's 200 to BYE, is in the file before stopping the capture.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if out, _ := sipOn(tcpPort); strings.Contains(out, "\t200\tBYE") {
+			break
+		}
+	}
+	capture.stop(syscall.SIGINT)
+
+	if out, rc := sipOn(tcpPort); rc != 0 || !strings.Contains(out, "INVITE") || !strings.Contains(out, "\t200\tBYE") {
+		t.Fatalf("the control: tshark decoded no INVITE/BYE on the TCP port:\n%s", out)
+	}
+	if out, rc := sipOn(tlsPort); rc != 0 || strings.Contains(out, "INVITE") || strings.Contains(out, "\t200\t") {
+		t.Fatalf("tshark decoded SIP on the TLS port:\n%s", out)
+	}
+	// The raw bytes: SIP text on the TCP port (the control); on the TLS
+	// port, TLS application records and no SIP text anywhere.
+	raw := func(port string) (records int, payload []byte) {
+		out, rc := runTool(t, 30*time.Second, dir, "tshark", "-r", pcap, "-Y", "tcp.port=="+port+" && tcp.len > 0",
+			"-d", "tcp.port=="+tlsPort+",tls", "-T", "fields", "-e", "tls.record.content_type", "-e", "tls.record.opaque_type", "-e", "tcp.payload")
+		if rc != 0 {
+			t.Fatalf("tshark -r: exit %d\n%s", rc, out)
+		}
+		for line := range strings.Lines(out) {
+			fields := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+			if len(fields) != 3 {
+				continue
+			}
+			records += strings.Count(fields[0]+","+fields[1], "23") // application data (TLS 1.3: the outer type)
+			b, err := hex.DecodeString(strings.ReplaceAll(fields[2], ":", ""))
+			if err != nil {
+				t.Fatalf("tcp.payload %q: %v", fields[2], err)
+			}
+			payload = append(payload, b...)
+		}
+		return records, payload
+	}
+	cleartext := []string{"INVITE sip:", "SIP/2.0", "Call-ID", "m=audio"}
+	if _, payload := raw(tcpPort); !bytes.Contains(payload, []byte("INVITE sip:5000")) {
+		t.Fatalf("the control: no cleartext INVITE in %d bytes on the TCP port", len(payload))
+	}
+	records, payload := raw(tlsPort)
+	if records < 4 || len(payload) < 2000 {
+		t.Fatalf("the capture holds %d TLS application records, %d bytes on the TLS port: too little for two calls", records, len(payload))
+	}
+	for _, clear := range cleartext {
+		if bytes.Contains(payload, []byte(clear)) {
+			t.Fatalf("cleartext %q on the TLS port", clear)
+		}
+	}
 }

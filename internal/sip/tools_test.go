@@ -99,14 +99,16 @@ func (tl *tool) wait() int {
 	return -1
 }
 
-// stop ends a tool that serves (stunnel, tshark) politely, then waits.
+// stop ends a tool that serves (stunnel, tshark) politely, then waits:
+// sig goes to the tool itself, which stops its children (tshark's dumpcap
+// must flush the capture); what is left is killed after 5 s.
 func (tl *tool) stop(sig syscall.Signal) {
 	select {
 	case <-tl.done:
 		return
 	default:
 	}
-	_ = syscall.Kill(-tl.cmd.Process.Pid, sig)
+	_ = tl.cmd.Process.Signal(sig)
 	select {
 	case <-tl.done:
 	case <-time.After(5 * time.Second):
