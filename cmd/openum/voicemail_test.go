@@ -311,6 +311,70 @@ func correlate(a, b []float64) float64 {
 	return ab / math.Sqrt(aa*bb)
 }
 
+// capture records loopback traffic matching filter with tshark until the
+// returned function is called, which returns the raw capture.
+func (s *site) capture(filter string) func() []byte {
+	s.t.Helper()
+	file := s.path(fmt.Sprintf("cap-%d.pcap", time.Now().UnixNano()))
+	cmd := exec.Command("tshark", "-i", "lo", "-f", filter, "-w", file)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	started := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "Capturing on") {
+				close(started)
+			}
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		s.t.Fatal("tshark did not start capturing")
+	}
+	// tshark says it captures a moment before the filter is in place.
+	time.Sleep(time.Second)
+	stopped := false
+	stop := func() []byte {
+		if !stopped {
+			stopped = true
+			time.Sleep(300 * time.Millisecond) // let the last packets land
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			_ = cmd.Wait()
+		}
+		data, _ := os.ReadFile(file)
+		return data
+	}
+	s.t.Cleanup(func() { stop() })
+	return stop
+}
+
+// audible reports whether the capture holds 32 consecutive bytes of the
+// caller's speech as G.711 µ-law, that is, the audio in clear.
+func audible(capture []byte, speech []int16) bool {
+	const n = 32
+	enc := make([]byte, len(speech))
+	for i, v := range speech {
+		enc[i] = media.EncodeULaw(v)
+	}
+	windows := map[string]bool{}
+	for i := 0; i+n <= len(enc); i++ {
+		if w := enc[i : i+n]; bytes.Count(w, w[:1]) < n/2 { // skip near-silence
+			windows[string(w)] = true
+		}
+	}
+	for i := 0; i+n <= len(capture); i++ {
+		if windows[string(capture[i:i+n])] {
+			return true
+		}
+	}
+	return false
+}
+
 // greetingAndTone is how long the caller waits before speaking: the
 // default greeting and the 400 ms tone.
 func greetingAndTone(t *testing.T) float64 {
@@ -342,12 +406,21 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 
 	wait := greetingAndTone(t)
 	wav, speech := s.callerWAV(wait + 0.5)
+	stop := s.capture(fmt.Sprintf("udp or tcp port %d", tlsPort))
 	out := s.baresip("<sip:gw@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU",
 		fmt.Sprintf("sip:12345@127.0.0.1:%d;transport=tls", tlsPort), wav, int(wait)+10)
 	if !strings.Contains(out, "SRTP is Enabled") {
 		t.Fatalf("baresip did not set up SRTP:\n%s", out)
 	}
 	h, rec := s.voiceMessage("alice@example.test")
+	// On the wire: neither SIP nor the audio in clear.
+	wire := stop()
+	if bytes.Contains(wire, []byte("INVITE sip:")) || bytes.Contains(wire, []byte("SIP/2.0")) {
+		t.Error("cleartext SIP on the wire of a Secured call")
+	}
+	if audible(wire, speech) {
+		t.Error("the caller's speech is in clear on the wire of a Secured call")
+	}
 	if got := h.Get("X-CallingTelephoneNumber"); got != "gw" {
 		t.Errorf("X-CallingTelephoneNumber = %q; want gw", got)
 	}
@@ -366,5 +439,43 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 		if !strings.Contains(events, want) {
 			t.Errorf("events lack %s", want)
 		}
+	}
+}
+
+// The same over TCP and RTP for an Unsecured dial plan, where the wire shows
+// everything in clear, which proves the Secured test's check can fail.
+func TestUnsecuredVoiceMessageFromBaresip(t *testing.T) {
+	s := newSite(t)
+	s.gatewayPKI("baresip.localhost") // baresip wants its files even over TCP
+	s.openum("dialplan", "new", "OPEN", "--number-of-digits-in-extension", "5")
+	s.openum("gateway", "new", "PBX", "--address", "127.0.0.1")
+	s.openum("huntgroup", "new", "HG1", "--gateway", "PBX", "--dialplan", "OPEN")
+	s.openum("policy", "new", "P1", "--dialplan", "OPEN")
+	s.openum("mailbox", "enable", "bob@example.test", "--dialplan", "OPEN", "--extension", "23456")
+	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN")
+	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
+	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
+	tcpPort, _ := s.serve()
+
+	wait := greetingAndTone(t)
+	wav, speech := s.callerWAV(wait + 0.5)
+	stop := s.capture(fmt.Sprintf("udp or tcp port %d", tcpPort))
+	s.baresip("<sip:pbx@127.0.0.1;transport=tcp>;regint=0;audio_codecs=PCMU",
+		fmt.Sprintf("sip:23456@127.0.0.1:%d;transport=tcp", tcpPort), wav, int(wait)+10)
+	_, rec := s.voiceMessage("bob@example.test")
+	wire := stop()
+	if !bytes.Contains(wire, []byte("INVITE sip:23456@")) {
+		t.Error("no cleartext INVITE on the wire of an Unsecured call: the capture saw nothing")
+	}
+	if !audible(wire, speech) {
+		t.Error("the caller's speech is not found in clear on the wire of an Unsecured call")
+	}
+	speech = voiced(speech)
+	want := 0.5 + float64(len(speech))/media.SampleRate + 0.25
+	if got := float64(len(rec)) / media.SampleRate; math.Abs(got-want) > 0.5 {
+		t.Errorf("recording lasts %.2f s; want %.2f ± 0.5 s", got, want)
+	}
+	if c := similarity(rec, speech); c < 0.9 {
+		t.Errorf("the recording does not hold the caller's speech: correlation %.3f", c)
 	}
 }
