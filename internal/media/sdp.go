@@ -28,6 +28,34 @@ const (
 	PCMA = 8
 )
 
+// Direction is an SDP media direction attribute (RFC 3264 section 6.1),
+// from the point of view of the side that wrote it.
+type Direction string
+
+// The four directions; a stream with none is sendrecv.
+const (
+	SendRecv Direction = "sendrecv"
+	SendOnly Direction = "sendonly" // a caller putting the call on hold
+	RecvOnly Direction = "recvonly"
+	Inactive Direction = "inactive"
+)
+
+// Sends reports whether the side that wrote d sends audio.
+func (d Direction) Sends() bool { return d == SendRecv || d == SendOnly || d == "" }
+
+// Answer returns the direction that answers d.
+func (d Direction) Answer() Direction {
+	switch d {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
 // Crypto is one acceptable a=crypto line of an offer. Key never appears in
 // logs or errors.
 type Crypto struct {
@@ -38,11 +66,12 @@ type Crypto struct {
 
 // Offer is what openum needs of a caller's SDP offer: its audio stream.
 type Offer struct {
-	Addr   netip.AddrPort // where the caller receives audio
-	Secure bool           // the audio is RTP/SAVP
-	Codecs []uint8        // the offered G.711 payload types, in offer order
-	Crypto []Crypto       // the acceptable a=crypto lines, in offer order
-	Event  int            // telephone-event payload type, or -1
+	Addr      netip.AddrPort // where the caller receives audio
+	Secure    bool           // the audio is RTP/SAVP
+	Codecs    []uint8        // the offered G.711 payload types, in offer order
+	Crypto    []Crypto       // the acceptable a=crypto lines, in offer order
+	Event     int            // telephone-event payload type, or -1
+	Direction Direction
 }
 
 // ErrNoAudio is returned for an offer without a usable audio stream.
@@ -60,7 +89,12 @@ func ParseOffer(body []byte) (*Offer, error) {
 		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
 			continue
 		}
-		o := &Offer{Event: -1}
+		o := &Offer{Event: -1, Direction: SendRecv}
+		for _, a := range append(sd.Attributes, md.Attributes...) {
+			if d := Direction(a.Key); d == SendOnly || d == RecvOnly || d == Inactive || d == SendRecv {
+				o.Direction = d // the media level, read last, wins
+			}
+		}
 		switch strings.Join(md.MediaName.Protos, "/") {
 		case "RTP/AVP":
 		case "RTP/SAVP":
@@ -101,6 +135,9 @@ func ParseOffer(body []byte) (*Offer, error) {
 			return nil, fmt.Errorf("media: connection address %q is not an IP address", conn.Address.Address)
 		}
 		o.Addr = netip.AddrPortFrom(ip, uint16(md.MediaName.Port.Value))
+		if ip.IsUnspecified() && o.Direction == SendRecv {
+			o.Direction = SendOnly // c=0.0.0.0 is the old way to hold (RFC 2543)
+		}
 		return o, nil
 	}
 	return nil, ErrNoAudio
@@ -165,18 +202,21 @@ func (o *Offer) Acceptable() (Crypto, bool) {
 
 // Answer is openum's side of a negotiated audio stream.
 type Answer struct {
-	Addr    netip.AddrPort // where openum receives audio
-	Codec   uint8
-	Event   int     // telephone-event payload type, or -1
-	Crypto  *Crypto // openum's own key for the suite chosen, nil for RTP
-	Remote  *Crypto // the caller's key, nil for RTP
-	Session uint64
+	Addr      netip.AddrPort // where openum receives audio
+	Codec     uint8
+	Event     int     // telephone-event payload type, or -1
+	Crypto    *Crypto // openum's own key for the suite chosen, nil for RTP
+	Remote    *Crypto // the caller's key, nil for RTP
+	Direction Direction
+	Session   uint64
+	Version   uint64 // the o= line's version: one more for each new answer
 }
 
 // NewAnswer answers offer on local. With secure, it chooses the best
 // acceptable crypto suite and makes a fresh random key for it.
 func NewAnswer(offer *Offer, local netip.AddrPort, secure bool) (*Answer, error) {
-	a := &Answer{Addr: local, Codec: offer.Codecs[0], Event: offer.Event, Session: uint64(time.Now().UnixNano())}
+	now := uint64(time.Now().UnixNano())
+	a := &Answer{Addr: local, Codec: offer.Codecs[0], Event: offer.Event, Direction: offer.Direction.Answer(), Session: now, Version: now}
 	if !secure {
 		return a, nil
 	}
@@ -191,6 +231,41 @@ func NewAnswer(offer *Offer, local netip.AddrPort, secure bool) (*Answer, error)
 	a.Remote = &remote
 	a.Crypto = &Crypto{Tag: remote.Tag, Suite: remote.Suite, Key: key}
 	return a, nil
+}
+
+// Reanswer answers a new offer in the same call (a re-INVITE): the same
+// port, the same codec when still offered, and openum's key kept when the
+// suite is unchanged. A call that was secured stays secured: an offer
+// without an acceptable crypto line is refused, never downgraded.
+func (a *Answer) Reanswer(offer *Offer) (*Answer, error) {
+	n := *a
+	n.Version++
+	n.Direction = offer.Direction.Answer()
+	n.Event = offer.Event
+	if !slices.Contains(offer.Codecs, a.Codec) {
+		n.Codec = offer.Codecs[0]
+	}
+	if a.Crypto == nil {
+		if offer.Secure {
+			return nil, errors.New("media: the new offer is SRTP only on an RTP call")
+		}
+		return &n, nil
+	}
+	remote, ok := offer.Acceptable()
+	if !ok || !offer.Secure {
+		return nil, errors.New("media: the new offer would drop SRTP from a secured call")
+	}
+	n.Remote = &remote
+	if remote.Suite != a.Crypto.Suite {
+		key := make([]byte, keyLen[remote.Suite])
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		n.Crypto = &Crypto{Tag: remote.Tag, Suite: remote.Suite, Key: key}
+	} else {
+		n.Crypto = &Crypto{Tag: remote.Tag, Suite: a.Crypto.Suite, Key: a.Crypto.Key}
+	}
+	return &n, nil
 }
 
 // Marshal writes the answer as SDP.
@@ -208,7 +283,7 @@ func (a *Answer) Marshal() []byte {
 		formats += " " + strconv.Itoa(a.Event)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "v=0\r\no=openum %d %d IN %s %s\r\ns=openum\r\n", a.Session, a.Session, ipver, a.Addr.Addr())
+	fmt.Fprintf(&b, "v=0\r\no=openum %d %d IN %s %s\r\ns=openum\r\n", a.Session, a.Version, ipver, a.Addr.Addr())
 	fmt.Fprintf(&b, "c=IN %s %s\r\nt=0 0\r\n", ipver, a.Addr.Addr())
 	fmt.Fprintf(&b, "m=audio %d %s %s\r\n", a.Addr.Port(), proto, formats)
 	if a.Codec == PCMU {
@@ -222,6 +297,6 @@ func (a *Answer) Marshal() []byte {
 	if a.Crypto != nil {
 		fmt.Fprintf(&b, "a=crypto:%d %s inline:%s\r\n", a.Crypto.Tag, a.Crypto.Suite, base64.StdEncoding.EncodeToString(a.Crypto.Key))
 	}
-	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", a.Direction)
 	return []byte(b.String())
 }

@@ -43,14 +43,8 @@ type Received struct {
 // the caller's SDP gave, so nobody else can inject audio into the call.
 // A Stream is safe for concurrent use.
 type Stream struct {
-	conn   *net.UDPConn
-	remote netip.AddrPort
-	codec  uint8
-	event  int
-	encode func(int16) byte
-	decode func(byte) int16
-	out    *srtp.Context // nil for RTP
-	in     *srtp.Context
+	conn       *net.UDPConn
+	negotiated atomic.Pointer[negotiated]
 
 	sendMu sync.Mutex
 	ssrc   uint32
@@ -63,11 +57,27 @@ type Stream struct {
 	stats    Stats
 }
 
+// negotiated is what an offer and its answer settled: replaced whole by a
+// re-INVITE, never changed in place.
+type negotiated struct {
+	remote      netip.AddrPort
+	codec       uint8
+	event       int
+	send        bool // false while the call is on hold or receive-only
+	callerSends bool
+	encode      func(int16) byte
+	decode      func(byte) int16
+	out         *srtp.Context // nil for RTP
+	in          *srtp.Context
+	keys        [2]string // our key and the caller's, to tell a rekey
+}
+
 // Stats counts what a stream received.
 type Stats struct {
 	Packets atomic.Uint64 // accepted RTP packets
 	Foreign atomic.Uint64 // dropped: not from the caller's address
 	Bad     atomic.Uint64 // dropped: not RTP, failed authentication or replayed
+	Last    atomic.Int64  // when the last accepted packet came, in Unix nanoseconds
 }
 
 // ListenUDP opens a UDP port for a call on ip, trying random even ports of
@@ -92,22 +102,46 @@ func ListenUDP(ip netip.Addr, first, last int) (*net.UDPConn, error) {
 // it then owns.
 func NewStream(conn *net.UDPConn, offer *Offer, answer *Answer) (*Stream, error) {
 	s := &Stream{
-		conn: conn, remote: offer.Addr, codec: answer.Codec, event: answer.Event,
-		encode: encoderFor(answer.Codec), decode: decoderFor(answer.Codec),
-		received: make(chan Received, 64), done: make(chan struct{}),
+		conn: conn, received: make(chan Received, 64), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
-	if answer.Crypto != nil {
-		var err error
-		if s.out, err = srtpContext(answer.Crypto); err != nil {
-			return nil, err
-		}
-		if s.in, err = srtpContext(answer.Remote, srtp.SRTPReplayProtection(replayWindow), srtp.SRTCPReplayProtection(replayWindow)); err != nil {
-			return nil, err
-		}
+	if err := s.Update(offer, answer); err != nil {
+		return nil, err
 	}
 	go s.readLoop()
 	return s, nil
+}
+
+// Update applies a new offer and answer (a re-INVITE: new address, hold,
+// new keys). The SRTP contexts are rebuilt only when a key changed, so the
+// replay window and rollover counter carry on otherwise.
+func (s *Stream) Update(offer *Offer, answer *Answer) error {
+	old := s.negotiated.Load()
+	n := &negotiated{
+		remote: offer.Addr, codec: answer.Codec, event: answer.Event,
+		send: answer.Direction.Sends(), callerSends: offer.Direction == SendRecv,
+		encode: encoderFor(answer.Codec), decode: decoderFor(answer.Codec),
+	}
+	if answer.Crypto != nil {
+		var err error
+		if old != nil && old.out != nil && sameKey(old, answer) {
+			n.out, n.in = old.out, old.in
+		} else {
+			if n.out, err = srtpContext(answer.Crypto); err != nil {
+				return err
+			}
+			if n.in, err = srtpContext(answer.Remote, srtp.SRTPReplayProtection(replayWindow), srtp.SRTCPReplayProtection(replayWindow)); err != nil {
+				return err
+			}
+		}
+		n.keys = [2]string{string(answer.Crypto.Key), string(answer.Remote.Key)}
+	}
+	s.negotiated.Store(n)
+	return nil
+}
+
+func sameKey(old *negotiated, a *Answer) bool {
+	return old.keys == [2]string{string(a.Crypto.Key), string(a.Remote.Key)}
 }
 
 func srtpContext(c *Crypto, opts ...srtp.ContextOption) (*srtp.Context, error) {
@@ -121,6 +155,19 @@ func srtpContext(c *Crypto, opts ...srtp.ContextOption) (*srtp.Context, error) {
 		return nil, fmt.Errorf("media: SRTP %s: %w", c.Suite, err)
 	}
 	return ctx, nil
+}
+
+// Quiet reports whether the caller, who should be sending, has sent nothing
+// for d (since the stream started, or its last packet).
+func (s *Stream) Quiet(d time.Duration, since time.Time) bool {
+	if !s.negotiated.Load().callerSends {
+		return false // on hold: silence is expected
+	}
+	last := since
+	if n := s.stats.Last.Load(); n != 0 {
+		last = time.Unix(0, n)
+	}
+	return time.Since(last) > d
 }
 
 // Received returns the caller's audio and key presses, in arrival order.
@@ -145,27 +192,33 @@ func (s *Stream) Close() error {
 }
 
 // Send sends one frame of audio (FrameSamples samples) now.
+// On hold the frame is counted in the timestamps but not sent.
 func (s *Stream) Send(pcm []int16) error {
+	n := s.negotiated.Load()
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	ts := s.ts
+	s.ts += uint32(len(pcm))
+	if !n.send {
+		return nil
+	}
 	payload := make([]byte, len(pcm))
 	for i, v := range pcm {
-		payload[i] = s.encode(v)
+		payload[i] = n.encode(v)
 	}
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: s.codec, SequenceNumber: s.seq, Timestamp: s.ts, SSRC: s.ssrc}, Payload: payload}
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: n.codec, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}, Payload: payload}
 	s.seq++
-	s.ts += uint32(len(pcm))
 	raw, err := pkt.Marshal()
 	if err != nil {
 		return err
 	}
-	if s.out != nil {
-		if raw, err = s.out.EncryptRTP(s.buf[:0], raw, &pkt.Header); err != nil {
+	if n.out != nil {
+		if raw, err = n.out.EncryptRTP(s.buf[:0], raw, &pkt.Header); err != nil {
 			return err
 		}
 		s.buf = raw
 	}
-	_, err = s.conn.WriteToUDPAddrPort(raw, s.remote)
+	_, err = s.conn.WriteToUDPAddrPort(raw, n.remote)
 	return err
 }
 
@@ -206,11 +259,12 @@ func (s *Stream) readLoop() {
 			}
 			continue
 		}
-		if addrPortUnmap(from) != addrPortUnmap(s.remote) {
+		neg := s.negotiated.Load()
+		if addrPortUnmap(from) != addrPortUnmap(neg.remote) {
 			s.stats.Foreign.Add(1)
 			continue
 		}
-		r, ok := s.parse(buf[:n])
+		r, ok := neg.parse(buf[:n], &s.stats)
 		if !ok {
 			s.stats.Bad.Add(1)
 			continue // keep reading: some clients send short non-RTP packets first
@@ -234,7 +288,7 @@ func (s *Stream) readLoop() {
 
 // parse authenticates and decodes one datagram. It returns nil, true for a
 // valid packet that carries nothing to record (RTCP, an event still going).
-func (s *Stream) parse(data []byte) (*Received, bool) {
+func (s *negotiated) parse(data []byte, stats *Stats) (*Received, bool) {
 	if len(data) < 12 || data[0]>>6 != 2 {
 		return nil, false
 	}
@@ -262,7 +316,8 @@ func (s *Stream) parse(data []byte) (*Received, bool) {
 	if err := pkt.Unmarshal(data); err != nil {
 		return nil, false
 	}
-	s.stats.Packets.Add(1)
+	stats.Packets.Add(1)
+	stats.Last.Store(time.Now().UnixNano())
 	switch {
 	case pkt.PayloadType == s.codec:
 		pcm := make([]int16, len(pkt.Payload))
