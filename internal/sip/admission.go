@@ -20,6 +20,8 @@ type Rejection struct {
 	Event      events.EventID
 	Cause      string
 	RetryAfter int // seconds, for 503; 0 for none
+	// Unsupported lists the option tags a 420 names in its Unsupported header.
+	Unsupported string
 }
 
 func (r *Rejection) Error() string {
@@ -41,12 +43,18 @@ func reason(status int) string {
 		return "Forbidden"
 	case 404:
 		return "Not Found"
+	case 416:
+		return "Unsupported URI Scheme"
+	case 420:
+		return "Bad Extension"
 	case 481:
 		return "Call/Transaction Does Not Exist"
 	case 488:
 		return "Not Acceptable Here"
 	case 501:
 		return "Not Implemented"
+	case 505:
+		return "Version Not Supported"
 	case 503:
 		return "Service Unavailable"
 	}
@@ -79,6 +87,51 @@ type admission struct {
 	HuntGroup directory.HuntGroup
 	DialPlan  directory.DialPlan
 	Offer     *media.Offer
+}
+
+// checkRequest refuses a request that RFC 3261 says a UAS must not act on
+// (RFC 4475 sections 3.1.2 and 3.3 have examples): one without the header
+// fields every request carries or whose CSeq names another method (400),
+// one for a URI scheme openum does not serve (416), one of another SIP
+// version (505; sipgo would answer it in kind), and one that requires
+// an extension (420: openum implements none). ACK gets no answer, so it
+// is never refused here.
+func checkRequest(req *sip.Request) *Rejection {
+	if req.IsAck() {
+		return nil
+	}
+	if req.SipVersion != "SIP/2.0" {
+		return refuse(505, events.MalformedRequest, "SIP version %q", req.SipVersion)
+	}
+	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
+		return refuse(400, events.MalformedRequest, "%s without From, To, Call-ID or CSeq", req.Method)
+	}
+	// sipgo upper-cases some method names and not others: compare as it does.
+	if m := req.CSeq().MethodName; !strings.EqualFold(string(m), string(req.Method)) {
+		return refuse(400, events.MalformedRequest, "CSeq method %s on a %s request", m, req.Method)
+	}
+	switch strings.ToLower(req.Recipient.Scheme) {
+	case "sip", "sips", "tel":
+	default:
+		return refuse(416, events.MalformedRequest, "request URI scheme %q", req.Recipient.Scheme)
+	}
+	if req.IsCancel() {
+		return nil // RFC 3261 9.1: a CANCEL's Require is not acted on
+	}
+	var tags []string
+	for _, h := range req.GetHeaders("Require") {
+		for _, tag := range strings.Split(h.Value(), ",") {
+			if tag = strings.TrimSpace(tag); tag != "" {
+				tags = append(tags, tag)
+			}
+		}
+	}
+	if len(tags) > 0 {
+		r := refuse(420, events.MalformedRequest, "requires extensions openum does not implement: %s", strings.Join(tags, ", "))
+		r.Unsupported = strings.Join(tags, ", ")
+		return r
+	}
+	return nil
 }
 
 // checkPeer refuses a request from a gateway that the view no longer
@@ -137,6 +190,9 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 			return nil, rej
 		}
 		a.Offer = offer
+	} else if dp.VoIPSecurity == directory.Secured {
+		// Without an offer (a late offer) nothing says SRTP will be used.
+		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured and the INVITE carries no SRTP offer", dp.Name)
 	}
 	if active >= v.server.MaxCallsAllowed {
 		return nil, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30,

@@ -436,6 +436,10 @@ func (s *Server) guard(h handler) sipgo.RequestHandler {
 			s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%d header fields, more than %d", n, s.limits.MaxHeaders))
 			return
 		}
+		if rej := checkRequest(req); rej != nil {
+			s.reject(ctx, tx, req, peer, rej)
+			return
+		}
 		h(req, tx, peer)
 	}
 }
@@ -458,6 +462,7 @@ func (s *Server) peerOf(req *sip.Request) (Peer, bool) {
 
 func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, status int, body []byte, headers ...sip.Header) {
 	res := sip.NewResponseFromRequest(req, status, reason(status), body)
+	res.SipVersion = "SIP/2.0" // sipgo copies the request's, whatever it says
 	for _, h := range headers {
 		res.AppendHeader(h)
 	}
@@ -470,6 +475,9 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 	var headers []sip.Header
 	if r.RetryAfter > 0 {
 		headers = append(headers, sip.NewHeader("Retry-After", strconv.Itoa(r.RetryAfter)))
+	}
+	if r.Unsupported != "" {
+		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
 	}
 	s.respond(tx, req, r.Status, nil, headers...)
 	s.cfg.Events.Emit(ctx, r.Event, "request refused",

@@ -64,27 +64,7 @@ func newFixture(t *testing.T, limits Limits, opts ...fixtureOption) *fixture {
 	}
 	t.Cleanup(func() { dir.Close() })
 	f := &fixture{t: t, dir: dir, ca: newTestCA(t), events: filepath.Join(tmp, "events.log")}
-	f.update(func(s *directory.Snapshot) error {
-		plan := func(name string, mode directory.VoIPSecurity) directory.DialPlan {
-			d := directory.NewDialPlan(name)
-			d.NumberOfDigitsInExtension, d.VoIPSecurity = 5, mode
-			return d
-		}
-		gw1, gw2 := directory.NewIPGateway("GW1"), directory.NewIPGateway("GW2")
-		gw1.Address, gw2.Address = "localhost", "127.0.0.2"
-		sv := directory.NewServer("um.localhost")
-		sv.DialPlans = directory.List[string]{"OPEN", "SIPSEC", "SEC"}
-		return errors.Join(
-			s.AddDialPlan(plan("OPEN", directory.Unsecured)),
-			s.AddDialPlan(plan("SIPSEC", directory.SIPSecured)),
-			s.AddDialPlan(plan("SEC", directory.Secured)),
-			s.AddIPGateway(gw1), s.AddIPGateway(gw2), s.AddServer(sv),
-			s.AddHuntGroup(directory.HuntGroup{Name: "HG0", UMIPGateway: "GW2", UMDialPlan: "OPEN", PilotIdentifier: "5000"}),
-			s.AddHuntGroup(directory.HuntGroup{Name: "HG1", UMIPGateway: "GW1", UMDialPlan: "SIPSEC", PilotIdentifier: "5001"}),
-			s.AddHuntGroup(directory.HuntGroup{Name: "HG2", UMIPGateway: "GW1", UMDialPlan: "SEC", PilotIdentifier: "5002"}),
-			s.AddHuntGroup(directory.HuntGroup{Name: "HG3", UMIPGateway: "GW1", UMDialPlan: "OPEN", PilotIdentifier: "5003"}),
-		)
-	})
+	f.update(fixtureConfig)
 	store, err := certs.OpenStore(filepath.Join(tmp, "certs"))
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +99,30 @@ func newFixture(t *testing.T, limits Limits, opts ...fixtureOption) *fixture {
 		_ = f.srv.Shutdown(sctx)
 	})
 	return f
+}
+
+// fixtureConfig is the fixture's directory (see fixture), also the fixed
+// configuration the admission fuzzer runs against.
+func fixtureConfig(s *directory.Snapshot) error {
+	plan := func(name string, mode directory.VoIPSecurity) directory.DialPlan {
+		d := directory.NewDialPlan(name)
+		d.NumberOfDigitsInExtension, d.VoIPSecurity = 5, mode
+		return d
+	}
+	gw1, gw2 := directory.NewIPGateway("GW1"), directory.NewIPGateway("GW2")
+	gw1.Address, gw2.Address = "localhost", "127.0.0.2"
+	sv := directory.NewServer("um.localhost")
+	sv.DialPlans = directory.List[string]{"OPEN", "SIPSEC", "SEC"}
+	return errors.Join(
+		s.AddDialPlan(plan("OPEN", directory.Unsecured)),
+		s.AddDialPlan(plan("SIPSEC", directory.SIPSecured)),
+		s.AddDialPlan(plan("SEC", directory.Secured)),
+		s.AddIPGateway(gw1), s.AddIPGateway(gw2), s.AddServer(sv),
+		s.AddHuntGroup(directory.HuntGroup{Name: "HG0", UMIPGateway: "GW2", UMDialPlan: "OPEN", PilotIdentifier: "5000"}),
+		s.AddHuntGroup(directory.HuntGroup{Name: "HG1", UMIPGateway: "GW1", UMDialPlan: "SIPSEC", PilotIdentifier: "5001"}),
+		s.AddHuntGroup(directory.HuntGroup{Name: "HG2", UMIPGateway: "GW1", UMDialPlan: "SEC", PilotIdentifier: "5002"}),
+		s.AddHuntGroup(directory.HuntGroup{Name: "HG3", UMIPGateway: "GW1", UMDialPlan: "OPEN", PilotIdentifier: "5003"}),
+	)
 }
 
 func (f *fixture) update(fn func(*directory.Snapshot) error) {
