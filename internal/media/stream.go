@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -208,6 +209,42 @@ func (s *Stream) Send(pcm []int16) error {
 	}
 	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: n.codec, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}, Payload: payload}
 	s.seq++
+	return s.write(n, &pkt)
+}
+
+// SendDigit sends a key press as RFC 4733 telephone-events: one packet
+// with the key down and three end packets, as the RFC recommends.
+func (s *Stream) SendDigit(key byte) error {
+	n := s.negotiated.Load()
+	if n.event < 0 {
+		return errors.New("media: the call negotiated no telephone-event")
+	}
+	code := bytes.IndexByte([]byte(digits), key)
+	if code < 0 {
+		return fmt.Errorf("media: %q is not a DTMF key", key)
+	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	ts := s.ts
+	const duration = 800 // 100 ms
+	for i, end := range []bool{false, true, true, true} {
+		flags := byte(10) // volume -10 dBm0
+		if end {
+			flags |= 0x80
+		}
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: uint8(n.event), SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc, Marker: i == 0},
+			Payload: []byte{byte(code), flags, duration >> 8, duration & 0xFF}}
+		s.seq++
+		if err := s.write(n, &pkt); err != nil {
+			return err
+		}
+	}
+	s.ts += duration
+	return nil
+}
+
+// write encrypts (for SRTP) and sends one packet. The caller holds sendMu.
+func (s *Stream) write(n *negotiated, pkt *rtp.Packet) error {
 	raw, err := pkt.Marshal()
 	if err != nil {
 		return err
@@ -338,12 +375,14 @@ func (s *negotiated) parse(data []byte, stats *Stats) (*Received, bool) {
 
 // digit maps an RFC 4733 event code to its key.
 func digit(event byte) byte {
-	const keys = "0123456789*#ABCD"
-	if int(event) < len(keys) {
-		return keys[event]
+	if int(event) < len(digits) {
+		return digits[event]
 	}
 	return 0
 }
+
+// digits are the DTMF keys in RFC 4733 event code order.
+const digits = "0123456789*#ABCD"
 
 func addrPortOf(a net.Addr) netip.AddrPort {
 	ap, _ := netip.ParseAddrPort(a.String())

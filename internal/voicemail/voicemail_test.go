@@ -1,0 +1,236 @@
+package voicemail
+
+import (
+	"context"
+	"math"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/openum/openum/internal/delivery"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/sip"
+)
+
+// A call without SIP: openum's stream and the caller's, over real UDP
+// sockets on loopback, with SRTP, handed to Answering as sip would.
+type testCall struct {
+	t       *testing.T
+	a       *Answering
+	call    *sip.Call
+	caller  *media.Stream
+	spool   *delivery.Spool
+	events  string
+	heard   chan int // samples the caller heard
+	hangUp  context.CancelFunc
+	handled chan struct{}
+}
+
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+func newTestCall(t *testing.T, target string, clock func() time.Time) *testCall {
+	t.Helper()
+	dir := t.TempDir()
+	spool, err := delivery.OpenSpool(filepath.Join(dir, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := events.Open(filepath.Join(dir, "events.log"))
+	t.Cleanup(func() { log.Close() })
+	greetings := filepath.Join(dir, "greetings")
+	_ = os.MkdirAll(greetings, 0o700)
+	// A short custom greeting keeps the tests quick.
+	w, _ := media.CreateWAV(filepath.Join(greetings, "alice@example.test.wav"))
+	_ = w.Write(make([]int16, media.SampleRate/5))
+	_ = w.Close()
+
+	snap := &directory.Snapshot{}
+	plan := directory.NewDialPlan("DP")
+	plan.NumberOfDigitsInExtension, plan.VoIPSecurity, plan.RecordingIdleTimeout, plan.MaxRecordingDuration = 5, directory.Secured, 2, 1
+	_ = snap.AddDialPlan(plan)
+	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "alice@example.test", DisplayName: "Alice", UMDialPlan: "DP", UMMailboxPolicy: "P", Extensions: directory.List[string]{"12345"}})
+
+	sc, _ := media.ListenUDP(loopback, 31000, 31999)
+	cc, _ := media.ListenUDP(loopback, 32000, 32999)
+	key := make([]byte, 30)
+	offer := &media.Offer{Addr: netip.MustParseAddrPort(cc.LocalAddr().String()), Codecs: []uint8{media.PCMU}, Event: 101, Secure: true,
+		Crypto: []media.Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}}}
+	answer, err := media.NewAnswer(offer, netip.MustParseAddrPort(sc.LocalAddr().String()), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := media.NewStream(sc, offer, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := media.NewStream(cc, &media.Offer{Addr: answer.Addr, Codecs: []uint8{media.PCMU}},
+		&media.Answer{Codec: media.PCMU, Event: 101, Crypto: answer.Remote, Remote: answer.Crypto, Direction: media.SendRecv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(); caller.Close() })
+
+	tc := &testCall{t: t, caller: caller, spool: spool, events: filepath.Join(dir, "events.log"), heard: make(chan int, 1), handled: make(chan struct{})}
+	tc.a = &Answering{Spool: spool, Events: log, From: "voicemail@um.example.test", Greetings: greetings, Now: clock}
+	tc.call = &sip.Call{ID: "call-1", DialPlan: plan, Directory: snap, Caller: "+15551234", CallerName: "Bob", Target: target, Audio: server}
+	// The caller listens to everything openum plays.
+	go func() {
+		n := 0
+		for r := range caller.Received() {
+			n += len(r.PCM)
+		}
+		tc.heard <- n
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	tc.hangUp = cancel
+	go func() {
+		tc.a.HandleCall(ctx, tc.call)
+		close(tc.handled)
+	}()
+	t.Cleanup(cancel)
+	return tc
+}
+
+// speak sends seconds of a loud tone, paced in real time.
+func (tc *testCall) speak(seconds float64) {
+	pcm := make([]int16, int(seconds*media.SampleRate))
+	for i := range pcm {
+		pcm[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
+	}
+	_ = tc.caller.Play(context.Background(), pcm) // the call may end first
+}
+
+func (tc *testCall) press(digit byte) {
+	// A real RFC 4733 end packet needs an RTP sender; the caller stream has
+	// one, so send the key as a tiny dedicated packet through its socket.
+	tc.t.Helper()
+	if err := tc.caller.SendDigit(digit); err != nil {
+		tc.t.Fatal(err)
+	}
+}
+
+func (tc *testCall) waitHandled(limit time.Duration) {
+	tc.t.Helper()
+	select {
+	case <-tc.handled:
+	case <-time.After(limit):
+		tc.t.Fatal("the call did not end")
+	}
+}
+
+func (tc *testCall) message() (*delivery.Message, []int16) {
+	tc.t.Helper()
+	pending, err := tc.spool.Pending()
+	if err != nil || len(pending) != 1 {
+		tc.t.Fatalf("spooled messages: %v, %v; want 1", pending, err)
+	}
+	data, _ := tc.spool.Audio(pending[0].ID)
+	f, _ := os.CreateTemp(tc.t.TempDir(), "*.wav")
+	_, _ = f.Write(data)
+	_, _ = f.Seek(0, 0)
+	defer f.Close()
+	pcm, err := media.ReadWAV(f)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	return pending[0], pcm
+}
+
+func (tc *testCall) hasEvent(id events.EventID) bool {
+	recs, _ := events.Read(tc.events, events.Filter{ID: id})
+	return len(recs) > 0
+}
+
+func seconds(pcm []int16) float64 { return float64(len(pcm)) / media.SampleRate }
+
+func TestHashEndsTheRecording(t *testing.T) {
+	t.Parallel()
+	tc := newTestCall(t, "12345", nil)
+	time.Sleep(800 * time.Millisecond) // greeting (0.2 s) and tone (0.4 s)
+	tc.speak(1.5)
+	tc.press('#')
+	tc.waitHandled(10 * time.Second)
+	m, pcm := tc.message()
+	if got := seconds(pcm); math.Abs(got-1.75) > 0.4 {
+		t.Errorf("recording %.2f s; want about 1.5 s of speech and a breath", got)
+	}
+	if m.To != "alice@example.test" || m.CallerID != "+15551234" || m.CallerName != "Bob" || m.CallID != "call-1" {
+		t.Errorf("message %+v", m)
+	}
+	if !tc.hasEvent(events.MessageRecorded) {
+		t.Error("no 9300 event")
+	}
+	tc.caller.Close()
+	if heard := <-tc.heard; heard < media.SampleRate*2 { // greeting, tone and "saved" (about 3 s)
+		t.Errorf("the caller heard %.2f s; want the greeting, the tone and the saved prompt", float64(heard)/media.SampleRate)
+	}
+}
+
+func TestSilenceEndsTheRecording(t *testing.T) {
+	t.Parallel()
+	tc := newTestCall(t, "12345", nil)
+	time.Sleep(800 * time.Millisecond)
+	tc.speak(1)
+	start := time.Now()
+	tc.waitHandled(10 * time.Second) // RecordingIdleTimeout is 2 s
+	if waited := time.Since(start); waited < 1500*time.Millisecond {
+		t.Errorf("stopped %v after the caller fell silent; want RecordingIdleTimeout (2 s)", waited)
+	}
+	_, pcm := tc.message()
+	if got := seconds(pcm); math.Abs(got-1.25) > 0.4 {
+		t.Errorf("recording %.2f s; trailing silence should be cut", got)
+	}
+}
+
+func TestMaxRecordingDuration(t *testing.T) {
+	t.Parallel()
+	// MaxRecordingDuration is 1 min; the clock runs 30 times faster.
+	start := time.Now()
+	fast := func() time.Time { return start.Add(30 * time.Since(start)) }
+	tc := newTestCall(t, "12345", fast)
+	go tc.speak(6) // from the start: in fast time, any pause is a silence
+	tc.waitHandled(10 * time.Second)
+	if _, pcm := tc.message(); seconds(pcm) > 3 {
+		t.Errorf("recording %.2f s went on past MaxRecordingDuration", seconds(pcm))
+	}
+}
+
+func TestHangUpDuringGreetingLeavesNoMessage(t *testing.T) {
+	t.Parallel()
+	tc := newTestCall(t, "12345", nil)
+	tc.hangUp()
+	tc.waitHandled(5 * time.Second)
+	if p, _ := tc.spool.Pending(); len(p) != 0 {
+		t.Fatalf("%d messages from a caller who said nothing", len(p))
+	}
+}
+
+func TestUnknownExtension(t *testing.T) {
+	t.Parallel()
+	tc := newTestCall(t, "99999", nil)
+	tc.waitHandled(10 * time.Second)
+	if !tc.hasEvent(events.InvalidExtension) {
+		t.Error("no event 1109 for an unknown extension")
+	}
+	tc.caller.Close()
+	if heard := <-tc.heard; heard < media.SampleRate*2 {
+		t.Errorf("the caller heard %.2f s; want the 'not available' prompt", float64(heard)/media.SampleRate)
+	}
+}
+
+func TestFindMailboxByExtensionOrSuffix(t *testing.T) {
+	snap := &directory.Snapshot{}
+	plan := directory.NewDialPlan("DP")
+	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "a@x", UMDialPlan: "DP", Extensions: directory.List[string]{"12345"}})
+	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "b@x", UMDialPlan: "OTHER", Extensions: directory.List[string]{"55555"}})
+	for number, want := range map[string]string{"12345": "a@x", "+15550112345": "a@x", "55555": "", "2345": ""} {
+		got := findMailbox(snap, plan, number)
+		if (got == nil && want != "") || (got != nil && got.EmailAddress != want) {
+			t.Errorf("findMailbox(%q) = %v; want %q", number, got, want)
+		}
+	}
+}
