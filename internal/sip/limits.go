@@ -21,6 +21,7 @@ type Limits struct {
 	BanAfter          int           // refusals within BanWindow that ban a source
 	BanWindow         time.Duration
 	BanFor            time.Duration // how long a ban lasts
+	MediaTimeout      time.Duration // a call whose caller sends no RTP this long is hung up
 }
 
 // DefaultLimits are sized for gateways and PBXs that keep a few long-lived
@@ -36,6 +37,7 @@ var DefaultLimits = Limits{
 	BanAfter:          5,
 	BanWindow:         time.Minute,
 	BanFor:            10 * time.Minute,
+	MediaTimeout:      30 * time.Second,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -62,6 +64,7 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.BanAfter, d.BanAfter)
 	pickDur(&l.BanWindow, d.BanWindow)
 	pickDur(&l.BanFor, d.BanFor)
+	pickDur(&l.MediaTimeout, d.MediaTimeout)
 	return l
 }
 

@@ -86,8 +86,12 @@ type Server struct {
 
 type call struct {
 	id     string
-	plan   string
+	plan   directory.DialPlan
 	cancel context.CancelFunc
+	stream *media.Stream
+
+	mu     sync.Mutex // serialises re-INVITEs
+	answer *media.Answer
 }
 
 // New builds a server. It reads the directory once, so that a server whose
@@ -498,8 +502,7 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 	ctx := context.Background()
 	if req.To() != nil && req.To().Params.Has("tag") {
-		// A re-INVITE within a dialog: media changes come with the media layer.
-		s.respond(tx, req, 488, nil)
+		s.reinvite(ctx, req, tx, peer)
 		return
 	}
 	v := s.view.Load()
@@ -581,7 +584,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	defer dlg.Close()
 	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
 	defer cancel()
-	c := &call{id: req.CallID().Value(), plan: adm.DialPlan.Name, cancel: cancel}
+	c := &call{id: req.CallID().Value(), plan: adm.DialPlan, cancel: cancel, stream: stream, answer: answer}
 	s.mu.Lock()
 	s.calls[c.id] = c
 	s.mu.Unlock()
@@ -602,12 +605,27 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
 		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id))
 
-	// The caller hanging up ends the call's context.
+	// The caller hanging up, or its media going silent for MediaTimeout
+	// (a gateway that lost the call without a BYE), ends the call.
 	go func() {
-		select {
-		case <-dlg.Context().Done():
-			cancel()
-		case <-callCtx.Done():
+		started := time.Now()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-dlg.Context().Done():
+				cancel()
+				return
+			case <-callCtx.Done():
+				return
+			case <-tick.C:
+				if stream.Quiet(s.limits.MediaTimeout, started) {
+					s.cfg.Events.Emit(ctx, events.CallEnded, "no media from the caller: hanging up",
+						slog.String("callid", c.id), slog.Duration("silent", s.limits.MediaTimeout))
+					cancel()
+					return
+				}
+			}
 		}
 	}()
 	if s.cfg.Calls != nil {
@@ -626,6 +644,47 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	}
 }
 
+// reinvite changes a call's media (SPEC MEDIA-3): a new address or port,
+// hold and resume, new keys. The dial plan's mode still holds: a Secured
+// call that would lose SRTP gets 488 and goes on as it was.
+func (s *Server) reinvite(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	s.mu.Lock()
+	c := s.calls[req.CallID().Value()]
+	s.mu.Unlock()
+	if c == nil {
+		s.respond(tx, req, 481, nil)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	contact := s.contact(peer.Transport)
+	if len(req.Body()) == 0 {
+		// An offer-less re-INVITE (a session refresh): repeat the answer.
+		s.respond(tx, req, 200, c.answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), contact)
+		return
+	}
+	offer, err := media.ParseOffer(req.Body())
+	if err == nil {
+		if rej := mediaMatchesMode(&c.plan, offer); rej != nil {
+			s.reject(ctx, tx, req, peer, rej)
+			return
+		}
+	}
+	var answer *media.Answer
+	if err == nil {
+		answer, err = c.answer.Reanswer(offer)
+	}
+	if err == nil {
+		err = c.stream.Update(offer, answer)
+	}
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "re-INVITE on dial plan %s: %v", c.plan.Name, err))
+		return
+	}
+	c.answer = answer
+	s.respond(tx, req, 200, answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), contact)
+}
+
 // localMediaIP is the address openum advertises for a call's audio: the
 // listening address, or the local address that routes to the peer.
 func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
@@ -641,6 +700,7 @@ func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
 }
 
 func (s *Server) dialogCache(transport string) *sipgo.DialogServerCache {
+	contact := s.contact(transport)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dialogs == nil {
@@ -648,18 +708,23 @@ func (s *Server) dialogCache(transport string) *sipgo.DialogServerCache {
 	}
 	d := s.dialogs[transport]
 	if d == nil {
-		host, portStr, _ := net.SplitHostPort(s.listeners[transport].String())
-		p, _ := strconv.Atoi(portStr)
-		if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
-			host = s.cfg.FQDN
-		}
-		params := sip.NewParams()
-		params.Add("transport", strings.ToLower(transport))
-		contact := sip.ContactHeader{Address: sip.Uri{User: "openum", Host: host, Port: p, UriParams: params}}
-		d = sipgo.NewDialogServerCache(s.client, contact)
+		d = sipgo.NewDialogServerCache(s.client, *contact)
 		s.dialogs[transport] = d
 	}
 	return d
+}
+
+// contact is openum's Contact on a transport: its listening address.
+func (s *Server) contact(transport string) *sip.ContactHeader {
+	addr := s.Addrs()[transport]
+	host, portStr, _ := net.SplitHostPort(addr.String())
+	p, _ := strconv.Atoi(portStr)
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = s.cfg.FQDN
+	}
+	params := sip.NewParams()
+	params.Add("transport", strings.ToLower(transport))
+	return &sip.ContactHeader{Address: sip.Uri{User: "openum", Host: host, Port: p, UriParams: params}}
 }
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction, peer Peer) {

@@ -406,3 +406,41 @@ func TestConnectionLimits(t *testing.T) {
 		t.Fatal("20 requests at once, 5 allowed per second: none refused")
 	}
 }
+
+// A re-INVITE can move, hold and resume the media, but never take SRTP
+// away from a Secured call.
+func TestReinviteHoldResumeAndNoDowngrade(t *testing.T) {
+	f := newFixture(t, Limits{})
+	p, err := f.tls("127.0.0.1", f.gatewayCert())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, tag := placeCall(t, p, "5002", "r1", sdpOffer("127.0.0.1", true))
+	_, key, _ := strings.Cut(first.body, "inline:")
+	key, _, _ = strings.Cut(key, "\r\n")
+
+	hold := strings.Replace(sdpOffer("127.0.0.1", true), "m=audio 40000", "m=audio 40002", 1) + "a=sendonly\n"
+	p.request("INVITE", "sip:5002@um.localhost", "r1", "totag="+tag+"\n", hold)
+	res := p.mustStatus(200)
+	if !strings.Contains(res.body, "a=recvonly") || !strings.Contains(res.body, "RTP/SAVP") || !strings.Contains(res.body, "inline:"+key) {
+		t.Fatalf("answer to a hold: want recvonly, SRTP, the same key:\n%s", res.body)
+	}
+	p.request("ACK", "sip:5002@um.localhost", "r1", "totag="+tag+"\n", "")
+
+	p.request("INVITE", "sip:5002@um.localhost", "r1", "totag="+tag+"\n", sdpOffer("127.0.0.1", false))
+	p.mustStatus(488)
+	f.event(events.SRTPNegotiationFailed, "RTP/AVP")
+	if f.srv.ActiveCalls() != 1 {
+		t.Fatal("a refused re-INVITE ended the call")
+	}
+
+	p.request("INVITE", "sip:5002@um.localhost", "r1", "totag="+tag+"\n", sdpOffer("127.0.0.1", true))
+	if res := p.mustStatus(200); !strings.Contains(res.body, "a=sendrecv") {
+		t.Fatalf("answer to a resume:\n%s", res.body)
+	}
+	p.request("ACK", "sip:5002@um.localhost", "r1", "totag="+tag+"\n", "")
+	hangUp(t, p, "5002", "r1", tag)
+
+	p.request("INVITE", "sip:5002@um.localhost", "gone", "totag=x\n", sdpOffer("127.0.0.1", true))
+	p.mustStatus(481)
+}
