@@ -233,6 +233,50 @@ func NewAnswer(offer *Offer, local netip.AddrPort, secure bool) (*Answer, error)
 	return a, nil
 }
 
+// NewOffer is openum's side of a call it places (test connectivity, load
+// tests): G.711 µ-law and telephone-event on local, with a fresh
+// AES_CM_128_HMAC_SHA1_80 key when secure. Its Marshal is the SDP offer.
+func NewOffer(local netip.AddrPort, secure bool) (*Answer, error) {
+	now := uint64(time.Now().UnixNano())
+	o := &Answer{Addr: local, Codec: PCMU, Event: 101, Direction: SendRecv, Session: now, Version: now}
+	if secure {
+		key := make([]byte, keyLen["AES_CM_128_HMAC_SHA1_80"])
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		o.Crypto = &Crypto{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}
+	}
+	return o, nil
+}
+
+// Accept checks the answer (parsed like an offer) to an offer openum made,
+// and returns the local side to stream with. A secured offer must come back
+// secured, with the same suite: never a silent fall back to RTP.
+func (a *Answer) Accept(answer *Offer) (*Answer, error) {
+	local := *a
+	if !slices.Contains(answer.Codecs, a.Codec) {
+		return nil, fmt.Errorf("media: the answer chose no codec openum offered (%v)", answer.Codecs)
+	}
+	local.Direction = answer.Direction.Answer()
+	if answer.Event < 0 {
+		local.Event = -1
+	}
+	switch {
+	case a.Crypto == nil && answer.Secure:
+		return nil, errors.New("media: an RTP offer was answered with SRTP")
+	case a.Crypto == nil:
+		return &local, nil
+	case !answer.Secure:
+		return nil, errors.New("media: an SRTP offer was answered with plain RTP")
+	}
+	remote, ok := answer.Acceptable()
+	if !ok || remote.Suite != a.Crypto.Suite {
+		return nil, errors.New("media: the answer carries no key for the offered SRTP suite")
+	}
+	local.Remote = &remote
+	return &local, nil
+}
+
 // Reanswer answers a new offer in the same call (a re-INVITE): the same
 // port, the same codec when still offered, and openum's key kept when the
 // suite is unchanged. A call that was secured stays secured: an offer

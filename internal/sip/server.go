@@ -133,6 +133,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.sip.OnInvite(s.guard(s.onInvite))
 	s.sip.OnAck(s.guard(s.onAck))
 	s.sip.OnBye(s.guard(s.onBye))
+	// sipgo answers a CANCEL that matches an INVITE in progress itself; one
+	// that reaches here matches nothing.
+	s.sip.OnCancel(s.guard(func(req *sip.Request, tx sip.ServerTransaction, _ Peer) {
+		s.respond(tx, req, 481, nil)
+	}))
 	s.sip.OnNoRoute(s.guard(func(req *sip.Request, tx sip.ServerTransaction, _ Peer) {
 		s.respond(tx, req, 501, nil)
 	}))
