@@ -115,7 +115,9 @@ type RejectedError struct {
 	Reason string
 }
 
-func (e *RejectedError) Error() string { return fmt.Sprintf("sip: call refused: %d %s", e.Status, e.Reason) }
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("sip: call refused: %d %s", e.Status, e.Reason)
+}
 
 // Call calls number with a G.711 offer (SRTP only when secure), waits for
 // the answer, acknowledges it and starts the media. The answer must keep
