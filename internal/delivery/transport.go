@@ -102,6 +102,14 @@ func (s SMTP) Deliver(ctx context.Context, m *Message, raw []byte) error {
 		cfg.ServerName = host
 	}
 	c, err := smtp.NewClientStartTLS(conn, cfg)
+	if err == nil {
+		// go-smtp sends STARTTLS after an EHLO "localhost" and leaves the TLS
+		// handshake to the next command: say EHLO again now, with openum's
+		// name (the domain of its sender address), so that a handshake
+		// failure is reported as one and the mail transaction runs under
+		// that name. The certificate, not the EHLO name, says who openum is.
+		err = c.Hello(domainOf(m.From))
+	}
 	if err != nil {
 		conn.Close()
 		var tlsErr *tls.CertificateVerificationError
@@ -112,8 +120,6 @@ func (s SMTP) Deliver(ctx context.Context, m *Message, raw []byte) error {
 		return fmt.Errorf("delivery: SMTP: %w", err)
 	}
 	defer c.Close()
-	// go-smtp offers STARTTLS only before Hello, so openum introduces itself
-	// as "localhost"; its certificate, not its EHLO name, says who it is.
 	if err := c.SendMail(m.From, []string{m.To}, strings.NewReader(string(raw))); err != nil {
 		return fmt.Errorf("delivery: SMTP: %w", err)
 	}
