@@ -65,6 +65,14 @@ type Manager struct {
 	reported    map[string]string    // event kind → last problem reported, to say it once
 }
 
+// rootsOr returns the state's roots, or def for no state yet.
+func (st *managerState) rootsOr(def *x509.CertPool) *x509.CertPool {
+	if st == nil {
+		return def
+	}
+	return st.roots
+}
+
 // managerState is what handshakes read: replaced whole, never changed.
 type managerState struct {
 	cert      *Certificate
@@ -203,9 +211,15 @@ func (m *Manager) Check(ctx context.Context) error {
 
 	old := m.current.Load()
 	changed := old == nil || old.cert.Thumbprint() != sel.Chosen.Thumbprint
-	roots := m.contents.Roots()
-	if !reloaded && old != nil {
-		roots = old.roots // the store did not change: keep the pool
+	roots := old.rootsOr(nil)
+	if reloaded || changed {
+		roots = m.contents.Roots()
+		if KindOf(sel.Chosen.X509) == SelfSigned {
+			// The server trusts its own self-signed certificate, as Windows
+			// puts Exchange's in the local Trusted Root store: the local
+			// loop of test connectivity presents it.
+			roots.AddCert(sel.Chosen.X509)
+		}
 	}
 	m.current.Store(&managerState{
 		cert:      sel.Chosen.Certificate,

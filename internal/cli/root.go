@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -33,6 +34,9 @@ type app struct {
 // and returns the exit status: 0 on success, 1 on any error, which is
 // printed as one line on stderr.
 func Main(args []string, stdout, stderr io.Writer) int {
+	// sipgo reports some connection-pool conditions through slog's default
+	// logger; an administrator needs to see only its errors.
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	a := &app{out: stdout, args: args}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -73,6 +77,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.certCommand(),
 		a.eventsCommand(),
 		a.serveCommand(),
+		a.testCommand(),
 	)
 	return root
 }
