@@ -382,3 +382,16 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// CertificatePEM returns cert in PEM, as gateways import it.
+func CertificatePEM(cert *x509.Certificate) []byte { return certPEM(cert) }
+
+// IdentityPEM returns cert and its private key in one PEM file, the form
+// softphones such as baresip read a client certificate in. Write it 0600.
+func IdentityPEM(cert *x509.Certificate, key crypto.Signer) ([]byte, error) {
+	k, err := keyPEM(key)
+	if err != nil {
+		return nil, err
+	}
+	return append(certPEM(cert), k...), nil
+}

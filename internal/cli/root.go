@@ -78,6 +78,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.eventsCommand(),
 		a.serveCommand(),
 		a.testCommand(),
+		a.quickstartCommand(),
 	)
 	return root
 }

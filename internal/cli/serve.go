@@ -75,64 +75,21 @@ drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
 func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tlsMin := map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}[o.tlsMin]
-	if tlsMin == 0 {
-		return fmt.Errorf("--tls-min-version must be 1.2 or 1.3, not %q", o.tlsMin)
-	}
 	record, err := a.serverRecord(cmd, o.fqdn)
 	if err != nil {
 		return err
 	}
-	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
+	n, err := a.start(ctx, record, o)
 	if err != nil {
 		return err
 	}
-	defer log.Close()
-	store, err := a.certStore()
-	if err != nil {
-		return err
-	}
-	manager, err := certs.NewManager(ctx, store, certs.ManagerOptions{FQDN: record.Name, Pin: record.CertificateThumbprint, Events: log})
-	if err != nil {
-		return err
-	}
-	dir, _ := a.directory(ctx)
-	spool, err := delivery.OpenSpool(filepath.Join(a.dataDir, "spool"))
-	if err != nil {
-		return err
-	}
-	var transport delivery.Transport = delivery.Maildir{Dir: filepath.Join(a.dataDir, "mail")}
-	if o.smtp != "" {
-		transport = delivery.SMTP{Addr: o.smtp, TLSConfig: func() *tls.Config { return manager.ClientTLSConfig("") }}
-	}
-	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
-	// Delivery outlives the signal: messages recorded while calls drain go out too.
-	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWorker()
-	go func() { _ = worker.Run(workerCtx) }()
-	answering := &voicemail.Answering{Spool: spool, Delivered: worker.Kick, Events: log,
-		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings")}
-	srv, err := sip.New(ctx, sip.Config{
-		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
-		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
-		TLS:       sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets},
-		Directory: dir, Certs: manager, Events: log, Calls: answering,
-	})
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(ctx); err != nil {
-		return err
-	}
-	for transport, addr := range srv.Addrs() {
+	for transport, addr := range n.srv.Addrs() {
 		fmt.Fprintf(a.out, "openum: %s listening on %s %s\n", record.Name, transport, addr)
 	}
-	if _, ok := srv.Addrs()["TLS"]; ok {
-		c := manager.Current()
+	if _, ok := n.srv.Addrs()["TLS"]; ok {
+		c := n.manager.Current()
 		fmt.Fprintf(a.out, "openum: secured mode with certificate %s (%s)\n", c.Thumbprint(), c.X509.Subject)
 	}
-	go func() { _ = manager.Run(ctx) }()
-
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -140,20 +97,95 @@ wait:
 	for {
 		select {
 		case <-hup:
-			if err := errors.Join(srv.Reload(ctx), manager.Check(ctx)); err != nil {
+			if err := errors.Join(n.srv.Reload(ctx), n.manager.Check(ctx)); err != nil {
 				fmt.Fprintf(a.out, "openum: reload: %v (the running configuration stays)\n", err)
 			}
 		case <-ctx.Done():
 			break wait
 		}
 	}
-	fmt.Fprintf(a.out, "openum: stopping; %d call(s) in progress may finish\n", srv.ActiveCalls())
-	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.drain)
-	defer cancel()
-	if err := srv.Shutdown(drainCtx); err != nil {
+	fmt.Fprintf(a.out, "openum: stopping; %d call(s) in progress may finish\n", n.srv.ActiveCalls())
+	if err := n.stop(o.drain); err != nil {
 		fmt.Fprintf(a.out, "openum: drain timeout: calls in progress were hung up\n")
 	}
 	return nil
+}
+
+// node is one running openum: the SIP server and what it is wired to.
+type node struct {
+	log     *events.Log
+	manager *certs.Manager
+	srv     *sip.Server
+	done    context.CancelFunc // stops delivery and the certificate watch
+}
+
+// start wires and starts the server for record: event log, certificates,
+// delivery, voice mail and SIP. It runs until stop.
+func (a *app) start(ctx context.Context, record *directory.Server, o serveOptions) (*node, error) {
+	tlsMin := map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}[o.tlsMin]
+	if tlsMin == 0 {
+		return nil, fmt.Errorf("--tls-min-version must be 1.2 or 1.3, not %q", o.tlsMin)
+	}
+	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
+	if err != nil {
+		return nil, err
+	}
+	// Delivery and the certificate watch outlive a stop signal: messages
+	// recorded while calls drain go out too.
+	bg, done := context.WithCancel(context.WithoutCancel(ctx))
+	n := &node{log: log, done: done}
+	fail := func(err error) (*node, error) {
+		done()
+		log.Close()
+		return nil, err
+	}
+	store, err := a.certStore()
+	if err != nil {
+		return fail(err)
+	}
+	if n.manager, err = certs.NewManager(ctx, store, certs.ManagerOptions{FQDN: record.Name, Pin: record.CertificateThumbprint, Events: log}); err != nil {
+		return fail(err)
+	}
+	dir, err := a.directory(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	spool, err := delivery.OpenSpool(filepath.Join(a.dataDir, "spool"))
+	if err != nil {
+		return fail(err)
+	}
+	var transport delivery.Transport = delivery.Maildir{Dir: filepath.Join(a.dataDir, "mail")}
+	if o.smtp != "" {
+		transport = delivery.SMTP{Addr: o.smtp, TLSConfig: func() *tls.Config { return n.manager.ClientTLSConfig("") }}
+	}
+	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
+	answering := &voicemail.Answering{Spool: spool, Delivered: worker.Kick, Events: log,
+		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings")}
+	n.srv, err = sip.New(ctx, sip.Config{
+		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
+		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
+		TLS:       sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets},
+		Directory: dir, Certs: n.manager, Events: log, Calls: answering,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := n.srv.Start(ctx); err != nil {
+		return fail(err)
+	}
+	go func() { _ = worker.Run(bg) }()
+	go func() { _ = n.manager.Run(bg) }()
+	return n, nil
+}
+
+// stop drains the calls (up to drain), then stops delivery and closes the
+// event log. It returns an error when calls had to be cut.
+func (n *node) stop(drain time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	err := n.srv.Shutdown(ctx)
+	n.done()
+	return errors.Join(err, n.log.Close())
 }
 
 // serverRecord returns this server's directory record, creating it on the

@@ -142,7 +142,7 @@ func (m *answerCall) save(ctx context.Context) state {
 		m.a.Delivered()
 	}
 	if m.stop != "hang-up" {
-		play(ctx, c.Audio, prompt("saved"))
+		play(ctx, c.Audio, Prompt("saved"))
 	}
 	return nil
 }

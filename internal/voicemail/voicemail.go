@@ -45,7 +45,7 @@ func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
 		a.Events.Emit(ctx, events.InvalidExtension, "call for an extension that has no mailbox",
 			slog.String("extension", c.Target), slog.String("dialplan", c.DialPlan.Name),
 			slog.String("gateway", c.Gateway.Name), slog.String("callid", c.ID))
-		play(ctx, c.Audio, prompt("unavailable"))
+		play(ctx, c.Audio, Prompt("unavailable"))
 		return
 	}
 	now := time.Now
@@ -87,11 +87,12 @@ func (a *Answering) greeting(email string) []int16 {
 			}
 		}
 	}
-	return prompt("greeting")
+	return Prompt("greeting")
 }
 
-// prompt returns one of the default prompts (scripts/prompts.sh makes them).
-func prompt(name string) []int16 {
+// Prompt returns one of the default prompts: greeting, unavailable, saved
+// (scripts/prompts.sh makes them).
+func Prompt(name string) []int16 {
 	f, err := promptFiles.Open("prompts/" + name + ".wav")
 	if err != nil {
 		panic("voicemail: missing prompt " + name) // embedded at build time
