@@ -32,7 +32,7 @@ type testCA struct {
 	pem  []byte
 }
 
-func newTestCA(t *testing.T) *testCA {
+func newTestCA(t testing.TB) *testCA {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
@@ -60,7 +60,7 @@ type leafOptions struct {
 
 var serial int64 = 100
 
-func (ca *testCA) leaf(t *testing.T, o leafOptions) tls.Certificate {
+func (ca *testCA) leaf(t testing.TB, o leafOptions) tls.Certificate {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	serial++
@@ -91,14 +91,14 @@ func (ca *testCA) leaf(t *testing.T, o leafOptions) tls.Certificate {
 
 // peer is a SIP user agent on one connection from a chosen loopback address.
 type peer struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	r    *bufio.Reader
 	via  string // transport token for Via
 	seq  int
 }
 
-func dialFrom(t *testing.T, from string, to net.Addr, tlsConf *tls.Config) (*peer, error) {
+func dialFrom(t testing.TB, from string, to net.Addr, tlsConf *tls.Config) (*peer, error) {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 3 * time.Second}
 	var conn net.Conn

@@ -120,7 +120,7 @@ next:
 }
 
 // waitIdle waits until every call has ended on the server.
-func waitIdle(t *testing.T, f *fixture) {
+func waitIdle(t testing.TB, f *fixture) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for f.srv.ActiveCalls() > 0 {

@@ -26,7 +26,7 @@ import (
 //	GW2 127.0.0.2    pilot 5000 → OPEN (Unsecured)
 //	outsider         127.0.0.66
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	dir    *sqlite.Store
 	srv    *Server
 	ca     *testCA
@@ -50,7 +50,7 @@ func trusting(caPEM []byte) fixtureOption {
 // withUDP opens the UDP listener too (Config.UDP).
 func withUDP() fixtureOption { return func(o *fixtureOptions) { o.udp = true } }
 
-func newFixture(t *testing.T, limits Limits, opts ...fixtureOption) *fixture {
+func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	t.Helper()
 	var o fixtureOptions
 	for _, opt := range opts {

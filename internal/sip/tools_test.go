@@ -3,6 +3,8 @@ package sip
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -60,13 +62,24 @@ func startTool(t testing.TB, limit time.Duration, dir string, name string, args 
 // startToolIn is startTool with stdin.
 func startToolIn(t testing.TB, stdin io.Reader, limit time.Duration, dir string, name string, args ...string) *tool {
 	t.Helper()
+	return startToolWith(t, stdin, nil, limit, dir, name, args...)
+}
+
+// startToolEnv is startTool with more environment variables.
+func startToolEnv(t testing.TB, env []string, limit time.Duration, dir string, name string, args ...string) *tool {
+	t.Helper()
+	return startToolWith(t, nil, env, limit, dir, name, args...)
+}
+
+func startToolWith(t testing.TB, stdin io.Reader, env []string, limit time.Duration, dir string, name string, args ...string) *tool {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
-	cmd.Env = append(os.Environ(), "HOME="+dir) // sipvicious and baresip keep state under $HOME
+	cmd.Env = append(append(os.Environ(), "HOME="+dir), env...) // sipvicious and baresip keep state under $HOME
 	tl := &tool{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, tl.out, tl.out
 	if err := cmd.Start(); err != nil {
@@ -115,6 +128,45 @@ func (tl *tool) stop(sig syscall.Signal) {
 		_ = syscall.Kill(-tl.cmd.Process.Pid, syscall.SIGKILL)
 		<-tl.done
 	}
+}
+
+// TestMain also serves as the helper process some benchmarks start (see
+// idleTLSClients), and removes the shared PKI at the end.
+func TestMain(m *testing.M) {
+	if os.Getenv("OPENUM_IDLE_TLS_CLIENTS") != "" {
+		idleTLSClients()
+		return
+	}
+	code := m.Run()
+	if pkiRoot != "" {
+		os.RemoveAll(pkiRoot)
+	}
+	os.Exit(code)
+}
+
+// idleTLSClients opens $OPENUM_IDLE_TLS_CLIENTS mutual TLS connections to
+// $OPENUM_IDLE_TLS_ADDR, says "N connected" and holds them until killed.
+func idleTLSClients() {
+	n, _ := strconv.Atoi(os.Getenv("OPENUM_IDLE_TLS_CLIENTS"))
+	cert, err := tls.LoadX509KeyPair(os.Getenv("OPENUM_IDLE_TLS_CERT"), os.Getenv("OPENUM_IDLE_TLS_KEY"))
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM([]byte(os.Getenv("OPENUM_IDLE_TLS_ROOT")))
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "um.localhost", MinVersion: tls.VersionTLS12}
+	conns := make([]net.Conn, 0, n)
+	for len(conns) < n {
+		c, err := tls.Dial("tcp", os.Getenv("OPENUM_IDLE_TLS_ADDR"), conf)
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		conns = append(conns, c)
+	}
+	fmt.Printf("%d connected\n", len(conns))
+	select {}
 }
 
 // runTool runs a tool to its end and returns its output and exit code.
