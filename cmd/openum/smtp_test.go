@@ -40,8 +40,8 @@ import (
 // the seed's Hub Transport it requires STARTTLS and a client certificate it
 // trusts, and it delivers into a Maildir the test reads.
 
-// mailbox is the one address the mail server accepts.
-const mailbox = "alice@example.test"
+// mxMailbox is the one address the mail server accepts.
+const mxMailbox = "alice@example.test"
 
 // postfix is one Postfix instance: its configuration, queue, certificates
 // and Maildirs in dir.
@@ -51,13 +51,14 @@ type postfix struct {
 	port int
 	log  lockedBuffer
 
+	mu     sync.Mutex // start and stop
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
 // newPostfix configures (but does not start) a Postfix that listens on a
 // free loopback port, requires STARTTLS and a client certificate that
-// chains to clientCA, and delivers mail for mailbox into a Maildir. Its
+// chains to clientCA, and delivers mail for mxMailbox into a Maildir. Its
 // server certificate comes from a CA of its own, ca.crt in dir, and names
 // localhost and 127.0.0.1.
 func newPostfix(t *testing.T, clientCA string) *postfix {
@@ -128,7 +129,7 @@ virtual_mailbox_base = %[1]s/mail
 virtual_mailbox_maps = inline:{ %[2]s=%[2]s/ }
 virtual_uid_maps = static:%[3]d
 virtual_gid_maps = static:%[4]d
-`, dir, mailbox, uid, gid)
+`, dir, mxMailbox, uid, gid)
 	// No chroot: the queue is not laid out for one.
 	masterCF := fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
 pickup    unix  n - n 60 1 pickup
@@ -171,10 +172,15 @@ func (m *postfix) sh(script string) {
 
 func (m *postfix) addr() string { return fmt.Sprintf("127.0.0.1:%d", m.port) }
 
+// ca is the file of the CA that signed the mail server's certificate.
+func (m *postfix) ca() string { return filepath.Join(m.dir, "ca.crt") }
+
 // start runs Postfix in the foreground (its log to stdout, kept in m.log)
 // and returns once it accepts connections.
 func (m *postfix) start() {
 	m.t.Helper()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.cmd = exec.Command("postfix", "-c", filepath.Join(m.dir, "conf"), "start-fg")
 	m.cmd.Stdout, m.cmd.Stderr = &m.log, &m.log
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -203,6 +209,8 @@ func (m *postfix) start() {
 // stop ends Postfix, all its processes, and returns once they are gone and
 // its port is closed. Safe to call from any goroutine, and when stopped.
 func (m *postfix) stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.cmd == nil {
 		return
 	}
@@ -234,7 +242,7 @@ func (m *postfix) stop() {
 
 // messages returns the files in the mailbox's Maildir.
 func (m *postfix) messages() []string {
-	files, _ := filepath.Glob(filepath.Join(m.dir, "mail", mailbox, "new", "*"))
+	files, _ := filepath.Glob(filepath.Join(m.dir, "mail", mxMailbox, "new", "*"))
 	return files
 }
 
@@ -284,7 +292,7 @@ func (s *site) securedMailbox() {
 	s.openum("gateway", "new", "GW1", "--address", "baresip.localhost", "--port", "5061")
 	s.openum("huntgroup", "new", "HG1", "--gateway", "GW1", "--dialplan", "SEC")
 	s.openum("policy", "new", "P1", "--dialplan", "SEC")
-	s.openum("mailbox", "enable", mailbox, "--dialplan", "SEC", "--extension", "12345", "--display-name", "Alice Martin")
+	s.openum("mailbox", "enable", mxMailbox, "--dialplan", "SEC", "--extension", "12345", "--display-name", "Alice Martin")
 	s.openum("server", "set", "--name", "localhost", "--dialplans", "SEC")
 	s.openum("cert", "import", s.path("ca.crt"), "--trusted")
 	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
@@ -298,17 +306,23 @@ func (s *site) securedCall(tlsPort int) []int16 {
 	s.t.Helper()
 	wait := greetingAndTone(s.t) + 0.5
 	wav, speech := s.callerWAV(wait)
-	seconds := int(math.Ceil(wait+float64(len(speech))/media.SampleRate)) + 1
+	// baresip's clock runs from its start: leave time for the call set-up.
+	seconds := int(math.Ceil(wait+float64(len(speech))/media.SampleRate)) + 3
 	out := s.baresip("<sip:gw@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU",
 		fmt.Sprintf("sip:12345@127.0.0.1:%d;transport=tls", tlsPort), wav, seconds)
 	if !strings.Contains(out, "SRTP is Enabled") {
 		s.t.Fatalf("baresip did not set up SRTP:\n%s", out)
 	}
+	s.t.Cleanup(func() {
+		if s.t.Failed() {
+			s.t.Logf("baresip's output:\n%s", out)
+		}
+	})
 	return speech
 }
 
-// events counts the events with this ID.
-func (s *site) events(id int) int {
+// eventCount counts the events with this ID.
+func (s *site) eventCount(id int) int {
 	s.t.Helper()
 	return strings.Count(s.openum("events", "--json", "--id", fmt.Sprint(id)), `"EventID": `+fmt.Sprint(id)+",")
 }
@@ -317,7 +331,7 @@ func (s *site) events(id int) int {
 func (s *site) waitEvent(id int, within time.Duration) {
 	s.t.Helper()
 	deadline := time.Now().Add(within)
-	for s.events(id) == 0 {
+	for s.eventCount(id) == 0 {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("no event %d in %v; events:\n%s", id, within, s.openum("events"))
 		}
@@ -333,6 +347,18 @@ func (s *site) spooled() []string {
 		ids = append(ids, e.Name())
 	}
 	return ids
+}
+
+// waitSpoolEmpty waits until DATA/spool/queue holds no message.
+func (s *site) waitSpoolEmpty(within time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for len(s.spooled()) > 0 {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("spool queue still holds %v", s.spooled())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // wavFormat checks a RIFF WAVE header strictly: PCM, mono, 8 kHz, 16 bits,
@@ -381,9 +407,9 @@ func wavFormat(data []byte) (time.Duration, error) {
 	return 0, errors.New("no data chunk")
 }
 
-// voiceMail parses a message as delivered by the mail server and returns
+// deliveredVoiceMail parses a message as delivered by the mail server and returns
 // its headers and its audio attachment.
-func voiceMail(t *testing.T, raw []byte) (mail.Header, []byte) {
+func deliveredVoiceMail(t *testing.T, raw []byte) (mail.Header, []byte) {
 	t.Helper()
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -409,9 +435,9 @@ func voiceMail(t *testing.T, raw []byte) (mail.Header, []byte) {
 	}
 }
 
-// probe opens an SMTP session to the mail server as some other client
+// smtpProbe opens an SMTP session to the mail server as some other client
 // would, and returns the server's refusal of EHLO or MAIL FROM, if any.
-func probe(t *testing.T, addr string, tlsConfig *tls.Config) error {
+func smtpProbe(t *testing.T, addr string, tlsConfig *tls.Config) error {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -458,6 +484,7 @@ func selfSignedClient(t *testing.T) tls.Certificate {
 // refuses a mail server whose certificate its trusted store cannot verify
 // (event 1423), then delivers once the mail server's CA is imported.
 func TestSmtpSecuredVoiceMessageToPostfix(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	s.securedMailbox()
 	mx := newPostfix(t, s.path("um.crt"))
@@ -465,20 +492,20 @@ func TestSmtpSecuredVoiceMessageToPostfix(t *testing.T) {
 
 	// Postfix's requirements are real.
 	roots := x509.NewCertPool()
-	caPEM, err := os.ReadFile(filepath.Join(mx.dir, "ca.crt"))
+	caPEM, err := os.ReadFile(mx.ca())
 	if err != nil || !roots.AppendCertsFromPEM(caPEM) {
 		t.Fatalf("the mail server's CA: %v", err)
 	}
 	var smtpErr *smtp.SMTPError
-	if err := probe(t, mx.addr(), nil); !errors.As(err, &smtpErr) || smtpErr.Code != 530 {
+	if err := smtpProbe(t, mx.addr(), nil); !errors.As(err, &smtpErr) || smtpErr.Code != 530 {
 		t.Errorf("MAIL FROM in clear: %v; want 530 (STARTTLS first)", err)
 	}
-	if err := probe(t, mx.addr(), &tls.Config{RootCAs: roots, ServerName: "localhost"}); !errors.As(err, &smtpErr) ||
+	if err := smtpProbe(t, mx.addr(), &tls.Config{RootCAs: roots, ServerName: "localhost"}); !errors.As(err, &smtpErr) ||
 		!strings.Contains(smtpErr.Message, "No client certificate presented") {
 		t.Errorf("MAIL FROM over TLS without a client certificate: %v; want a refusal", err)
 	}
 	stranger := selfSignedClient(t)
-	if err := probe(t, mx.addr(), &tls.Config{RootCAs: roots, ServerName: "localhost", Certificates: []tls.Certificate{stranger}}); !errors.As(err, &smtpErr) ||
+	if err := smtpProbe(t, mx.addr(), &tls.Config{RootCAs: roots, ServerName: "localhost", Certificates: []tls.Certificate{stranger}}); !errors.As(err, &smtpErr) ||
 		!strings.Contains(smtpErr.Message, "not trusted") {
 		t.Errorf("MAIL FROM over TLS with an untrusted client certificate: %v; want a refusal", err)
 	}
@@ -494,10 +521,10 @@ func TestSmtpSecuredVoiceMessageToPostfix(t *testing.T) {
 	if len(ids) != 1 {
 		t.Fatalf("spool queue holds %v; want one message", ids)
 	}
-	s.openum("cert", "import", filepath.Join(mx.dir, "ca.crt"), "--trusted")
+	s.openum("cert", "import", mx.ca(), "--trusted")
 
 	raw := mx.waitMessage(s, 30*time.Second)
-	h, audio := voiceMail(t, raw)
+	h, audio := deliveredVoiceMail(t, raw)
 	for name, want := range map[string]string{
 		"X-CallingTelephoneNumber": "gw",
 		"X-AttachmentOrder":        "voicemessage.wav",
@@ -516,8 +543,8 @@ func TestSmtpSecuredVoiceMessageToPostfix(t *testing.T) {
 			t.Errorf("no %s header", name)
 		}
 	}
-	if to, err := h.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != mailbox {
-		t.Errorf("To = %q; want %s", h.Get("To"), mailbox)
+	if to, err := h.AddressList("To"); err != nil || len(to) != 1 || to[0].Address != mxMailbox {
+		t.Errorf("To = %q; want %s", h.Get("To"), mxMailbox)
 	}
 	if subject, _ := new(mime.WordDecoder).DecodeHeader(h.Get("Subject")); !strings.HasPrefix(subject, "Voice Mail from gw (0:") {
 		t.Errorf("Subject = %q; want Voice Mail from gw (0:SS)", subject)
@@ -553,7 +580,104 @@ func TestSmtpSecuredVoiceMessageToPostfix(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(s.data, "mail", "*", "*", "*")); len(files) != 0 {
 		t.Errorf("with --smtp, the local Maildir got %v", files)
 	}
-	if n := s.events(9301); n != 1 {
+	if n := s.eventCount(9301); n != 1 {
+		t.Errorf("%d events 9301 (delivered); want 1", n)
+	}
+}
+
+// The mail server stops during a call: openum keeps the message in its spool
+// and says so (event 1082, not 1423: the mail server is down, TLS is fine),
+// then delivers it, once, when the mail server is back.
+func TestSmtpMailServerDownDuringCall(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.securedMailbox()
+	mx := newPostfix(t, s.path("um.crt"))
+	s.openum("cert", "import", mx.ca(), "--trusted")
+	mx.start()
+	_, tlsPort := s.serve("--smtp", mx.addr())
+
+	stopped := make(chan struct{})
+	go func() {
+		time.Sleep(2 * time.Second) // the caller hears the greeting
+		mx.stop()
+		close(stopped)
+	}()
+	s.securedCall(tlsPort)
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("the call ended before the mail server was stopped")
+	}
+	s.waitEvent(1082, 20*time.Second)
+	ids := s.spooled()
+	if len(ids) != 1 {
+		t.Fatalf("spool queue holds %v; want the message", ids)
+	}
+	if n := s.eventCount(1423); n != 0 {
+		t.Errorf("%d events 1423 (TLS failed) for a mail server that is down", n)
+	}
+
+	mx.start()
+	raw := mx.waitMessage(s, 30*time.Second)
+	h, _ := deliveredVoiceMail(t, raw)
+	if got, want := h.Get("Message-Id"), "<"+ids[0]+"@localhost>"; got != want {
+		t.Errorf("Message-ID = %s; want %s", got, want)
+	}
+	s.waitSpoolEmpty(10 * time.Second)
+	if n := len(mx.messages()); n != 1 {
+		t.Errorf("%d messages in the Maildir; want 1", n)
+	}
+	if n := s.eventCount(9301); n != 1 {
+		t.Errorf("%d events 9301 (delivered); want 1", n)
+	}
+}
+
+// openum is killed (SIGKILL) after the message is spooled and before it
+// could be delivered, the mail server being down. Started again, with the
+// mail server back, it delivers the message exactly once.
+func TestSmtpKill9BetweenRecordingAndDelivery(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.securedMailbox()
+	mx := newPostfix(t, s.path("um.crt")) // configured, not started: down
+	s.openum("cert", "import", mx.ca(), "--trusted")
+	_, tlsPort := s.serve("--smtp", mx.addr())
+	s.securedCall(tlsPort)
+	s.waitEvent(1082, 20*time.Second)
+	ids := s.spooled()
+	if len(ids) != 1 {
+		t.Fatalf("spool queue holds %v; want the message", ids)
+	}
+
+	first := s.proc
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	if ws, ok := first.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("openum ended with %v; want killed by SIGKILL", first.ProcessState)
+	}
+	if got := s.spooled(); len(got) != 1 || got[0] != ids[0] {
+		t.Fatalf("after kill -9 the spool queue holds %v; want %v", got, ids)
+	}
+
+	mx.start()
+	s.serve("--smtp", mx.addr())
+	raw := mx.waitMessage(s, 30*time.Second)
+	h, audio := deliveredVoiceMail(t, raw)
+	if got, want := h.Get("Message-Id"), "<"+ids[0]+"@localhost>"; got != want {
+		t.Errorf("Message-ID = %s; want %s", got, want)
+	}
+	if _, err := wavFormat(audio); err != nil {
+		t.Errorf("the attachment is not the WAV it should be: %v", err)
+	}
+	// Once the spool is empty nothing can be sent again: count.
+	s.waitSpoolEmpty(10 * time.Second)
+	if n := len(mx.messages()); n != 1 {
+		t.Errorf("%d messages in the Maildir; want 1", n)
+	}
+	if n := s.eventCount(9301); n != 1 {
 		t.Errorf("%d events 9301 (delivered); want 1", n)
 	}
 }

@@ -50,6 +50,7 @@ type site struct {
 	t    *testing.T
 	dir  string
 	data string
+	proc *exec.Cmd // the last openum serve
 }
 
 func newSite(t *testing.T) *site {
@@ -123,6 +124,7 @@ func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
+	s.proc = cmd
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
