@@ -169,6 +169,7 @@ audio_source aufile,%s
 audio_alert alsa,null
 audio_level no
 rtcp_mux no
+rtp_ports 52000-52999
 module_path /usr/lib/baresip/modules
 module stdio.so
 module g711.so
@@ -377,6 +378,13 @@ func audible(capture []byte, speech []int16) bool {
 	return false
 }
 
+// The captured calls' media ports: openum's and baresip's, apart from the
+// ranges other tests use, so a capture holds this call and nothing else.
+const (
+	mediaPorts  = "51000-51999"
+	mediaFilter = "udp portrange 51000-52999"
+)
+
 // greetingAndTone is how long the caller waits before speaking: the
 // default greeting and the 400 ms tone.
 func greetingAndTone(t *testing.T) float64 {
@@ -400,7 +408,7 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 	s.openum("huntgroup", "new", "HG1", "--gateway", "GW1", "--dialplan", "SEC")
 	s.openum("policy", "new", "P1", "--dialplan", "SEC")
 	s.openum("mailbox", "enable", "alice@example.test", "--dialplan", "SEC", "--extension", "12345", "--display-name", "Alice Martin")
-	s.openum("server", "set", "--name", "localhost", "--dialplans", "SEC")
+	s.openum("server", "set", "--name", "localhost", "--dialplans", "SEC", "--rtp-port-range", mediaPorts)
 	s.openum("cert", "import", s.path("ca.crt"), "--trusted")
 	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
 	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
@@ -408,7 +416,7 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 
 	wait := greetingAndTone(t)
 	wav, speech := s.callerWAV(wait + 0.5)
-	stop := s.capture(fmt.Sprintf("udp or tcp port %d", tlsPort))
+	stop := s.capture(fmt.Sprintf("tcp port %d or %s", tlsPort, mediaFilter))
 	out := s.baresip("<sip:gw@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU",
 		fmt.Sprintf("sip:12345@127.0.0.1:%d;transport=tls", tlsPort), wav, int(wait)+10)
 	if !strings.Contains(out, "SRTP is Enabled") {
@@ -454,14 +462,14 @@ func TestUnsecuredVoiceMessageFromBaresip(t *testing.T) {
 	s.openum("huntgroup", "new", "HG1", "--gateway", "PBX", "--dialplan", "OPEN")
 	s.openum("policy", "new", "P1", "--dialplan", "OPEN")
 	s.openum("mailbox", "enable", "bob@example.test", "--dialplan", "OPEN", "--extension", "23456")
-	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN")
+	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN", "--rtp-port-range", mediaPorts)
 	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
 	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
 	tcpPort, _ := s.serve()
 
 	wait := greetingAndTone(t)
 	wav, speech := s.callerWAV(wait + 0.5)
-	stop := s.capture(fmt.Sprintf("udp or tcp port %d", tcpPort))
+	stop := s.capture(fmt.Sprintf("tcp port %d or %s", tcpPort, mediaFilter))
 	s.baresip("<sip:pbx@127.0.0.1;transport=tcp>;regint=0;audio_codecs=PCMU",
 		fmt.Sprintf("sip:23456@127.0.0.1:%d;transport=tcp", tcpPort), wav, int(wait)+10)
 	_, rec := s.voiceMessage("bob@example.test")

@@ -115,8 +115,12 @@ func ParseOffer(body []byte) (*Offer, error) {
 					o.Crypto = append(o.Crypto, c)
 				}
 			case "rtpmap":
+				// telephone-event counts only with a dynamic payload type the
+				// m= line lists: an answer must never reuse G.711's for it.
 				if pt, name, ok := strings.Cut(a.Value, " "); ok && strings.HasPrefix(strings.ToLower(name), "telephone-event/8000") {
-					o.Event, _ = strconv.Atoi(pt)
+					if n, err := strconv.Atoi(pt); err == nil && n >= 96 && n <= 127 && slices.Contains(md.MediaName.Formats, pt) {
+						o.Event = n
+					}
 				}
 			}
 		}

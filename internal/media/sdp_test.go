@@ -69,3 +69,17 @@ func TestReanswerHoldAndNoDowngrade(t *testing.T) {
 		t.Fatal("a re-INVITE dropped SRTP from a secured call")
 	}
 }
+
+// A telephone-event without a usable dynamic payload type is ignored, so an
+// answer never names PCMU's payload type 0 as telephone-event.
+func TestTelephoneEventNeedsADynamicListedType(t *testing.T) {
+	for _, rtpmap := range []string{"a=rtpmap: telephone-event/8000", "a=rtpmap:0 telephone-event/8000", "a=rtpmap:102 telephone-event/8000", "a=rtpmap:300 telephone-event/8000"} {
+		o, err := ParseOffer([]byte(strings.Replace(savpOffer, "a=rtpmap:101 telephone-event/8000", rtpmap, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Event != -1 {
+			t.Errorf("%s: Event = %d; want none", rtpmap, o.Event)
+		}
+	}
+}

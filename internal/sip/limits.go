@@ -32,8 +32,8 @@ var DefaultLimits = Limits{
 	IdleTimeout:       3 * time.Minute,
 	MaxMessageSize:    16 << 10,
 	MaxHeaders:        64,
-	RequestRate:       200,
-	RequestBurst:      400,
+	RequestRate:       5000, // a busy gateway sends three requests per call at 1,000 calls/s
+	RequestBurst:      10000,
 	BanAfter:          5,
 	BanWindow:         time.Minute,
 	BanFor:            10 * time.Minute,
