@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -28,6 +29,8 @@ type serveOptions struct {
 	udp, startSecured bool
 	tlsMin            string
 	tickets           bool
+	ciphers           []string
+	rtpPorts          string
 	drain             time.Duration
 	smtp              string
 	limits            sip.Limits
@@ -57,6 +60,8 @@ drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
 	f.BoolVar(&o.startSecured, "start-secured", false, "open the TLS listener even with no dial plan associated")
 	f.StringVar(&o.tlsMin, "tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
 	f.BoolVar(&o.tickets, "tls-session-tickets", false, "send TLS session tickets (sipp 3.6 and sipsak hang on TLS 1.3 tickets)")
+	f.StringSliceVar(&o.ciphers, "tls-cipher-suites", nil, "TLS 1.2 cipher suites, by Go's names (default: Go's secure list)")
+	f.StringVar(&o.rtpPorts, "rtp-ports", "", "UDP ports for media, first-last (default: the record's RtpPortRange)")
 	f.StringVar(&o.smtp, "smtp", "", "deliver voice mail to this mail server (HOST:PORT) with STARTTLS and a client certificate, instead of DATA/mail")
 	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
 	d := sip.DefaultLimits
@@ -126,6 +131,16 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if tlsMin == 0 {
 		return nil, fmt.Errorf("--tls-min-version must be 1.2 or 1.3, not %q", o.tlsMin)
 	}
+	ciphers, err := cipherSuites(o.ciphers)
+	if err != nil {
+		return nil, err
+	}
+	var rtp directory.PortRange
+	if o.rtpPorts != "" {
+		if rtp, err = directory.ParsePortRange(o.rtpPorts); err != nil || rtp.First < 1024 || rtp.Last <= rtp.First {
+			return nil, fmt.Errorf("--rtp-ports must be two ports from 1024 to 65535, the first below the last, as 20000-29999, not %q", o.rtpPorts)
+		}
+	}
 	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
 	if err != nil {
 		return nil, err
@@ -164,7 +179,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	n.srv, err = sip.New(ctx, sip.Config{
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
-		TLS:       sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets},
+		TLS: sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets, CipherSuites: ciphers}, RTPPorts: rtp,
 		Directory: dir, Certs: n.manager, Events: log, Calls: answering,
 	})
 	if err != nil {
@@ -176,6 +191,20 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	go func() { _ = worker.Run(bg) }()
 	go func() { _ = n.manager.Run(bg) }()
 	return n, nil
+}
+
+// cipherSuites maps names to Go's secure TLS 1.2 suites; an insecure or
+// unknown name is refused.
+func cipherSuites(names []string) ([]uint16, error) {
+	var ids []uint16
+	for _, name := range names {
+		i := slices.IndexFunc(tls.CipherSuites(), func(c *tls.CipherSuite) bool { return c.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("--tls-cipher-suites: %q is not a secure TLS cipher suite Go knows (e.g. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)", name)
+		}
+		ids = append(ids, tls.CipherSuites()[i].ID)
+	}
+	return ids, nil
 }
 
 // stop drains the calls (up to drain), then stops delivery and closes the

@@ -23,5 +23,5 @@ const (
 const (
 	MessageRecorded  EventID = 9300 // a voice message was recorded and spooled
 	MessageDelivered EventID = 9301 // a voice message was delivered
-	CallEnded        EventID = 9302 // a call ended: duration, who hung up, media counters
+	CallEnded        EventID = 9302 // a call was hung up because its media stopped
 )

@@ -44,12 +44,14 @@ type TLSSettings struct {
 
 // Config is what a Server is built from.
 type Config struct {
-	FQDN         string // the name of this server's record in the directory
-	ListenIP     string // the address to listen on; "" for all
-	TCPPort      int    // 0: the server record's SipTcpListeningPort; -1: any free port
-	TLSPort      int    // 0: the server record's SipTlsListeningPort; -1: any free port
-	UDP          bool   // also listen on UDP (on the TCP port)
-	StartSecured bool   // with no dial plan associated, open the TLS listener (SPEC SEC-5)
+	FQDN     string // the name of this server's record in the directory
+	ListenIP string // the address to listen on; "" for all
+	TCPPort  int    // 0: the server record's SipTcpListeningPort; -1: any free port
+	TLSPort  int    // 0: the server record's SipTlsListeningPort; -1: any free port
+	UDP      bool   // also listen on UDP (on the TCP port)
+	// RTPPorts overrides the server record's RtpPortRange when not zero.
+	RTPPorts     directory.PortRange
+	StartSecured bool // with no dial plan associated, open the TLS listener (SPEC SEC-5)
 	Limits       Limits
 	TLS          TLSSettings
 	// ReloadEvery is how often the directory is read for changes.
@@ -562,7 +564,11 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	ip, err := s.localMediaIP(peer)
 	var conn *net.UDPConn
 	if err == nil {
-		conn, err = media.ListenUDP(ip, v.server.RtpPortRange.First, v.server.RtpPortRange.Last)
+		ports := v.server.RtpPortRange
+		if s.cfg.RTPPorts.Last != 0 {
+			ports = s.cfg.RTPPorts
+		}
+		conn, err = media.ListenUDP(ip, ports.First, ports.Last)
 	}
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media port: %v", err))
