@@ -90,6 +90,7 @@ func TestConnectivity(t *testing.T) {
 	s.gatewayPKI("stranger.localhost")
 	s.openum("cert", "import", s.path("ca.crt"), "--trusted")
 	s.openum("cert", "import", s.path("gw.pem"))
+	time.Sleep(3 * time.Second) // the running server reads its store every two seconds
 	stranger := s.thumbprintNaming("stranger.localhost")
 	r, code = s.connectivity(tls, "--secured", "--media-secured", "--phone", "1003", "--certificate-thumbprint", stranger)
 	if step, detail := r.last(); code == 0 || step != "TLS handshake" || !strings.Contains(detail, "unknown gateway") {

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -102,6 +103,27 @@ openssl x509 -req -in gw.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out gw.cr
 cat gw.crt gw.key > gw.pem`, fqdn))
 }
 
+// waitLine reports whether a line containing want comes from r within
+// limit. It keeps reading r to its end, so the writer never blocks.
+func waitLine(r io.Reader, want string, limit time.Duration) bool {
+	found := make(chan struct{})
+	go func() {
+		var once sync.Once
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), want) {
+				once.Do(func() { close(found) })
+			}
+		}
+	}()
+	select {
+	case <-found:
+		return true
+	case <-time.After(limit):
+		return false
+	}
+}
+
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -135,18 +157,7 @@ func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 			_ = cmd.Process.Kill()
 		}
 	})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening on TCP") {
-				close(ready)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(15 * time.Second):
+	if !waitLine(stdout, "listening on TCP", 15*time.Second) {
 		s.t.Fatal("openum serve did not start")
 	}
 	return tcpPort, tlsPort
@@ -251,33 +262,31 @@ func (s *site) voiceMessage(address string) (mail.Header, []int16) {
 // voiced returns pcm up to its last frame louder than line noise.
 func voiced(pcm []int16) []int16 {
 	end := 0
-	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
-		var sum float64
-		for _, v := range pcm[i : i+media.FrameSamples] {
-			sum += float64(v) * float64(v)
-		}
-		if math.Sqrt(sum/media.FrameSamples) > 300 {
-			end = i + media.FrameSamples
+	for i, level := range loudness(pcm) {
+		if level > 300 {
+			end = (i + 1) * media.FrameSamples
 		}
 	}
 	return pcm[:end]
 }
 
+// loudness is the RMS of each 20 ms frame of pcm.
+func loudness(pcm []int16) []float64 {
+	var e []float64
+	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
+		var sum float64
+		for _, v := range pcm[i : i+media.FrameSamples] {
+			sum += float64(v) * float64(v)
+		}
+		e = append(e, math.Sqrt(sum/media.FrameSamples))
+	}
+	return e
+}
+
 // similarity finds ref inside rec and returns the best normalised
 // correlation, comparing 20 ms loudness envelopes first, then samples.
 func similarity(rec, ref []int16) float64 {
-	env := func(p []int16) []float64 {
-		var e []float64
-		for i := 0; i+media.FrameSamples <= len(p); i += media.FrameSamples {
-			var sum float64
-			for _, v := range p[i : i+media.FrameSamples] {
-				sum += float64(v) * float64(v)
-			}
-			e = append(e, math.Sqrt(sum/media.FrameSamples))
-		}
-		return e
-	}
-	er, ef := env(rec), env(ref)
+	er, ef := loudness(rec), loudness(ref)
 	bestLag, best := 0, -1.0
 	for lag := 0; lag+len(ef) <= len(er); lag++ {
 		if c := correlate(er[lag:lag+len(ef)], ef); c > best {
@@ -324,18 +333,7 @@ func (s *site) capture(filter string) func() []byte {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	started := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Capturing on") {
-				close(started)
-			}
-		}
-	}()
-	select {
-	case <-started:
-	case <-time.After(15 * time.Second):
+	if !waitLine(stderr, "Capturing on", 15*time.Second) {
 		_ = cmd.Process.Kill()
 		s.t.Fatal("tshark did not start capturing")
 	}

@@ -73,24 +73,17 @@ func (t *Timeline) release(out []int16) []int16 {
 	return append(out, make([]int16, gap)...)
 }
 
-func (t *Timeline) newest() uint32 {
-	var n uint32
-	first := true
-	for ts := range t.pending {
-		if first || before(n, ts) {
-			n, first = ts, false
-		}
-	}
-	return n
-}
+func (t *Timeline) newest() uint32 { return t.extreme(func(a, b uint32) bool { return before(b, a) }) }
+func (t *Timeline) oldest() uint32 { return t.extreme(before) }
 
-func (t *Timeline) oldest() uint32 {
-	var o uint32
-	first := true
+// extreme returns the pending timestamp that wins first over all others.
+func (t *Timeline) extreme(first func(a, b uint32) bool) uint32 {
+	var x uint32
+	seen := false
 	for ts := range t.pending {
-		if first || before(ts, o) {
-			o, first = ts, false
+		if !seen || first(ts, x) {
+			x, seen = ts, true
 		}
 	}
-	return o
+	return x
 }
