@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"math"
 	"os"
 	"os/exec"
@@ -8,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/voicemail"
@@ -51,5 +54,64 @@ func TestQuickstart(t *testing.T) {
 	// A second run refuses to touch the directory it made.
 	if out, err := exec.Command(openumBin, "--data", data, "quickstart").CombinedOutput(); err == nil || !strings.Contains(string(out), "already holds a directory") {
 		t.Errorf("a second quickstart on the same directory: %v\n%s", err, out)
+	}
+}
+
+// --keep-running leaves the server up and prints a baresip command that
+// calls it as the test gateway: that call leaves a second message.
+func TestQuickstartKeepRunningWithBaresip(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(openumBin, "quickstart", "--keep-running")
+	cmd.Dir = dir
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var dial string
+	for dial == "" {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("quickstart --keep-running ended without a baresip command")
+			}
+			if strings.HasPrefix(strings.TrimSpace(line), "baresip -f ") {
+				dial = strings.TrimSpace(line)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("no baresip command within a minute")
+		}
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := exec.CommandContext(ctx, "bash", "-c", dial)
+	b.Dir = dir
+	out, _ := b.CombinedOutput()
+	if !strings.Contains(string(out), "SRTP is Enabled") {
+		t.Fatalf("baresip did not call with SRTP:\n%s", out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(dir, "openum-data", "mail", "alice@example.test", "new", "*"))
+		if len(files) == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages after the baresip call; want 2", len(files))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

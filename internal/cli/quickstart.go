@@ -241,13 +241,20 @@ func extractRecording(mailPath, wavPath string) (*delivered, error) {
 func (a *app) baresipHint(tlsAddr, dir string, server *certs.Certificate) {
 	cfg := filepath.Join(dir, "baresip")
 	_ = os.MkdirAll(cfg, 0o700)
+	// What baresip says: silence through the greeting and tone, then words.
+	caller := filepath.Join(dir, "caller.wav")
+	if w, err := media.CreateWAV(caller); err == nil {
+		_ = w.Write(make([]int16, len(voicemail.Prompt("greeting"))+media.SampleRate))
+		_ = w.Write(voicemail.Prompt("saved"))
+		_ = w.Close()
+	}
 	_ = os.WriteFile(filepath.Join(dir, "server.crt"), certs.CertificatePEM(server.X509), 0o644)
 	config := fmt.Sprintf(`sip_listen 127.0.0.1:5064
 net_interface 127.0.0.1
 sip_certificate %s
 sip_cafile %s
 audio_player alsa,null
-audio_source aufile,/usr/share/sounds/alsa/Front_Center.wav
+audio_source aufile,%s
 module_path /usr/lib/baresip/modules
 module stdio.so
 module g711.so
@@ -256,7 +263,7 @@ module aufile.so
 module srtp.so
 module_app account.so
 module_app menu.so
-`, filepath.Join(dir, "gateway.pem"), filepath.Join(dir, "server.crt"))
+`, filepath.Join(dir, "gateway.pem"), filepath.Join(dir, "server.crt"), caller)
 	_ = os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600)
 	_ = os.WriteFile(filepath.Join(cfg, "accounts"), []byte("<sip:gateway@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU,PCMA\n"), 0o600)
 	fmt.Fprintf(a.out, "\nThe server keeps running (Ctrl-C stops it). Call it as the test gateway with baresip:\n\n"+
