@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -40,6 +41,13 @@ var _ directory.Directory = (*Store)(nil)
 // Open opens (creating it if needed) the database at file and brings its
 // schema up to date.
 func Open(ctx context.Context, file string) (*Store, error) {
+	// The database holds PIN hashes: only its owner may read it. SQLite
+	// gives its -wal and -shm files the database's mode.
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("directory: %w", err)
+	}
+	f.Close()
 	dsn := "file:" + file + "?" + strings.Join([]string{
 		"_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout.Milliseconds())) + ")",
 		"_pragma=journal_mode(WAL)",
