@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -78,6 +79,7 @@ type view struct {
 	server directory.Server
 	byIP   map[netip.Addr]string // gateway name by IP address (configured, or its FQDN resolved)
 	byFQDN map[string]string     // gateway name by lower-case FQDN
+	built  time.Time             // when the FQDNs were resolved
 }
 
 // admission is the verdict on an INVITE: the hunt group and dial plan the

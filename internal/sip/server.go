@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,11 +155,36 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sip: reload: %w", err)
 	}
+	return s.apply(ctx, snap)
+}
+
+// refresh reloads when the directory changed, or when the gateways' names
+// are due to be resolved again (dnsRefresh): the housekeeping tick is short
+// and name look-ups are not free.
+func (s *Server) refresh(ctx context.Context) error {
+	snap, err := s.cfg.Directory.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("sip: reload: %w", err)
+	}
+	if old := s.view.Load(); old != nil && reflect.DeepEqual(old.dir, snap) && time.Since(old.built) < dnsRefresh {
+		return nil
+	}
+	return s.apply(ctx, snap)
+}
+
+// dnsRefresh is how often gateway FQDNs are resolved again for TCP peers.
+const dnsRefresh = time.Minute
+
+func (s *Server) apply(ctx context.Context, snap *directory.Snapshot) error {
 	v, err := newView(ctx, snap, s.cfg.FQDN)
 	if err != nil {
 		return err
 	}
 	s.view.Store(v)
+	if s.cfg.Certs != nil {
+		// A new name or pinned certificate applies without a restart.
+		s.cfg.Certs.SetServer(v.server.Name, v.server.CertificateThumbprint)
+	}
 	return nil
 }
 
@@ -167,7 +193,7 @@ func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view,
 	if err != nil {
 		return nil, fmt.Errorf("sip: no server record %q in the directory (openum server set --name %s)", fqdn, fqdn)
 	}
-	v := &view{dir: snap, server: *sv, byIP: map[netip.Addr]string{}, byFQDN: map[string]string{}}
+	v := &view{dir: snap, server: *sv, byIP: map[netip.Addr]string{}, byFQDN: map[string]string{}, built: time.Now()}
 	for _, g := range snap.IPGateways {
 		if g.Status == directory.Disabled {
 			continue
@@ -278,7 +304,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := s.Reload(ctx); err != nil {
+		if err := s.refresh(ctx); err != nil {
 			s.cfg.Events.Emit(ctx, events.DirectoryReloadFailed, "directory reload failed; the current configuration stays", slog.String("error", err.Error()))
 		}
 		for _, ip := range s.sources.sweep() {

@@ -444,3 +444,33 @@ func TestReinviteHoldResumeAndNoDowngrade(t *testing.T) {
 	p.request("INVITE", "sip:5002@um.localhost", "gone", "totag=x\n", sdpOffer("127.0.0.1", true))
 	p.mustStatus(481)
 }
+
+// Pinning another certificate in the server's record takes effect on the
+// next handshakes, without a restart (SPEC CERT-8, SEC-4).
+func TestPinnedCertificateAppliesWithoutRestart(t *testing.T) {
+	f := newFixture(t, Limits{})
+	store, err := certs.OpenStore(filepath.Join(filepath.Dir(f.events), "certs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned, err := store.NewSelfSigned(certs.SelfSignedOptions{FQDN: "um.localhost", Validity: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.update(func(s *directory.Snapshot) error {
+		sv, _ := s.Server("um.localhost")
+		sv.CertificateThumbprint = pinned.Thumbprint()
+		return nil
+	})
+	if err := f.srv.cfg.Certs.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := tls.Dial("tcp", f.srv.Addrs()["TLS"].String(), &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{f.gatewayCert()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if got := certs.Thumbprint(conn.ConnectionState().PeerCertificates[0]); got != pinned.Thumbprint() {
+		t.Fatalf("the server presents %s; want the pinned %s", got, pinned.Thumbprint())
+	}
+}
