@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -100,7 +101,7 @@ func (a *app) quickstart(cmd *cobra.Command, keep bool) error {
 		gw.Address, gw.Port = qsGateway, 5061
 		sv := directory.NewServer(qsServer)
 		sv.DialPlans = directory.List[string]{plan.Name}
-		if err := firstErr(s.AddDialPlan(plan), s.AddIPGateway(gw), s.AddServer(sv),
+		if err := errors.Join(s.AddDialPlan(plan), s.AddIPGateway(gw), s.AddServer(sv),
 			s.AddHuntGroup(directory.HuntGroup{Name: "QuickStartHG", UMIPGateway: gw.Name, UMDialPlan: plan.Name}),
 			s.AddMailboxPolicy(directory.NewMailboxPolicy("QuickStartPolicy", plan.Name)),
 			s.AddMailbox(directory.Mailbox{EmailAddress: qsMailbox, DisplayName: "Alice (quickstart)", UMDialPlan: plan.Name,
@@ -142,15 +143,6 @@ func (a *app) quickstart(cmd *cobra.Command, keep bool) error {
 	}
 	a.baresipHint(tlsAddr, gwDir, serverCert)
 	<-ctx.Done()
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/netip"
@@ -243,7 +244,7 @@ func (t *target) connectivity(ctx context.Context, mediaSecured bool) *connectiv
 		return err == nil
 	}
 	var conn net.Conn
-	ok := run(t.transport+" connect", func() (string, error) {
+	ok := run("TCP connect", func() (string, error) {
 		var err error
 		conn, err = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: t.localIP.AsSlice()}, Timeout: 10 * time.Second}).DialContext(ctx, "tcp", t.addr)
 		if err != nil {
@@ -327,7 +328,7 @@ func (t *target) handshake(ctx context.Context, conn net.Conn) (string, error) {
 	_ = tc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	var one [1]byte
 	if _, err := tc.Read(one[:]); err != nil && !isTimeout(err) {
-		if errors.Is(err, errEOF) || strings.Contains(err.Error(), "EOF") {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return "", errors.New("the server closed the connection after the handshake: it does not know a gateway by this certificate's name (unknown gateway)")
 		}
 		return "", fmt.Errorf("the server refused openum's client certificate %s: %w", t.clientCert.Thumbprint(), err)
@@ -336,8 +337,6 @@ func (t *target) handshake(ctx context.Context, conn net.Conn) (string, error) {
 		tls.VersionName(state.Version), tls.CipherSuiteName(state.CipherSuite), certs.Thumbprint(leaf), leaf.Subject, t.serverName,
 		t.clientCert.Thumbprint()), nil
 }
-
-var errEOF = errors.New("EOF")
 
 func isTimeout(err error) bool {
 	var ne net.Error
