@@ -80,6 +80,7 @@ type view struct {
 	byIP   map[netip.Addr]string // gateway name by IP address (configured, or its FQDN resolved)
 	byFQDN map[string]string     // gateway name by lower-case FQDN
 	built  time.Time             // when the FQDNs were resolved
+	shared []string              // gateways whose addresses collide, for event 1175
 }
 
 // admission is the verdict on an INVITE: the hunt group and dial plan the

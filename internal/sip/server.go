@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,7 +181,13 @@ func (s *Server) apply(ctx context.Context, snap *directory.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	s.view.Store(v)
+	old := s.view.Swap(v)
+	for _, clash := range v.shared {
+		if old == nil || !slices.Contains(old.shared, clash) {
+			// Exchange's 1175: over TCP such a source is taken for the first gateway.
+			s.cfg.Events.Emit(ctx, events.GatewaysShareAddress, "two gateways share an address", slog.String("gateways", clash))
+		}
+	}
 	if s.cfg.Certs != nil {
 		// A new name or pinned certificate applies without a restart.
 		s.cfg.Certs.SetServer(v.server.Name, v.server.CertificateThumbprint)
@@ -194,23 +201,33 @@ func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view,
 		return nil, fmt.Errorf("sip: no server record %q in the directory (openum server set --name %s)", fqdn, fqdn)
 	}
 	v := &view{dir: snap, server: *sv, byIP: map[netip.Addr]string{}, byFQDN: map[string]string{}, built: time.Now()}
+	// Over TCP a gateway is known by its address: the one configured, or
+	// those its FQDN resolves to now. A configured address comes first.
+	claim := func(ip netip.Addr, gateway string) {
+		if other, taken := v.byIP[ip]; !taken {
+			v.byIP[ip] = gateway
+		} else if other != gateway {
+			v.shared = append(v.shared, fmt.Sprintf("%s and %s are both %s", other, gateway, ip))
+		}
+	}
+	var named []directory.IPGateway
 	for _, g := range snap.IPGateways {
 		if g.Status == directory.Disabled {
 			continue
 		}
 		if ip, err := netip.ParseAddr(g.Address); err == nil {
-			v.byIP[ip.Unmap()] = g.Name
-			continue
+			claim(ip.Unmap(), g.Name)
+		} else {
+			v.byFQDN[strings.ToLower(strings.TrimSuffix(g.Address, "."))] = g.Name
+			named = append(named, g)
 		}
-		v.byFQDN[strings.ToLower(strings.TrimSuffix(g.Address, "."))] = g.Name
-		// Over TCP an FQDN gateway is known by the addresses its name has now.
+	}
+	for _, g := range named {
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		addrs, _ := net.DefaultResolver.LookupNetIP(rctx, "ip", g.Address)
 		cancel()
 		for _, a := range addrs {
-			if _, taken := v.byIP[a.Unmap()]; !taken {
-				v.byIP[a.Unmap()] = g.Name
-			}
+			claim(a.Unmap(), g.Name)
 		}
 	}
 	return v, nil

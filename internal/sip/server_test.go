@@ -474,3 +474,20 @@ func TestPinnedCertificateAppliesWithoutRestart(t *testing.T) {
 		t.Fatalf("the server presents %s; want the pinned %s", got, pinned.Thumbprint())
 	}
 }
+
+// Two gateways whose names resolve to one address: event 1175, once.
+func TestGatewaysSharingAnAddress(t *testing.T) {
+	f := newFixture(t, Limits{})
+	f.update(func(s *directory.Snapshot) error {
+		g := directory.NewIPGateway("GW3")
+		g.Address = "127.0.0.1" // also what GW1's name, localhost, resolves to
+		return s.AddIPGateway(g)
+	})
+	f.event(events.GatewaysShareAddress, "127.0.0.1")
+	if err := f.srv.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(events.GatewaysShareAddress); n != 1 {
+		t.Fatalf("event 1175 written %d times; want once per clash", n)
+	}
+}
