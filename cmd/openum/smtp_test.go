@@ -33,6 +33,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/peertest"
 )
 
 // These tests deliver voice messages to a real mail server: Postfix from
@@ -49,7 +50,7 @@ type postfix struct {
 	t    *testing.T
 	dir  string
 	port int
-	log  lockedBuffer
+	log  peertest.Output
 
 	mu     sync.Mutex // start and stop
 	cmd    *exec.Cmd
@@ -70,7 +71,7 @@ func newPostfix(t *testing.T, clientCA string) *postfix {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &postfix{t: t, dir: dir, port: freePort(t)}
+	m := &postfix{t: t, dir: dir, port: peertest.FreePort(t)}
 	t.Cleanup(func() {
 		m.stop()
 		if t.Failed() {
@@ -261,24 +262,6 @@ func (m *postfix) waitMessage(s *site, within time.Duration) []byte {
 		m.t.Fatal(err)
 	}
 	return raw
-}
-
-// lockedBuffer collects a process's output for the test's log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // securedMailbox sets up the directory of TestSecuredVoiceMessageFromBaresip:

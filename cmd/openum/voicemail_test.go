@@ -11,7 +11,6 @@ import (
 	"math"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/peertest"
 )
 
 // These tests run the real openum binary against real peers from Debian:
@@ -124,20 +124,10 @@ func waitLine(r io.Reader, want string, limit time.Duration) bool {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // serve starts openum serve on loopback and returns its TCP and TLS ports.
 func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 	s.t.Helper()
-	tcpPort, tlsPort = freePort(s.t), freePort(s.t)
+	tcpPort, tlsPort = peertest.FreePort(s.t), peertest.FreePort(s.t)
 	args := append([]string{"--data", s.data, "serve", "--listen", "127.0.0.1",
 		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort)}, extra...)
 	cmd := exec.Command(openumBin, args...)
@@ -189,7 +179,7 @@ module aufile.so
 module srtp.so
 module_app account.so
 module_app menu.so
-`, freePort(s.t), s.path("gw.pem"), s.path("um.crt"), wav)
+`, peertest.FreePort(s.t), s.path("gw.pem"), s.path("um.crt"), wav)
 	if err := os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600); err != nil {
 		s.t.Fatal(err)
 	}

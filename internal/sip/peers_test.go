@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/peertest"
 )
 
 // The tests in this file put the server in front of real third-party SIP
@@ -140,7 +141,7 @@ func TestSipviciousOutsiderFindsNothingAndIsBanned(t *testing.T) {
 	f := newFixture(t, Limits{BanAfter: 2}, withUDP())
 	port := strconv.Itoa(f.srv.Addrs()["UDP"].(*net.UDPAddr).Port)
 	svmap := func(from string) string {
-		out, rc := runTool(t, 30*time.Second, t.TempDir(), "svmap", "-b", from, "-x", from, "-P", strconv.Itoa(freePort(t)), "-p", port, "127.0.0.1")
+		out, rc := runTool(t, 30*time.Second, t.TempDir(), "svmap", "-b", from, "-x", from, "-P", strconv.Itoa(peertest.FreePort(t)), "-p", port, "127.0.0.1")
 		if rc != 0 {
 			t.Fatalf("svmap from %s: exit %d\n%s", from, rc, out)
 		}
@@ -180,7 +181,7 @@ func svwar(t *testing.T, from, port string, extra ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{script, from, "-b", from, "-x", from, "-P", strconv.Itoa(freePort(t)),
+	args := append([]string{script, from, "-b", from, "-x", from, "-P", strconv.Itoa(peertest.FreePort(t)),
 		"-e", "4998-5002", "-m", "INVITE", "--maximumtime", "2"}, extra...)
 	out, rc := runTool(t, 30*time.Second, t.TempDir(), "python3", append(args, "udp://127.0.0.1:"+port)...)
 	if rc != 0 {
@@ -274,7 +275,7 @@ func baresip(t *testing.T, f *fixture, cert, uri string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rtp := freePort(t)
+	rtp := peertest.FreePort(t)
 	files := map[string][]byte{
 		"client.pem": append(crt, key...),
 		"server.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}),
@@ -293,7 +294,7 @@ module			g711.so
 module			aubridge.so
 module_app		account.so
 module_app		menu.so
-`, freePort(t), dir, rtp, rtp+10),
+`, peertest.FreePort(t), dir, rtp, rtp+10),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {

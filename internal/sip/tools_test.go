@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/peertest"
 )
 
 // This file drives the third-party programs the peer tests use (openssl,
@@ -30,26 +31,9 @@ import (
 type tool struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *peertest.Output
 	done chan struct{}
 	err  error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // startTool starts name with args; it is killed after limit, or when the
@@ -80,7 +64,7 @@ func startToolWith(t testing.TB, stdin io.Reader, env []string, limit time.Durat
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = append(append(os.Environ(), "HOME="+dir), env...) // sipvicious and baresip keep state under $HOME
-	tl := &tool{name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
+	tl := &tool{name: name, cmd: cmd, out: &peertest.Output{}, done: make(chan struct{})}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, tl.out, tl.out
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -175,26 +159,6 @@ func runTool(t testing.TB, limit time.Duration, dir, name string, args ...string
 	tl := startTool(t, limit, dir, name, args...)
 	rc := tl.wait()
 	return tl.out.String(), rc
-}
-
-// freePort returns a loopback TCP and UDP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 // waitOutput waits until the tool prints want.
@@ -353,7 +317,7 @@ func (f *fixture) stunnel(cert string) (string, *tool) {
 	if err := os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
-	accept := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(f.t)))
+	accept := net.JoinHostPort("127.0.0.1", strconv.Itoa(peertest.FreePort(f.t)))
 	conf := fmt.Sprintf(`foreground = yes
 pid =
 debug = 6
@@ -397,8 +361,8 @@ func sipp(t testing.TB, scenario, from, to string, limit time.Duration, extra ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-sf", sf, "-i", from, "-p", strconv.Itoa(freePort(t)),
-		"-mi", from, "-mp", strconv.Itoa(freePort(t)), "-nostdin", "-nr",
+	args := []string{"-sf", sf, "-i", from, "-p", strconv.Itoa(peertest.FreePort(t)),
+		"-mi", from, "-mp", strconv.Itoa(peertest.FreePort(t)), "-nostdin", "-nr",
 		"-timeout", strconv.Itoa(int(limit/time.Second)) + "s", "-timeout_error", "-recv_timeout", "5000",
 		"-trace_stat", "-stf", "stats.csv", "-trace_err", "-error_file", "errors.log", "-trace_screen", "-screen_file", "screen.log"}
 	if !slices.Contains(extra, "-t") {
