@@ -176,6 +176,17 @@ func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Ti
 	return v
 }
 
+// keyAndName reads --key-type, and --fqdn with the server record's name as
+// its default: what a new key and its certificate or request are for.
+func (a *certCLI) keyAndName(cmd *cobra.Command, keyType, fqdn string) (certs.KeyType, string, error) {
+	kt, err := certs.ParseKeyType(keyType)
+	if err != nil || fqdn != "" {
+		return kt, fqdn, err
+	}
+	fqdn, _, err = a.certIdentity(cmd)
+	return kt, fqdn, err
+}
+
 func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
 	var fqdn, keyType string
 	var sans []string
@@ -185,17 +196,12 @@ func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
 		Short: "Generate a key and a self-signed certificate for the server (subject = issuer = the FQDN, EKU serverAuth and clientAuth)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kt, err := certs.ParseKeyType(keyType)
-			if err != nil {
-				return err
-			}
 			if days < 0 {
 				return fmt.Errorf("--days must be positive")
 			}
-			if fqdn == "" {
-				if fqdn, _, err = a.certIdentity(cmd); err != nil {
-					return err
-				}
+			kt, fqdn, err := a.keyAndName(cmd, keyType, fqdn)
+			if err != nil {
+				return err
 			}
 			store, err := a.certStore()
 			if err != nil {
@@ -227,14 +233,9 @@ func (a *certCLI) certRequestCommand() *cobra.Command {
 		Short: "Generate a key, kept in the store as pending, and a PKCS#10 certificate request for a CA",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kt, err := certs.ParseKeyType(keyType)
+			kt, fqdn, err := a.keyAndName(cmd, keyType, fqdn)
 			if err != nil {
 				return err
-			}
-			if fqdn == "" {
-				if fqdn, _, err = a.certIdentity(cmd); err != nil {
-					return err
-				}
 			}
 			if err := checkOutDir(out); err != nil {
 				return err
