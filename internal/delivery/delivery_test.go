@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/media"
 )
 
 func testMessage(id string) *Message {
@@ -88,7 +89,11 @@ func TestComposeRefusesHeaderInjection(t *testing.T) {
 
 func enqueue(t *testing.T, s *Spool, m *Message) {
 	t.Helper()
-	if err := os.WriteFile(s.RecordingPath(m.ID), []byte("RIFF-audio-"+m.ID), 0o600); err != nil {
+	path, err := s.Begin(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("RIFF-audio-"+m.ID), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Enqueue(m); err != nil {
@@ -184,5 +189,50 @@ func TestSubjectWithoutCallerName(t *testing.T) {
 	m.CallerID = ""
 	if got := m.Subject(); !strings.HasPrefix(got, "Voice Mail from Unknown caller") {
 		t.Fatalf("Subject = %q", got)
+	}
+}
+
+// A crash during the call leaves a recording whose header was never
+// written: the next start delivers it, with the length its file holds.
+func TestSpoolRecoversARecordingCutByACrash(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testMessage("crash1")
+	m.Duration = 0
+	path, err := s.Begin(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := media.CreateWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(make([]int16, media.SampleRate*3)); err != nil { // 3 s, then the process dies
+		t.Fatal(err)
+	}
+	// A second recording that never got a sample is forgotten.
+	empty := testMessage("crash2")
+	if p, err := s.Begin(empty); err != nil || os.WriteFile(p, nil, 0o600) != nil {
+		t.Fatal(err)
+	}
+
+	s2, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := s2.Pending()
+	if len(pending) != 1 || pending[0].ID != "crash1" || pending[0].Duration != 3*time.Second {
+		t.Fatalf("pending after the crash: %+v", pending)
+	}
+	audio, _ := s2.Audio("crash1")
+	pcm, err := media.ReadWAV(bytes.NewReader(audio))
+	if err != nil || len(pcm) != media.SampleRate*3 {
+		t.Fatalf("recovered recording: %d samples, %v", len(pcm), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "recording", "*")); len(left) != 0 {
+		t.Fatalf("left in recording/: %v", left)
 	}
 }

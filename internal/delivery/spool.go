@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/openum/openum/internal/media"
 )
 
 // Spool keeps voice messages on disk until they are delivered. Each change
@@ -15,6 +18,7 @@ import (
 // or a power cut loses no message that was acknowledged. Layout:
 //
 //	DIR/recording/ID.wav       a recording in progress
+//	DIR/recording/ID.json      its message, for recovery after a crash
 //	DIR/queue/ID/message.json  a message waiting for delivery
 //	DIR/queue/ID/audio.wav     its recording
 //
@@ -30,13 +34,37 @@ func OpenSpool(dir string) (*Spool, error) {
 		}
 	}
 	s := &Spool{dir: dir}
-	return s, s.finishInterrupted()
+	return s, errors.Join(s.finishInterrupted(), s.recoverRecordings())
 }
 
-// RecordingPath is where the recording of message id is written during the
-// call, before Enqueue.
-func (s *Spool) RecordingPath(id string) string {
+func (s *Spool) recordingPath(id string) string {
 	return filepath.Join(s.dir, "recording", id+".wav")
+}
+
+// Begin notes that message m is being recorded, and returns where its
+// recording goes. m is synced to disk beside the recording, so that a crash
+// during the call still delivers what was said: OpenSpool finishes it.
+func (s *Spool) Begin(m *Message) (string, error) {
+	if err := validID(m.ID); err != nil {
+		return "", err
+	}
+	if err := writeSynced(strings.TrimSuffix(s.recordingPath(m.ID), ".wav")+".json", m); err != nil {
+		return "", fmt.Errorf("delivery: spool %s: %w", m.ID, err)
+	}
+	return s.recordingPath(m.ID), nil
+}
+
+// Abandon forgets a recording that holds no message (nothing was said).
+func (s *Spool) Abandon(id string) {
+	os.Remove(s.recordingPath(id))
+	os.Remove(strings.TrimSuffix(s.recordingPath(id), ".wav") + ".json")
+}
+
+func validID(id string) error {
+	if strings.ContainsAny(id, `/\.`) || id == "" {
+		return fmt.Errorf("delivery: bad message ID %q", id)
+	}
+	return nil
 }
 
 func (s *Spool) queueDir(id string) string { return filepath.Join(s.dir, "queue", id) }
@@ -45,24 +73,47 @@ func (s *Spool) queueDir(id string) string { return filepath.Join(s.dir, "queue"
 // durable and visible to the worker. When Enqueue returns nil, the message
 // survives a crash.
 func (s *Spool) Enqueue(m *Message) error {
-	if strings.ContainsAny(m.ID, `/\.`) || m.ID == "" {
-		return fmt.Errorf("delivery: bad message ID %q", m.ID)
+	if err := validID(m.ID); err != nil {
+		return err
 	}
 	staging := s.queueDir(m.ID) + ".new"
 	if err := os.Mkdir(staging, 0o700); err != nil {
 		return fmt.Errorf("delivery: spool: %w", err)
 	}
 	err := errors.Join(
-		os.Rename(s.RecordingPath(m.ID), filepath.Join(staging, "audio.wav")),
+		os.Rename(s.recordingPath(m.ID), filepath.Join(staging, "audio.wav")),
 		writeSynced(filepath.Join(staging, "message.json"), m),
 		syncDir(staging),
-		syncDir(filepath.Dir(s.RecordingPath(m.ID))),
+		syncDir(filepath.Dir(s.recordingPath(m.ID))),
 	)
 	if err == nil {
 		err = errors.Join(os.Rename(staging, s.queueDir(m.ID)), syncDir(filepath.Join(s.dir, "queue")))
 	}
 	if err != nil {
 		return fmt.Errorf("delivery: spool %s: %w", m.ID, err)
+	}
+	// The message is queued: its note from Begin has done its job.
+	os.Remove(strings.TrimSuffix(s.recordingPath(m.ID), ".wav") + ".json")
+	return nil
+}
+
+// recoverRecordings queues the recordings a crash interrupted, with the
+// duration their files hold, and forgets those that hold nothing.
+func (s *Spool) recoverRecordings() error {
+	notes, _ := filepath.Glob(filepath.Join(s.dir, "recording", "*.json"))
+	for _, note := range notes {
+		var m Message
+		wav := strings.TrimSuffix(note, ".json") + ".wav"
+		samples, err := media.RepairWAV(wav)
+		if readJSON(note, &m) != nil || err != nil || samples == 0 {
+			os.Remove(wav)
+			os.Remove(note)
+			continue
+		}
+		m.Duration = time.Duration(samples) * time.Second / media.SampleRate
+		if err := s.Enqueue(&m); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -83,7 +134,7 @@ func (s *Spool) finishInterrupted() error {
 		}
 		// The recording never left recording/: put it back for a later look.
 		if errA == nil {
-			_ = os.Rename(filepath.Join(d, "audio.wav"), s.RecordingPath(id))
+			_ = os.Rename(filepath.Join(d, "audio.wav"), s.recordingPath(id))
 		}
 		_ = os.RemoveAll(d)
 	}

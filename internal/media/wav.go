@@ -86,6 +86,23 @@ func wavHeader(samples int) []byte {
 	return le.AppendUint32(h, data)
 }
 
+// RepairWAV rewrites the header of a recording whose writer never closed
+// it (a crash mid-call), from the file's length, and returns its samples.
+func RepairWAV(path string) (int, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, fmt.Errorf("media: %w", err)
+	}
+	info, err := f.Stat()
+	if err != nil || info.Size() < wavHeaderSize {
+		f.Close()
+		return 0, fmt.Errorf("media: %s is not a recording (%d bytes)", path, info.Size())
+	}
+	samples := int(info.Size()-wavHeaderSize) / 2
+	_, err = f.WriteAt(wavHeader(samples), 0)
+	return samples, errors.Join(err, f.Truncate(int64(wavHeaderSize+2*samples)), f.Sync(), f.Close())
+}
+
 // ReadWAV reads a 16-bit PCM, 8 kHz mono WAVE file, the format of openum's
 // prompts and recordings.
 func ReadWAV(r io.Reader) ([]int16, error) {

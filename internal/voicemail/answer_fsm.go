@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"os"
 	"time"
 
 	"github.com/openum/openum/internal/delivery"
@@ -23,9 +22,10 @@ type answerCall struct {
 	now  func() time.Time
 	id   string
 
-	started time.Time // when recording began
-	stop    string    // why recording stopped: hang-up, #, silence, max duration
-	samples int       // recorded samples, after trimming
+	msg     *delivery.Message // the message being recorded
+	started time.Time         // when recording began
+	stop    string            // why recording stopped: hang-up, #, silence, max duration
+	samples int               // recorded samples, after trimming
 }
 
 type state func(ctx context.Context) state
@@ -54,8 +54,17 @@ func (m *answerCall) greet(ctx context.Context) state {
 // for RecordingIdleTimeout, or MaxRecordingDuration passes. Trailing silence
 // is cut off.
 func (m *answerCall) record(ctx context.Context) state {
-	path := m.a.Spool.RecordingPath(m.id)
-	wav, err := media.CreateWAV(path)
+	c := m.call
+	m.started = m.now()
+	m.msg = &delivery.Message{
+		ID: m.id, To: m.box.EmailAddress, ToName: m.box.DisplayName, From: m.a.From,
+		CallerID: c.Caller, CallerName: c.CallerName, CallID: c.ID, Received: m.started,
+	}
+	path, err := m.a.Spool.Begin(m.msg)
+	var wav *media.WAVWriter
+	if err == nil {
+		wav, err = media.CreateWAV(path)
+	}
 	if err != nil {
 		m.a.Events.Emit(ctx, events.DeliveryFailed, "cannot record a voice message", slog.String("error", err.Error()))
 		return nil
@@ -64,7 +73,6 @@ func (m *answerCall) record(ctx context.Context) state {
 	idle := time.Duration(plan.RecordingIdleTimeout) * time.Second
 	limit := time.Duration(plan.MaxRecordingDuration) * time.Minute
 	timeline := media.NewTimeline(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate)
-	m.started = m.now()
 	lastVoice, voicedSamples := m.started, 0
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -115,7 +123,7 @@ loop:
 		m.samples = min(m.samples, voicedSamples+media.SampleRate/4)
 	}
 	if err != nil || wav.Truncate(m.samples) != nil || wav.Close() != nil || voicedSamples == 0 {
-		os.Remove(path) // nothing said, or nothing written: no message
+		m.a.Spool.Abandon(m.id) // nothing said, or nothing written: no message
 		return nil
 	}
 	return m.save
@@ -123,12 +131,8 @@ loop:
 
 // save makes the message durable, then tells the caller.
 func (m *answerCall) save(ctx context.Context) state {
-	c := m.call
-	msg := &delivery.Message{
-		ID: m.id, To: m.box.EmailAddress, ToName: m.box.DisplayName, From: m.a.From,
-		CallerID: c.Caller, CallerName: c.CallerName, CallID: c.ID, Received: m.started,
-		Duration: time.Duration(m.samples) * time.Second / media.SampleRate,
-	}
+	c, msg := m.call, m.msg
+	msg.Duration = time.Duration(m.samples) * time.Second / media.SampleRate
 	if err := m.a.Spool.Enqueue(msg); err != nil {
 		m.a.Events.Emit(ctx, events.DeliveryFailed, "cannot spool a voice message", slog.String("id", m.id), slog.String("error", err.Error()))
 		return nil
