@@ -388,8 +388,12 @@ func greetingAndTone(t *testing.T) float64 {
 	return float64(len(pcm))/media.SampleRate + 0.4
 }
 
-func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
-	s := newSite(t)
+// securedMailbox sets up the directory of TestSecuredVoiceMessageFromBaresip:
+// a Secured dial plan, baresip as its gateway over mutual TLS, alice's
+// mailbox, and openum's self-signed certificate, exported to um.crt for
+// baresip and the mail server.
+func (s *site) securedMailbox() {
+	s.t.Helper()
 	s.gatewayPKI("baresip.localhost")
 	s.openum("dialplan", "new", "SEC", "--number-of-digits-in-extension", "5", "--voip-security", "secured")
 	s.openum("gateway", "new", "GW1", "--address", "baresip.localhost", "--port", "5061")
@@ -400,16 +404,51 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 	s.openum("cert", "import", s.path("ca.crt"), "--trusted")
 	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
 	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
-	_, tlsPort := s.serve()
+}
 
-	wait := greetingAndTone(t)
-	wav, speech := s.callerWAV(wait + 0.5)
-	stop := s.capture(fmt.Sprintf("tcp port %d or %s", tlsPort, mediaFilter))
+// securedCall has baresip leave a message on alice's mailbox over TLS and
+// SRTP: silence through the greeting and tone, then speech, then it hangs
+// up (openum cuts the trailing silence). It returns the speech.
+func (s *site) securedCall(tlsPort int) []int16 {
+	s.t.Helper()
+	wait := greetingAndTone(s.t) + 0.5
+	wav, speech := s.callerWAV(wait)
+	// baresip's clock runs from its start: leave time for the call set-up.
+	seconds := int(math.Ceil(wait+float64(len(speech))/media.SampleRate)) + 3
 	out := s.baresip("<sip:gw@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU",
-		fmt.Sprintf("sip:12345@127.0.0.1:%d;transport=tls", tlsPort), wav, int(wait)+10)
+		fmt.Sprintf("sip:12345@127.0.0.1:%d;transport=tls", tlsPort), wav, seconds)
 	if !strings.Contains(out, "SRTP is Enabled") {
-		t.Fatalf("baresip did not set up SRTP:\n%s", out)
+		s.t.Fatalf("baresip did not set up SRTP:\n%s", out)
 	}
+	s.t.Cleanup(func() {
+		if s.t.Failed() {
+			s.t.Logf("baresip's output:\n%s", out)
+		}
+	})
+	return speech
+}
+
+// checkRecording checks a delivered recording against what the caller said:
+// it spoke 0.5 s after the tone, then hung up, so the recording ends a breath
+// (0.25 s) after the last word, and holds that speech.
+func checkRecording(t *testing.T, rec, speech []int16) {
+	t.Helper()
+	speech = voiced(speech)
+	want := 0.5 + float64(len(speech))/media.SampleRate + 0.25
+	if got := float64(len(rec)) / media.SampleRate; math.Abs(got-want) > 0.5 {
+		t.Errorf("recording lasts %.2f s; want %.2f ± 0.5 s", got, want)
+	}
+	if c := similarity(rec, speech); c < 0.9 {
+		t.Errorf("the recording does not hold the caller's speech: correlation %.3f", c)
+	}
+}
+
+func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
+	s := newSite(t)
+	s.securedMailbox()
+	_, tlsPort := s.serve()
+	stop := s.capture(fmt.Sprintf("tcp port %d or %s", tlsPort, mediaFilter))
+	speech := s.securedCall(tlsPort)
 	h, rec := s.voiceMessage("alice@example.test")
 	// On the wire: neither SIP nor the audio in clear.
 	wire := stop()
@@ -422,16 +461,7 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 	if got := h.Get("X-CallingTelephoneNumber"); got != "gw" {
 		t.Errorf("X-CallingTelephoneNumber = %q; want gw", got)
 	}
-	// The caller spoke 0.5 s after the tone, then hung up: the recording
-	// ends a breath (0.25 s) after the last word.
-	speech = voiced(speech)
-	want := 0.5 + float64(len(speech))/media.SampleRate + 0.25
-	if got := float64(len(rec)) / media.SampleRate; math.Abs(got-want) > 0.5 {
-		t.Errorf("recording lasts %.2f s; want %.2f ± 0.5 s", got, want)
-	}
-	if c := similarity(rec, speech); c < 0.9 {
-		t.Errorf("the recording does not hold the caller's speech: correlation %.3f", c)
-	}
+	checkRecording(t, rec, speech)
 	events := s.openum("events", "--json")
 	for _, want := range []string{`"srtp": "AES_CM_128_HMAC_SHA1_80"`, `"EventID": 9300`, `"EventID": 9301`} {
 		if !strings.Contains(events, want) {
@@ -468,12 +498,5 @@ func TestUnsecuredVoiceMessageFromBaresip(t *testing.T) {
 	if !audible(wire, speech) {
 		t.Error("the caller's speech is not found in clear on the wire of an Unsecured call")
 	}
-	speech = voiced(speech)
-	want := 0.5 + float64(len(speech))/media.SampleRate + 0.25
-	if got := float64(len(rec)) / media.SampleRate; math.Abs(got-want) > 0.5 {
-		t.Errorf("recording lasts %.2f s; want %.2f ± 0.5 s", got, want)
-	}
-	if c := similarity(rec, speech); c < 0.9 {
-		t.Errorf("the recording does not hold the caller's speech: correlation %.3f", c)
-	}
+	checkRecording(t, rec, speech)
 }
