@@ -90,7 +90,7 @@ func checkOffer(t *testing.T, o *Offer) {
 	}
 }
 
-// offerSeeds are offers as real peers send them (see ../shared/peers).
+// offerSeeds are offers as real peers send them: sipp, baresip, a trunk.
 var offerSeeds = []string{
 	// sipp's uac scenario
 	"v=0\r\no=gw 53655765 2353687637 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0 8 101\r\n" +

@@ -20,7 +20,7 @@ import (
 
 // The tests in this file put the server in front of real third-party SIP
 // peers from Debian, all on loopback (SPEC SEC-1..SEC-3, PEER-1, PEER-2,
-// PEER-4). ../shared/peers/PEERS.md says what each tool can and cannot do.
+// PEER-4).
 
 func TestSippUnsecuredCallsOverTCP(t *testing.T) {
 	t.Parallel()
