@@ -48,16 +48,15 @@ const (
 
 // Certificate events (SPEC CERT-4, CERT-6, CERT-7): openum's range 9100-9199.
 const (
-	CertificateInUse         EventID = 9100 // a certificate was put in use
-	CertificateChanged       EventID = 9101 // the certificate in use changed
-	CertificateExpiring      EventID = 9102 // the certificate in use expires within 30 days
-	CertificateExpired       EventID = 9103 // the certificate in use or pinned has expired
-	CertificateSelfSigned    EventID = 9104 // no usable certificate: a self-signed one was generated
-	CertificatePinUnusable   EventID = 9105 // the pinned certificate is missing or not usable
-	CertificateStoreError    EventID = 9106 // the store could not be read; the current certificate stays
-	CertificateNone          EventID = 9107 // no certificate could be found or generated
-	CertificateStoreChanged  EventID = 9108 // a certificate was added to or removed from the store
-	CertificatePeerUntrusted EventID = 9109 // reserved: a peer certificate did not chain to the trusted store
+	CertificateInUse        EventID = 9100 // a certificate was put in use
+	CertificateChanged      EventID = 9101 // the certificate in use changed
+	CertificateExpiring     EventID = 9102 // the certificate in use expires within 30 days
+	CertificateExpired      EventID = 9103 // the certificate in use or pinned has expired
+	CertificateSelfSigned   EventID = 9104 // no usable certificate: a self-signed one was generated
+	CertificatePinUnusable  EventID = 9105 // the pinned certificate is missing or not usable
+	CertificateStoreError   EventID = 9106 // the store could not be read; the current certificate stays
+	CertificateNone         EventID = 9107 // no certificate could be found or generated
+	CertificateStoreChanged EventID = 9108 // a certificate was added to or removed from the store
 )
 
 // Level is the level the event is always written at: Information, Warning
@@ -70,8 +69,7 @@ func (id EventID) Level() slog.Level {
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
-		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
-		CertificatePeerUntrusted:
+		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed:
 		return slog.LevelError
 	}
 	return slog.LevelInfo
