@@ -17,7 +17,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,10 +65,13 @@ func (id EventID) Level() slog.Level {
 	case CertificateExpiring, CertificateSelfSigned, GatewayOptionsNoAnswer,
 		GatewaysShareAddress, PINLockout, LogonFailuresDisconnect, DeliveryFailed,
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
-		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed:
+		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
+		MessageIncomplete,
+		MaildirAmbiguous:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
-		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed:
+		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
+		RecordingFailed, CallRefusedDiskFull:
 		return slog.LevelError
 	}
 	return slog.LevelInfo
@@ -78,25 +80,30 @@ func (id EventID) Level() slog.Level {
 // IDKey is the attribute that carries the event ID in every record.
 const IDKey = "EventID"
 
-// Log appends events to a file, one JSON line each. It is safe for
-// concurrent use, and several processes may append to the same file: each
-// record is one write to a file opened for appending.
+// Log appends events to a file, one JSON line each, and rotates it under
+// a size cap (see Rotation). It is safe for concurrent use, and several
+// processes may append to the same log: each record is one write, made
+// under a lock the processes share.
 type Log struct {
-	f      *os.File
+	w      *rotatingFile
 	logger *slog.Logger
 }
 
-// Open opens the event log at path for appending, creating it (mode 0600:
-// events name peers and certificates) and its directory if needed.
-func Open(path string) (*Log, error) {
+// Open opens the event log at path for appending with DefaultRotation.
+func Open(path string) (*Log, error) { return OpenWith(path, Rotation{}) }
+
+// OpenWith opens the event log at path for appending, creating it (mode
+// 0600: events name peers and certificates) and its directory if needed,
+// and rotates it as rot says.
+func OpenWith(path string, rot Rotation) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	w, err := openRotating(path, rot)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	return &Log{f: f, logger: slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))}, nil
+	return &Log{w: w, logger: slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))}, nil
 }
 
 // Emit writes one event at its catalogue level. attrs add detail; they must
@@ -114,7 +121,7 @@ func (l *Log) Close() error {
 	if l == nil {
 		return nil
 	}
-	return l.f.Close()
+	return l.w.Close()
 }
 
 // Record is one event read back from the log.
@@ -132,23 +139,27 @@ type Filter struct {
 	Since time.Time // only records at or after this time, when not zero
 }
 
-// Read returns the records of the log at path that match filter, oldest
-// first. A missing file holds no events. A line that is not a whole record,
-// as the last line of a log whose writer crashed, is skipped.
+// Read returns the records of the log at path and of its rotated files
+// (path.N … path.1) that match filter, oldest first. A missing file holds
+// no events. A line that is not a whole record, as the last line of a log
+// whose writer crashed, is skipped.
 func Read(path string, filter Filter) ([]Record, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
+	files, err := openGenerations(path)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
-	defer f.Close()
-	return read(f, filter)
+	var out []Record
+	for _, f := range files {
+		if err == nil {
+			out, err = read(f, filter, out)
+		}
+		f.Close()
+	}
+	return out, err
 }
 
-func read(r io.Reader, filter Filter) ([]Record, error) {
-	var out []Record
+// read appends to out the records of r that match filter.
+func read(r io.Reader, filter Filter, out []Record) ([]Record, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {

@@ -1,0 +1,223 @@
+package events
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Rotation caps the event log (SPEC PEER-4): when a record would take the
+// current file past FileSize bytes, the file becomes path.1 (older ones
+// shift to path.2 and on, the oldest beyond Files go) and a new file
+// starts. The log so never holds more than FileSize × Files bytes.
+type Rotation struct {
+	FileSize int64 // bytes in one file; 0 takes DefaultRotation's
+	Files    int   // files kept, the current one included; 0 takes DefaultRotation's
+}
+
+// DefaultRotation keeps 100 MB in 10 files of 10 MB: weeks of a busy
+// server's events, and a bound no input can pass.
+var DefaultRotation = Rotation{FileSize: 10_000_000, Files: 10}
+
+func (r Rotation) withDefaults() Rotation {
+	if r.FileSize <= 0 {
+		r.FileSize = DefaultRotation.FileSize
+	}
+	if r.Files <= 0 {
+		r.Files = DefaultRotation.Files
+	}
+	return r
+}
+
+// rotatingFile is the event log's file as one process appends to it. The
+// server and CLI commands may append to the same log at once, so the size
+// check, the renames and the write are one step under an flock on a lock
+// file beside the log (path.lock), and a writer whose file another process
+// rotated away reopens path before it writes: no record is lost, doubled
+// or torn.
+type rotatingFile struct {
+	path string
+	rot  Rotation
+
+	mu   sync.Mutex // the flock is per open file, not per goroutine
+	lock *os.File
+	f    *os.File
+}
+
+func openRotating(path string, rot Rotation) (*rotatingFile, error) {
+	lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	r := &rotatingFile{path: path, rot: rot.withDefaults(), lock: lock}
+	if err := r.reopen(); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Write appends one record, rotating first if it would not fit.
+func (r *rotatingFile) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := syscall.Flock(int(r.lock.Fd()), syscall.LOCK_EX); err != nil {
+		return 0, err
+	}
+	defer syscall.Flock(int(r.lock.Fd()), syscall.LOCK_UN)
+	size, err := r.size()
+	if err != nil {
+		return 0, err
+	}
+	// A record larger than the cap still goes whole into a file of its own.
+	if size > 0 && size+int64(len(p)) > r.rot.FileSize {
+		if err := r.rotate(); err != nil {
+			return 0, err
+		}
+	}
+	return r.f.Write(p)
+}
+
+// size returns the size of the file at path, reopening it first when the
+// file held is no longer the one there.
+func (r *rotatingFile) size() (int64, error) {
+	held, err := r.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	at, err := os.Stat(r.path)
+	switch {
+	case err == nil && os.SameFile(held, at):
+		return held.Size(), nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return 0, err
+	}
+	if err := r.reopen(); err != nil {
+		return 0, err
+	}
+	now, err := r.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return now.Size(), nil
+}
+
+// rotate shifts path.N to path.N+1, dropping those beyond the files kept,
+// moves path to path.1 and starts a new file. The caller holds the flock.
+func (r *rotatingFile) rotate() error {
+	gens, err := generations(r.path)
+	if err != nil {
+		return err
+	}
+	for _, n := range slices.Backward(gens) {
+		old := generation(r.path, n)
+		if n >= r.rot.Files-1 {
+			err = os.Remove(old)
+		} else {
+			err = os.Rename(old, generation(r.path, n+1))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if r.rot.Files > 1 {
+		err = os.Rename(r.path, generation(r.path, 1))
+	} else {
+		err = os.Remove(r.path)
+	}
+	if err != nil {
+		return err
+	}
+	return r.reopen()
+}
+
+func (r *rotatingFile) reopen() error {
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if r.f != nil {
+		r.f.Close()
+	}
+	r.f = f
+	return nil
+}
+
+func (r *rotatingFile) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.Join(r.f.Close(), r.lock.Close())
+}
+
+// openGenerations opens every file of the log at path, oldest first, the
+// current one last. It opens them all under a shared flock, so that a
+// rotation cannot make a reader miss a file or read one twice; reading
+// them afterwards holds up no writer. Missing files are left out.
+func openGenerations(path string) ([]*os.File, error) {
+	lock, err := os.Open(path + ".lock")
+	switch {
+	case err == nil:
+		defer lock.Close()
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
+			return nil, err
+		}
+		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	gens, err := generations(path)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{path}
+	for _, n := range gens {
+		names = append(names, generation(path, n))
+	}
+	slices.Reverse(names)
+	var files []*os.File
+	for _, name := range names {
+		f, err := os.Open(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// generations returns the numbers N of the rotated files path.N, in
+// ascending order.
+func generations(path string) ([]int, error) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	prefix := filepath.Base(path) + "."
+	var gens []int
+	for _, e := range entries {
+		suffix, ok := strings.CutPrefix(e.Name(), prefix)
+		if n, err := strconv.Atoi(suffix); ok && err == nil && n > 0 && suffix == strconv.Itoa(n) {
+			gens = append(gens, n)
+		}
+	}
+	slices.Sort(gens)
+	return gens, nil
+}
+
+func generation(path string, n int) string { return fmt.Sprintf("%s.%d", path, n) }

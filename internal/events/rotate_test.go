@@ -1,0 +1,181 @@
+package events
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Logs on one path stand for processes (the server and CLI commands):
+// each has its own open files, so they meet only at the flock, as
+// processes do.
+func TestRotationAcrossWritersKeepsEveryLineWholeAndInOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	rot := Rotation{FileSize: 1024, Files: 8}
+	var logs [4]*Log
+	for i := range logs {
+		l, err := OpenWith(path, rot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs[i] = l
+	}
+	const writers, each = 2, 300 // 300 KB in all: a rotation every 6 records
+	var wg sync.WaitGroup
+	for li, l := range logs {
+		for w := range writers {
+			wg.Go(func() {
+				for seq := range each {
+					l.Emit(context.Background(), PeerRefused, "peer refused",
+						slog.Int("Writer", li*writers+w), slog.Int("Seq", seq), slog.String("Pad", "0123456789abcdef0123456789abcdef"))
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, l := range logs {
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	files, err := filepath.Glob(path + "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	logFiles := 0
+	for _, name := range files {
+		st, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", name, st.Mode().Perm())
+		}
+		if name == path+".lock" {
+			continue
+		}
+		logFiles++
+		total += st.Size()
+		if st.Size() > rot.FileSize {
+			t.Errorf("%s: %d bytes, above the cap of %d", name, st.Size(), rot.FileSize)
+		}
+		// A file is rotated only when the next record would not fit: one
+		// rotated nearly empty means two writers rotated at once.
+		if longest := checkWholeLines(t, name); name != path && st.Size() < rot.FileSize-longest {
+			t.Errorf("%s: rotated with %d bytes, room left for a record", name, st.Size())
+		}
+	}
+	if logFiles != rot.Files || total > rot.FileSize*int64(rot.Files) {
+		t.Fatalf("%d files, %d bytes; want %d files and at most %d bytes", logFiles, total, rot.Files, rot.FileSize*int64(rot.Files))
+	}
+
+	// What is kept is the newest part of one global order: for each
+	// writer, a run of sequence numbers without gap or repeat that ends
+	// with its last record.
+	recs, err := Read(path, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) < 40 {
+		t.Fatalf("only %d records kept", len(recs))
+	}
+	next := map[int]int{}
+	for _, r := range recs {
+		w, seq := int(r.Attrs["Writer"].(float64)), int(r.Attrs["Seq"].(float64))
+		if want, seen := next[w]; seen && seq != want {
+			t.Fatalf("writer %d: record %d follows %d", w, seq, want-1)
+		}
+		next[w] = seq + 1
+	}
+	for w, n := range next {
+		if n != each {
+			t.Errorf("writer %d: last record read is %d, want %d", w, n-1, each-1)
+		}
+	}
+}
+
+// checkWholeLines fails the test if a line of the file is not a whole
+// JSON record, and returns the length of the longest, newline included.
+func checkWholeLines(t *testing.T, name string) int64 {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var longest int64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if !json.Valid(sc.Bytes()) {
+			t.Fatalf("%s: torn line %q", name, sc.Text())
+		}
+		longest = max(longest, int64(len(sc.Bytes())+1))
+	}
+	return longest
+}
+
+// A writer whose file another writer rotated away writes to the new file,
+// not to the renamed one nor to one deleted since.
+func TestRotationByAnotherWriterIsFollowed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	rot := Rotation{FileSize: 1024, Files: 3}
+	a, err := OpenWith(path, rot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenWith(path, rot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	a.Emit(ctx, CertificateInUse, "a", slog.Int("N", 0))
+	// b's records are large: each rotates, so a's file, rotated out and
+	// then dropped, still has room for a's next record.
+	for i := range 5 {
+		b.Emit(ctx, CertificateInUse, "b", slog.Int("N", i), slog.String("Pad", strings.Repeat("x", 600)))
+	}
+	a.Emit(ctx, CertificateInUse, "a", slog.Int("N", 1))
+	recs, err := Read(path, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := recs[len(recs)-1]; last.Message != "a" || last.Attrs["N"] != float64(1) {
+		t.Fatalf("last record %+v; want a's second", last)
+	}
+}
+
+func TestRotationDropsOldestAndReadsOldestFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	l, err := OpenWith(path, Rotation{FileSize: 1, Files: 3}) // every record in a file of its own
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		l.Emit(context.Background(), CertificateInUse, "r", slog.Int("N", i))
+	}
+	l.Close()
+	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {
+		t.Errorf("%s.3 kept beyond 3 files: %v", path, err)
+	}
+	recs, err := Read(path, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []float64
+	for _, r := range recs {
+		got = append(got, r.Attrs["N"].(float64))
+	}
+	if len(got) != 3 || got[0] != 2 || got[1] != 3 || got[2] != 4 {
+		t.Fatalf("records %v; want [2 3 4]", got)
+	}
+}
