@@ -66,7 +66,7 @@ func (id EventID) Level() slog.Level {
 		GatewaysShareAddress, PINLockout, LogonFailuresDisconnect, DeliveryFailed,
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
-		MessageIncomplete,
+		MessageIncomplete, BannedSourceRefused,
 		MaildirAmbiguous:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,

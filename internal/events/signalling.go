@@ -17,11 +17,17 @@ const (
 	DirectoryReloadFailed EventID = 9211 // reading the directory failed; the running configuration stays
 	ServerStopping        EventID = 9212 // the server drains: no new calls, current ones finish
 	MalformedRequest      EventID = 9213 // a request was refused as malformed or oversized (400)
+	BannedSourceRefused   EventID = 9214 // summary: a banned source's refusals in the last minute or more
+	MessageIncomplete     EventID = 9215 // a message did not arrive whole in time: its connection was closed
 )
 
 // Voice mail events (SPEC UM-1, UM-2): openum's range 9300-9399.
 const (
-	MessageRecorded  EventID = 9300 // a voice message was recorded and spooled
-	MessageDelivered EventID = 9301 // a voice message was delivered
-	CallEnded        EventID = 9302 // a call was hung up because its media stopped
+	MessageRecorded     EventID = 9300 // a voice message was recorded and spooled
+	MessageDelivered    EventID = 9301 // a voice message was delivered
+	CallEnded           EventID = 9302 // a call was hung up because its media stopped
+	MaildirMigrated     EventID = 9303 // a mailbox's Maildir moved to its new folder name
+	RecordingFailed     EventID = 9304 // a recording could not be written or kept: the message is lost
+	CallRefusedDiskFull EventID = 9305 // too little free disk space for a message: refused before answer (503)
+	MaildirAmbiguous    EventID = 9307 // a Maildir folder may hold several mailboxes' messages
 )
