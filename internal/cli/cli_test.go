@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -27,7 +28,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"perm": checkPerm,
+			"perm":  checkPerm,
+			"sleep": sleep,
 		},
 	})
 }
@@ -45,4 +47,14 @@ func checkPerm(ts *testscript.TestScript, neg bool, args []string) {
 	if (uint64(got) == want) == neg {
 		ts.Fatalf("%s has mode %s (%s), want %s%s", args[1], fmt.Sprintf("%04o", got), got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 	}
+}
+
+// sleep: sleep DURATION waits, for a background command to get going.
+func sleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }

@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -19,6 +24,7 @@ import (
 func (a *app) eventsCommand() *cobra.Command {
 	var id int
 	var since string
+	var follow bool
 	cmd := &cobra.Command{
 		Use:   "events",
 		Short: "Show the event log (DATA/events.log); event IDs are listed in docs/events.md",
@@ -32,7 +38,13 @@ func (a *app) eventsCommand() *cobra.Command {
 				}
 				filter.Since = time.Now().Add(-d)
 			}
-			recs, err := events.Read(filepath.Join(a.dataDir, "events.log"), filter)
+			path := filepath.Join(a.dataDir, "events.log")
+			if follow {
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return a.followEvents(ctx, path, filter)
+			}
+			recs, err := events.Read(path, filter)
 			if err != nil {
 				return err
 			}
@@ -45,14 +57,38 @@ func (a *app) eventsCommand() *cobra.Command {
 			w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "Time\tEventID\tLevel\tMessage")
 			for _, r := range recs {
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.EventID, r.Level, r.Message+details(r.Attrs))
+				fmt.Fprintln(w, eventRow(r))
 			}
 			return w.Flush()
 		},
 	}
 	cmd.Flags().IntVar(&id, "id", 0, "only this event ID")
 	cmd.Flags().StringVar(&since, "since", "", "only events of the last DURATION (90m, 24h, 7d)")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "print each new event as it is written, until interrupted; with --since, start with those of the current log file since then (with --json, one JSON object a line)")
 	return cmd
+}
+
+// followEvents prints the events of filter as they are written, until ctx
+// is done. Rows are printed as they come, so they are not aligned in
+// columns; with --json each is one line.
+func (a *app) followEvents(ctx context.Context, path string, filter events.Filter) error {
+	return events.Follow(ctx, path, filter, func(r events.Record) error {
+		if a.json {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.out, "%s\n", b)
+			return err
+		}
+		_, err := fmt.Fprintln(a.out, strings.ReplaceAll(eventRow(r), "\t", "  "))
+		return err
+	})
+}
+
+// eventRow is one event as a tab-separated table row.
+func eventRow(r events.Record) string {
+	return fmt.Sprintf("%s\t%d\t%s\t%s", r.Time.Local().Format("2006-01-02 15:04:05"), r.EventID, r.Level, r.Message+details(r.Attrs))
 }
 
 // parseSince reads a Go duration, or a number of days written Nd.
@@ -69,18 +105,63 @@ func parseSince(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// details renders the identifying attributes of an event for the table;
-// --json shows them all.
+// tableKeys are the attributes the table shows first, in this order: who
+// (source, gateway, address), how (transport), why (reason, error), and what
+// (the certificate, the call, the mailbox). Keys are matched regardless of
+// case, since packages spell them either way.
+var tableKeys = []string{"source", "gateway", "address", "transport", "reason", "error",
+	"thumbprint", "callid", "mailbox", "dialplan", "status", "daysleft"}
+
+// hiddenKeys are left to --json: a certificate's full identity is long, and
+// its thumbprint names it already.
+var hiddenKeys = map[string]bool{"subject": true, "issuer": true, "serialnumber": true,
+	"sha256": true, "notafter": true, "kind": true}
+
+// maxValue bounds one attribute's value in the table, so a row stays one line.
+const maxValue = 48
+
+// details renders an event's attributes for the table, on one line: the
+// tableKeys first, then the rest by name; --json shows them all, whole.
 func details(attrs map[string]any) string {
-	var parts []string
-	for _, k := range []string{"Thumbprint", "DaysLeft"} {
-		if v, ok := attrs[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	rank := func(k string) int {
+		for i, want := range tableKeys {
+			if strings.EqualFold(k, want) {
+				return i
+			}
+		}
+		return len(tableKeys)
+	}
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		if !hiddenKeys[strings.ToLower(k)] {
+			keys = append(keys, k)
 		}
 	}
-	sort.Strings(parts)
+	sort.Slice(keys, func(i, j int) bool {
+		ri, rj := rank(keys[i]), rank(keys[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+shortValue(attrs[k]))
+	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return " [" + strings.Join(parts, " ") + "]"
+}
+
+// shortValue prints v on one line, quoted when it has spaces, cut at maxValue.
+func shortValue(v any) string {
+	s := strings.Join(strings.Fields(fmt.Sprint(v)), " ")
+	if r := []rune(s); len(r) > maxValue {
+		s = string(r[:maxValue-1]) + "…"
+	}
+	if strings.ContainsAny(s, " =") {
+		s = strconv.Quote(s)
+	}
+	return s
 }

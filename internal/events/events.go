@@ -163,26 +163,24 @@ func read(r io.Reader, filter Filter, out []Record) ([]Record, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) != nil {
-			continue
+		if rec, ok := parseLine(sc.Bytes()); ok && filter.matches(rec) {
+			out = append(out, rec)
 		}
-		rec, ok := toRecord(m)
-		if !ok {
-			continue
-		}
-		if filter.ID != 0 && rec.EventID != filter.ID {
-			continue
-		}
-		if !filter.Since.IsZero() && rec.Time.Before(filter.Since) {
-			continue
-		}
-		out = append(out, rec)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	return out, nil
+}
+
+// parseLine reads one line of the log; ok is false for a line that is no
+// whole record.
+func parseLine(line []byte) (rec Record, ok bool) {
+	var m map[string]any
+	if json.Unmarshal(line, &m) != nil {
+		return rec, false
+	}
+	return toRecord(m)
 }
 
 // toRecord turns a decoded JSON line into a Record; slog's JSON handler
