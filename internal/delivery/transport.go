@@ -20,8 +20,9 @@ type Transport interface {
 	Deliver(ctx context.Context, m *Message, raw []byte) error
 }
 
-// Maildir delivers into a Maildir per mailbox, DIR/<address>/{tmp,new,cur}:
-// the embedded default, readable by any Maildir mail client. A message is
+// Maildir delivers into a Maildir per mailbox, DIR/NAME/{tmp,new,cur} where
+// NAME is the address's MaildirName: the embedded default, readable by any
+// Maildir mail client. A message is
 // written to tmp, synced and renamed into new, as the Maildir convention
 // requires, and its file name carries the message ID, so a message
 // delivered again after a crash is recognised and not written twice.
@@ -29,7 +30,10 @@ type Maildir struct{ Dir string }
 
 // Deliver implements Transport.
 func (d Maildir) Deliver(_ context.Context, m *Message, raw []byte) error {
-	box := filepath.Join(d.Dir, mailboxDir(m.To))
+	if m.To == "" {
+		return errors.New("delivery: maildir: the message has no address")
+	}
+	box := d.box(m.To)
 	for _, sub := range []string{"tmp", "new", "cur"} {
 		if err := os.MkdirAll(filepath.Join(box, sub), 0o700); err != nil {
 			return fmt.Errorf("delivery: maildir: %w", err)
@@ -58,11 +62,6 @@ func delivered(box, id string) bool {
 		}
 	}
 	return false
-}
-
-// mailboxDir is the directory of an address: lower case, and never a path.
-func mailboxDir(address string) string {
-	return strings.NewReplacer("/", "_", "\\", "_", "..", "_").Replace(strings.ToLower(address))
 }
 
 // SMTP submits messages to a mail server (SPEC UM-2, the seed's mutual TLS
