@@ -48,6 +48,7 @@ type Certificate struct {
 	X509     *x509.Certificate
 	Key      crypto.Signer // the private key; nil when the store has none
 	Location Location
+	Trust    Trust // in the trusted store: CA or pinned peer certificate
 }
 
 // Thumbprint returns the certificate's SHA-1 thumbprint.

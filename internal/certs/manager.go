@@ -65,19 +65,19 @@ type Manager struct {
 	reported    map[string]string    // event kind → last problem reported, to say it once
 }
 
-// rootsOr returns the state's roots, or def for no state yet.
-func (st *managerState) rootsOr(def *x509.CertPool) *x509.CertPool {
+// trustOr returns the state's peer trust, or def for no state yet.
+func (st *managerState) trustOr(def *PeerTrust) *PeerTrust {
 	if st == nil {
 		return def
 	}
-	return st.roots
+	return st.trust
 }
 
 // managerState is what handshakes read: replaced whole, never changed.
 type managerState struct {
 	cert      *Certificate
 	tlsCert   *tls.Certificate
-	roots     *x509.CertPool
+	trust     *PeerTrust
 	selection *Selection
 }
 
@@ -139,13 +139,11 @@ func (m *Manager) Current() *Certificate { return m.current.Load().cert }
 // Selection returns the selection that chose the certificate in use.
 func (m *Manager) Selection() *Selection { return m.current.Load().selection }
 
-// Roots returns the trusted store as loaded at the last Check.
-func (m *Manager) Roots() *x509.CertPool { return m.current.Load().roots }
-
 // ServerTLSConfig returns the configuration of the mutual TLS listener: TLS
 // 1.2 at least, the current certificate, and a client certificate required
-// and verified against the trusted store, with an EKU that allows
-// clientAuth. Whether the peer is the gateway it claims to be (its name) is
+// and verified against the trusted store (PeerTrust.Verify: a pinned
+// certificate admits exactly itself, a CA leaf is refused), with an EKU
+// that allows clientAuth. Whether the peer is the gateway it claims to be (its name) is
 // for the SIP layer to check against the directory.
 //
 // Each handshake gets a copy of the returned configuration with the
@@ -158,9 +156,10 @@ func (m *Manager) ServerTLSConfig() *tls.Config {
 		c := cfg.Clone()
 		c.GetConfigForClient = nil
 		c.Certificates = []tls.Certificate{*st.tlsCert}
-		c.ClientCAs = st.roots
+		c.ClientCAs = st.trust.Pool()
 		// Whatever the caller changed, the peer must prove who it is.
 		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.VerifyConnection = st.trust.VerifyConnection(x509.ExtKeyUsageClientAuth)
 		c.MinVersion = max(c.MinVersion, tls.VersionTLS12)
 		return c, nil
 	}
@@ -170,13 +169,15 @@ func (m *Manager) ServerTLSConfig() *tls.Config {
 // ClientTLSConfig returns the configuration for a connection the server
 // opens to serverName (PEER-3): it presents the current certificate as
 // client certificate and verifies the peer's certificate and name against
-// the trusted store. Call it for each connection: the roots are those
-// current at the call.
+// the trusted store, as ServerTLSConfig does a client's. Call it for each
+// connection: the trust is that current at the call.
 func (m *Manager) ClientTLSConfig(serverName string) *tls.Config {
+	trust := m.current.Load().trust
 	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		ServerName: serverName,
-		RootCAs:    m.current.Load().roots,
+		MinVersion:       tls.VersionTLS12,
+		ServerName:       serverName,
+		RootCAs:          trust.Pool(),
+		VerifyConnection: trust.VerifyConnection(x509.ExtKeyUsageServerAuth),
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return m.current.Load().tlsCert, nil
 		},
@@ -211,20 +212,21 @@ func (m *Manager) Check(ctx context.Context) error {
 
 	old := m.current.Load()
 	changed := old == nil || old.cert.Thumbprint() != sel.Chosen.Thumbprint
-	roots := old.rootsOr(nil)
+	trust := old.trustOr(nil)
 	if reloaded || changed {
-		roots = m.contents.Roots()
+		trust = m.contents.PeerTrust()
 		if KindOf(sel.Chosen.X509) == SelfSigned {
 			// The server trusts its own self-signed certificate, as Windows
 			// puts Exchange's in the local Trusted Root store: the local
-			// loop of test connectivity presents it.
-			roots.AddCert(sel.Chosen.X509)
+			// loop of test connectivity presents it. Pinned: it admits
+			// exactly itself, and issues nothing.
+			trust = trust.WithPinned(sel.Chosen.X509)
 		}
 	}
 	m.current.Store(&managerState{
 		cert:      sel.Chosen.Certificate,
 		tlsCert:   tlsCertificate(sel.Chosen),
-		roots:     roots,
+		trust:     trust,
 		selection: sel,
 	})
 	switch {

@@ -19,7 +19,8 @@ import (
 //
 //	personal/THUMBPRINT.crt      the server's certificates (PEM)
 //	personal/THUMBPRINT.key      their private keys (PKCS#8 PEM, mode 0600)
-//	trusted/THUMBPRINT.crt       trusted roots
+//	trusted/THUMBPRINT.crt       trusted roots: CAs and pinned peer certificates
+//	trusted/THUMBPRINT.trust     CA or Pinned, when chosen at import (else by the certificate)
 //	intermediate/THUMBPRINT.crt  intermediate CAs
 //	pending/KEYID.key            keys of certificate requests awaiting their certificate
 //
@@ -81,8 +82,18 @@ func (c *Contents) Find(thumbprint string) *Certificate {
 	return nil
 }
 
-// Roots returns the trusted store as a pool for x509 verification.
-func (c *Contents) Roots() *x509.CertPool { return pool(c.Trusted) }
+// Roots returns the certificates of the trusted store trusted as CAs, as a
+// pool for x509 verification: where a chain may end. Pinned certificates
+// are not among them (PeerTrust).
+func (c *Contents) Roots() *x509.CertPool {
+	var cas []*Certificate
+	for _, t := range c.Trusted {
+		if t.Trust == TrustCA {
+			cas = append(cas, t)
+		}
+	}
+	return pool(cas)
+}
 
 // IntermediatePool returns the intermediate CAs as a pool.
 func (c *Contents) IntermediatePool() *x509.CertPool { return pool(c.Intermediates) }
@@ -126,6 +137,11 @@ func (s *Store) loadDir(loc Location, c *Contents) ([]*Certificate, error) {
 			continue
 		}
 		entry := &Certificate{X509: cert, Location: loc}
+		if loc == Trusted {
+			if entry.Trust, err = readTrust(path, cert); err != nil {
+				c.Problems = append(c.Problems, err.Error())
+			}
+		}
 		if loc == Personal {
 			key, err := readKeyFile(strings.TrimSuffix(path, ".crt") + ".key")
 			switch {
@@ -226,7 +242,7 @@ func (s *Store) put(loc Location, cert *x509.Certificate, key crypto.Signer) err
 }
 
 // Remove deletes the certificate with the thumbprint from loc, with its
-// private key. The certificate file goes first, so that a key is never
+// private key or trust record. The certificate file goes first, so that a key is never
 // left in use without it.
 func (s *Store) Remove(loc Location, thumbprint string) error {
 	base := filepath.Join(s.dir, locationDirs[loc], thumbprint)
@@ -235,8 +251,10 @@ func (s *Store) Remove(loc Location, thumbprint string) error {
 	} else if err != nil {
 		return fmt.Errorf("certs: %w", err)
 	}
-	if err := os.Remove(base + ".key"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("certs: %w", err)
+	for _, ext := range []string{".key", trustExt} {
+		if err := os.Remove(base + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("certs: %w", err)
+		}
 	}
 	return syncDir(filepath.Dir(base))
 }

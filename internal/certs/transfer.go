@@ -120,12 +120,15 @@ type ImportResult struct {
 // (or, when there is no key, a pending request's key, CERT-3) goes to the
 // personal store; CA certificates of the chain go to the intermediate
 // pool; a root in the chain is not trusted just because it came along. With
-// trusted, every certificate must be a CA or self-signed and goes to the
-// trusted store, and a private key is refused.
+// trusted, it is ImportTrusted, each certificate's trust decided by
+// DefaultTrust.
 //
 // Import checks everything before it writes anything: bad input leaves
 // the store as it was.
 func (s *Store) Import(data []byte, password string, trusted bool) (*ImportResult, error) {
+	if trusted {
+		return s.ImportTrusted(data, password, "")
+	}
 	p, err := parseInput(data, password)
 	if err != nil {
 		return nil, err
@@ -139,56 +142,44 @@ func (s *Store) Import(data []byte, password string, trusted bool) (*ImportResul
 	var writes []write
 	var pendingPath string
 
-	if trusted {
-		if p.key != nil {
-			return nil, fmt.Errorf("certs: --trusted takes certificates only, and the file holds a private key")
-		}
+	var leaf *x509.Certificate
+	if p.key != nil {
 		for _, c := range p.certs {
-			if !c.IsCA && KindOf(c) != SelfSigned {
-				return nil, fmt.Errorf("certs: %s (%s) is neither a CA nor self-signed, so it cannot be a trusted root", c.Subject, Thumbprint(c))
+			if keyMatches(p.key, c.PublicKey) {
+				leaf = c
+				break
 			}
-			writes = append(writes, write{Trusted, c, nil})
 		}
-	} else {
-		var leaf *x509.Certificate
-		if p.key != nil {
-			for _, c := range p.certs {
-				if keyMatches(p.key, c.PublicKey) {
-					leaf = c
-					break
-				}
-			}
-			if leaf == nil {
-				return nil, fmt.Errorf("certs: the private key does not match any certificate in the file")
-			}
-			writes = append(writes, write{Personal, leaf, p.key})
+		if leaf == nil {
+			return nil, fmt.Errorf("certs: the private key does not match any certificate in the file")
 		}
-		for _, c := range p.certs {
-			if c == leaf {
-				continue
+		writes = append(writes, write{Personal, leaf, p.key})
+	}
+	for _, c := range p.certs {
+		if c == leaf {
+			continue
+		}
+		switch {
+		case c.IsCA && KindOf(c) == SelfSigned:
+			res.Notes = append(res.Notes, fmt.Sprintf("skipped root CA %s (%s): import it with --trusted to trust it", c.Subject, Thumbprint(c)))
+		case c.IsCA:
+			writes = append(writes, write{Intermediate, c, nil})
+		case p.key == nil:
+			key, path, err := s.pendingKey(c.PublicKey)
+			if err != nil {
+				return nil, err
 			}
-			switch {
-			case c.IsCA && KindOf(c) == SelfSigned:
-				res.Notes = append(res.Notes, fmt.Sprintf("skipped root CA %s (%s): import it with --trusted to trust it", c.Subject, Thumbprint(c)))
-			case c.IsCA:
-				writes = append(writes, write{Intermediate, c, nil})
-			case p.key == nil:
-				key, path, err := s.pendingKey(c.PublicKey)
-				if err != nil {
-					return nil, err
-				}
-				if key != nil {
-					res.Notes = append(res.Notes, fmt.Sprintf("paired %s with the key of its certificate request", Thumbprint(c)))
-					pendingPath = path
-				} else if KindOf(c) == SelfSigned {
-					res.Notes = append(res.Notes, fmt.Sprintf("%s has no private key: the server cannot use it (to trust a peer's self-signed certificate, import it with --trusted)", Thumbprint(c)))
-				} else {
-					res.Notes = append(res.Notes, fmt.Sprintf("%s has no private key: the server cannot use it", Thumbprint(c)))
-				}
-				writes = append(writes, write{Personal, c, key})
-			default:
-				res.Notes = append(res.Notes, fmt.Sprintf("skipped %s (%s): not a CA and not the key's certificate", c.Subject, Thumbprint(c)))
+			if key != nil {
+				res.Notes = append(res.Notes, fmt.Sprintf("paired %s with the key of its certificate request", Thumbprint(c)))
+				pendingPath = path
+			} else if KindOf(c) == SelfSigned {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s has no private key: the server cannot use it (to trust a peer's self-signed certificate, import it with --trusted)", Thumbprint(c)))
+			} else {
+				res.Notes = append(res.Notes, fmt.Sprintf("%s has no private key: the server cannot use it", Thumbprint(c)))
 			}
+			writes = append(writes, write{Personal, c, key})
+		default:
+			res.Notes = append(res.Notes, fmt.Sprintf("skipped %s (%s): not a CA and not the key's certificate", c.Subject, Thumbprint(c)))
 		}
 	}
 	for _, w := range writes {

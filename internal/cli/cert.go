@@ -143,9 +143,10 @@ type certView struct {
 	Names            []string
 	HasPrivateKey    bool
 	Store            certs.Location
-	Usable           *bool    `json:",omitempty"` // personal store only
-	NotUsableBecause []string `json:",omitempty"`
-	InUse            bool     `json:",omitempty"`
+	Trust            certs.Trust `json:",omitempty"` // trusted store only: CA, or Pinned (admits exactly itself)
+	Usable           *bool       `json:",omitempty"` // personal store only
+	NotUsableBecause []string    `json:",omitempty"`
+	InUse            bool        `json:",omitempty"`
 }
 
 func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Time) certView {
@@ -164,6 +165,7 @@ func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Ti
 		Names:         certs.Names(x),
 		HasPrivateKey: c.Key != nil,
 		Store:         c.Location,
+		Trust:         c.Trust,
 		InUse:         inUse,
 	}
 	if len(v.EKU) == 0 {
@@ -282,12 +284,16 @@ func checkOutDir(out string) error {
 
 func (a *certCLI) certImportCommand() *cobra.Command {
 	var password string
-	var trusted bool
+	var trusted, ca, pinned bool
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Import certificates: PEM (certificate, chain and key in any order), DER or PKCS#12/PFX",
 		Args:  exactArgs("FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := trustFlags(trusted, ca, pinned)
+			if err != nil {
+				return err
+			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
@@ -296,7 +302,12 @@ func (a *certCLI) certImportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := store.Import(data, password, trusted)
+			var res *certs.ImportResult
+			if trusted {
+				res, err = store.ImportTrusted(data, password, as)
+			} else {
+				res, err = store.Import(data, password, false)
+			}
 			if err != nil {
 				return err
 			}
@@ -316,7 +327,7 @@ func (a *certCLI) certImportCommand() *cobra.Command {
 				}{views, res.Notes})
 			}
 			for _, c := range res.Added {
-				fmt.Fprintf(a.out, "imported %s into the %s store: %s\n", c.Thumbprint(), strings.ToLower(string(c.Location)), c.X509.Subject)
+				fmt.Fprintf(a.out, "imported %s into the %s store%s: %s\n", c.Thumbprint(), strings.ToLower(string(c.Location)), trustWords(c.Trust), c.X509.Subject)
 			}
 			for _, n := range res.Notes {
 				fmt.Fprintln(a.out, n)
@@ -325,8 +336,37 @@ func (a *certCLI) certImportCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&password, "password", "", "the PKCS#12/PFX password")
-	cmd.Flags().BoolVar(&trusted, "trusted", false, "put CA or self-signed certificates into the trusted root store")
+	cmd.Flags().BoolVar(&trusted, "trusted", false, "put CA or self-signed certificates into the trusted root store (as a CA when it looks like one, else pinned)")
+	cmd.Flags().BoolVar(&ca, "ca", false, "with --trusted: trust it as a certificate authority, which may issue peer certificates")
+	cmd.Flags().BoolVar(&pinned, "pinned", false, "with --trusted: trust it as exactly one peer's certificate, which issues none")
 	return cmd
+}
+
+// trustFlags reads --ca and --pinned, which qualify --trusted: the trust
+// to import with, "" to decide by the certificate.
+func trustFlags(trusted, ca, pinned bool) (certs.Trust, error) {
+	switch {
+	case (ca || pinned) && !trusted:
+		return "", fmt.Errorf("--ca and --pinned say how a trusted certificate is trusted: add --trusted")
+	case ca && pinned:
+		return "", fmt.Errorf("--ca and --pinned exclude each other: a CA issues peer certificates, a pinned certificate is one peer's")
+	case ca:
+		return certs.TrustCA, nil
+	case pinned:
+		return certs.TrustPinned, nil
+	}
+	return "", nil
+}
+
+// trustWords says in the import's output how a trusted certificate is trusted.
+func trustWords(t certs.Trust) string {
+	switch t {
+	case certs.TrustCA:
+		return " as a CA (it may issue peer certificates)"
+	case certs.TrustPinned:
+		return " as a pinned peer certificate (exactly this certificate, which issues none)"
+	}
+	return ""
 }
 
 func (a *certCLI) certExportCommand() *cobra.Command {
@@ -393,7 +433,7 @@ func (a *certCLI) certGetCommand() *cobra.Command {
 				for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
 					views = append(views, newCertView(t, nil, false, now))
 				}
-				return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "Store"})
+				return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "Store", "Trust"})
 			}
 			for _, cand := range sel.Candidates {
 				views = append(views, newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, now))

@@ -56,7 +56,7 @@ type target struct {
 	serverName string // the name the server's certificate must show
 	transport  string
 	tls        *tls.Config // nil over TCP
-	roots      *x509.CertPool
+	trust      *certs.PeerTrust
 	clientCert *certs.Certificate
 	phone      string
 	localIP    netip.Addr
@@ -109,9 +109,9 @@ func (a *app) resolveTarget(cmd *cobra.Command, o callOptions) (*target, error) 
 	return t, nil
 }
 
-// clientIdentity picks the certificate to present and the roots that verify
-// the server: the trusted store and, for the local loop, openum's own
-// certificates.
+// clientIdentity picks the certificate to present and the trust that
+// verifies the server: the trusted store and, for the local loop, openum's
+// own certificates, pinned (each admits exactly itself).
 func (a *app) clientIdentity(t *target, sv *directory.Server, thumbprint string) error {
 	store, err := a.certStore()
 	if err != nil {
@@ -136,16 +136,18 @@ func (a *app) clientIdentity(t *target, sv *directory.Server, thumbprint string)
 	if t.clientCert == nil || t.clientCert.Key == nil {
 		return fmt.Errorf("--certificate-thumbprint: %s is not a certificate with a private key in the personal store", tp)
 	}
-	t.roots = c.Roots()
-	for _, own := range c.Personal {
-		t.roots.AddCert(own.X509)
+	var own []*x509.Certificate
+	for _, p := range c.Personal {
+		own = append(own, p.X509)
 	}
-	own := &tls.Certificate{Certificate: [][]byte{t.clientCert.X509.Raw}, PrivateKey: t.clientCert.Key, Leaf: t.clientCert.X509}
+	t.trust = c.PeerTrust().WithPinned(own...)
+	id := &tls.Certificate{Certificate: [][]byte{t.clientCert.X509.Raw}, PrivateKey: t.clientCert.Key, Leaf: t.clientCert.X509}
 	t.tls = &tls.Config{
-		MinVersion: tls.VersionTLS12, ServerName: t.serverName, RootCAs: t.roots,
+		MinVersion: tls.VersionTLS12, ServerName: t.serverName, RootCAs: t.trust.Pool(),
+		VerifyConnection: t.trust.VerifyConnection(x509.ExtKeyUsageServerAuth),
 		// Present the certificate even when the server's list of CAs does
 		// not name its issuer: the server's refusal is what the test reports.
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return own, nil },
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return id, nil },
 	}
 	return nil
 }
@@ -312,17 +314,14 @@ func (t *target) handshake(ctx context.Context, conn net.Conn) (string, error) {
 	defer conn.Close()
 	cfg := t.tls.Clone()
 	cfg.InsecureSkipVerify = true // verified below, to name the failing step
+	cfg.VerifyConnection = nil
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return "", fmt.Errorf("handshake failed: %w", err)
 	}
 	state := tc.ConnectionState()
 	leaf := state.PeerCertificates[0]
-	inter := x509.NewCertPool()
-	for _, c := range state.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: t.roots, Intermediates: inter, DNSName: t.serverName}); err != nil {
+	if _, err := t.trust.Verify(state.PeerCertificates, certs.PeerOptions{Usage: x509.ExtKeyUsageServerAuth, DNSName: t.serverName}); err != nil {
 		return "", fmt.Errorf("server certificate %s not trusted: %w", certs.Thumbprint(leaf), err)
 	}
 	_ = tc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
