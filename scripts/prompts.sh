@@ -13,3 +13,4 @@ say() {
 say greeting "The person you are calling is not available. Please leave a message after the tone."
 say unavailable "Sorry, this number is not available. Goodbye."
 say saved "Your message has been saved. Goodbye."
+say notsaved "Sorry, your message could not be saved. Goodbye."

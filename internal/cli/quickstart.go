@@ -122,7 +122,7 @@ func (a *app) quickstart(cmd *cobra.Command, keep bool) error {
 	if err != nil {
 		return err
 	}
-	o := serveOptions{listen: "127.0.0.1", sipPort: -1, tlsPort: -1, tlsMin: "1.2", limits: sip.DefaultLimits, drain: 10 * time.Second}
+	o := serveOptions{listen: "127.0.0.1", sipPort: -1, tlsPort: -1, tlsMin: "1.2", limits: sip.DefaultLimits, drain: 10 * time.Second, minFree: defaultMinFreeSpace}
 	n, err := a.start(ctx, record, o)
 	if err != nil {
 		return err

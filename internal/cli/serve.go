@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/certs"
@@ -33,6 +34,7 @@ type serveOptions struct {
 	rtpPorts          string
 	drain             time.Duration
 	smtp              string
+	minFree           string
 	limits            sip.Limits
 }
 
@@ -64,6 +66,7 @@ drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
 	f.StringVar(&o.rtpPorts, "rtp-ports", "", "UDP ports for media, first-last (default: the record's RtpPortRange)")
 	f.StringVar(&o.smtp, "smtp", "", "deliver voice mail to this mail server (HOST:PORT) with STARTTLS and a client certificate, instead of DATA/mail")
 	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
+	f.StringVar(&o.minFree, "min-free-space", defaultMinFreeSpace, "free space DATA/spool needs for a call to be answered, else 503 (0: no check)")
 	d := sip.DefaultLimits
 	f.IntVar(&o.limits.MaxConnsPerSource, "max-conns-per-source", d.MaxConnsPerSource, "open connections from one address")
 	f.DurationVar(&o.limits.HandshakeTimeout, "handshake-timeout", d.HandshakeTimeout, "time to complete a TLS handshake")
@@ -116,6 +119,10 @@ wait:
 	return nil
 }
 
+// defaultMinFreeSpace is about 16 minutes of recording (16 kB/s): room for
+// a long message, and a margin before the disk is full.
+const defaultMinFreeSpace = "16MB"
+
 // node is one running openum: the SIP server and what it is wired to.
 type node struct {
 	log     *events.Log
@@ -140,6 +147,10 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		if rtp, err = directory.ParsePortRange(o.rtpPorts); err != nil || rtp.First < 1024 || rtp.Last <= rtp.First {
 			return nil, fmt.Errorf("--rtp-ports must be two ports from 1024 to 65535, the first below the last, as 20000-29999, not %q", o.rtpPorts)
 		}
+	}
+	minFree, err := humanize.ParseBytes(o.minFree)
+	if err != nil {
+		return nil, fmt.Errorf("--min-free-space must be a size such as 16MB or 512KiB, not %q", o.minFree)
 	}
 	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
 	if err != nil {
@@ -175,12 +186,12 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	}
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
 	answering := &voicemail.Answering{Spool: spool, Delivered: worker.Kick, Events: log,
-		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings")}
+		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
 	n.srv, err = sip.New(ctx, sip.Config{
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
 		TLS: sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets, CipherSuites: ciphers}, RTPPorts: rtp,
-		Directory: dir, Certs: n.manager, Events: log, Calls: answering,
+		Directory: dir, Certs: n.manager, Events: log, Calls: answering, Ready: answering.Ready,
 	})
 	if err != nil {
 		return fail(err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/openum/openum/internal/media"
 )
 
@@ -54,10 +56,29 @@ func (s *Spool) Begin(m *Message) (string, error) {
 	return s.recordingPath(m.ID), nil
 }
 
-// Abandon forgets a recording that holds no message (nothing was said).
+// Abandon forgets a message that was not queued: nothing was said, or its
+// recording could not be written or kept. It removes the recording, its note
+// and whatever a failed Enqueue left, so that no half message stays behind
+// to be delivered at the next start. The recording must be closed first: a
+// removed file that is still open keeps its space.
 func (s *Spool) Abandon(id string) {
-	os.Remove(s.recordingPath(id))
-	os.Remove(strings.TrimSuffix(s.recordingPath(id), ".wav") + ".json")
+	note := strings.TrimSuffix(s.recordingPath(id), ".wav") + ".json"
+	for _, p := range []string{s.recordingPath(id), note, note + ".tmp", s.queueDir(id) + ".new", s.queueDir(id)} {
+		os.RemoveAll(p)
+	}
+}
+
+// Dir is the spool's directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Free returns the bytes free for openum on the spool's filesystem, where
+// recordings are written.
+func (s *Spool) Free() (uint64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(s.dir, &st); err != nil {
+		return 0, fmt.Errorf("delivery: spool: statfs %s: %w", s.dir, err)
+	}
+	return st.Bavail * uint64(st.Bsize), nil
 }
 
 func validID(id string) error {
@@ -71,7 +92,7 @@ func (s *Spool) queueDir(id string) string { return filepath.Join(s.dir, "queue"
 
 // Enqueue makes m and its recording (at RecordingPath, closed and synced)
 // durable and visible to the worker. When Enqueue returns nil, the message
-// survives a crash.
+// survives a crash; when it fails (a full disk), Abandon forgets what it left.
 func (s *Spool) Enqueue(m *Message) error {
 	if err := validID(m.ID); err != nil {
 		return err

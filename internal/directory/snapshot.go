@@ -3,7 +3,9 @@ package directory
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Snapshot is the whole configuration at one moment. Each list is sorted by
@@ -122,8 +124,15 @@ func (s *Snapshot) AddMailboxPolicy(p MailboxPolicy) error {
 	return insert(&s.MailboxPolicies, KindMailboxPolicy, p)
 }
 
-// AddMailbox adds m; its address must be new.
-func (s *Snapshot) AddMailbox(m Mailbox) error { return insert(&s.Mailboxes, KindMailbox, m) }
+// AddMailbox adds m; its address must be new, ignoring case as mail
+// systems do, and a bare e-mail address without /, \, "..", spaces or
+// control characters.
+func (s *Snapshot) AddMailbox(m Mailbox) error {
+	if err := checkAddress(m.EmailAddress); err != nil {
+		return err
+	}
+	return insert(&s.Mailboxes, KindMailbox, m)
+}
 
 // Ref names one object, or with Field one reference held in that field.
 type Ref struct {
@@ -133,10 +142,14 @@ type Ref struct {
 }
 
 func (r Ref) String() string {
-	if r.Field != "" {
-		return fmt.Sprintf("%s %s (%s)", r.Kind, r.Name, r.Field)
+	name := r.Name
+	if strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		name = strconv.Quote(name) // a refused name must not break an error's one line
 	}
-	return fmt.Sprintf("%s %s", r.Kind, r.Name)
+	if r.Field != "" {
+		return fmt.Sprintf("%s %s (%s)", r.Kind, name, r.Field)
+	}
+	return fmt.Sprintf("%s %s", r.Kind, name)
 }
 
 // Remove removes the named object. While other objects refer to it, Remove

@@ -2,7 +2,6 @@ package directory
 
 import (
 	"fmt"
-	"net/mail"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -344,8 +343,8 @@ func (s *Snapshot) validateMailboxes(changed []Ref) error {
 	})
 	for _, m := range mailboxes {
 		obj := Ref{Kind: KindMailbox, Name: m.EmailAddress}
-		if a, err := mail.ParseAddress(m.EmailAddress); err != nil || a.Address != m.EmailAddress {
-			return fieldErr(obj, "EmailAddress", "must be a plain e-mail address such as alice@example.com")
+		if err := plainAddress(obj, m.EmailAddress); err != nil {
+			return err
 		}
 		if len(m.DisplayName) > 256 || strings.ContainsFunc(m.DisplayName, unicode.IsControl) {
 			return fieldErr(obj, "DisplayName", "must be one line of at most 256 characters")

@@ -35,14 +35,15 @@ func CreateWAV(path string) (*WAVWriter, error) {
 	return w, nil
 }
 
-// Write appends samples.
+// Write appends samples. On an error (a full disk) the samples that did
+// reach the file are counted, so that Close's header matches the file.
 func (w *WAVWriter) Write(pcm []int16) error {
 	w.buf = w.buf[:0]
 	for _, s := range pcm {
 		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
 	}
-	_, err := w.f.Write(w.buf)
-	w.samples += len(pcm)
+	n, err := w.f.Write(w.buf)
+	w.samples += n / 2
 	return err
 }
 

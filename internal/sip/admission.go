@@ -2,6 +2,7 @@ package sip
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type Rejection struct {
 	RetryAfter int // seconds, for 503; 0 for none
 	// Unsupported lists the option tags a 420 names in its Unsupported header.
 	Unsupported string
+	Attrs       []slog.Attr // more detail for the event
 }
 
 func (r *Rejection) Error() string {

@@ -74,9 +74,10 @@ type sources struct {
 	limits Limits
 	now    func() time.Time
 
-	mu   sync.Mutex
-	byIP map[netip.Addr]*source
-	bans map[netip.Addr]time.Time // source → end of its ban
+	mu      sync.Mutex
+	byIP    map[netip.Addr]*source
+	bans    map[netip.Addr]time.Time // source → end of its ban
+	tallies map[netip.Addr]*refusalTally
 }
 
 type source struct {
@@ -88,7 +89,8 @@ type source struct {
 }
 
 func newSources(l Limits, now func() time.Time) *sources {
-	return &sources{limits: l, now: now, byIP: map[netip.Addr]*source{}, bans: map[netip.Addr]time.Time{}}
+	return &sources{limits: l, now: now, byIP: map[netip.Addr]*source{}, bans: map[netip.Addr]time.Time{},
+		tallies: map[netip.Addr]*refusalTally{}}
 }
 
 func (s *sources) get(ip netip.Addr) *source {
@@ -156,19 +158,27 @@ func (s *sources) refused(ip netip.Addr) bool {
 		return false
 	}
 	s.bans[ip] = now.Add(s.limits.BanFor)
+	if s.tallies[ip] == nil { // else an expired ban not yet swept: its count goes on
+		s.tallies[ip] = &refusalTally{since: now}
+	}
 	src.refusals = 0
 	return true
 }
 
 // sweep forgets idle sources and returns the bans that have expired.
-func (s *sources) sweep() (expired []netip.Addr) {
+func (s *sources) sweep() (expired []endedBan) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	for ip, until := range s.bans {
 		if !now.Before(until) {
+			ended := endedBan{ip: ip}
+			if t := s.tallies[ip]; t != nil {
+				ended.tally = *t
+			}
 			delete(s.bans, ip)
-			expired = append(expired, ip)
+			delete(s.tallies, ip)
+			expired = append(expired, ended)
 		}
 	}
 	for ip, src := range s.byIP {

@@ -324,9 +324,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 		if err := s.refresh(ctx); err != nil {
 			s.cfg.Events.Emit(ctx, events.DirectoryReloadFailed, "directory reload failed; the current configuration stays", slog.String("error", err.Error()))
 		}
-		for _, ip := range s.sources.sweep() {
-			s.cfg.Events.Emit(ctx, events.BanExpired, "ban expired", slog.String("source", ip.String()))
-		}
+		s.liftBans(ctx)
 	}
 }
 
@@ -429,8 +427,12 @@ func (s *Server) identify(ip netip.Addr, transport string, state *tls.Connection
 		certs.Thumbprint(leaf), strings.Join(names, ", "))
 }
 
-// peerRefused logs a refusal and bans a source refused too often.
+// peerRefused logs a refusal and bans a source refused too often; a
+// banned source's refusals are counted instead.
 func (s *Server) peerRefused(ctx context.Context, ip netip.Addr, transport, why string) {
+	if s.refusedWhileBanned(ctx, ip, transport) {
+		return
+	}
 	s.cfg.Events.Emit(ctx, events.PeerRefused, "peer refused",
 		slog.String("source", ip.String()), slog.String("transport", transport), slog.String("reason", why))
 	if s.sources.refused(ip) {
@@ -440,6 +442,9 @@ func (s *Server) peerRefused(ctx context.Context, ip netip.Addr, transport, why 
 }
 
 func (s *Server) handshakeFailed(ctx context.Context, ip netip.Addr, err error) {
+	if s.refusedWhileBanned(ctx, ip, "TLS") {
+		return
+	}
 	id := events.TLSHandshakeFailed
 	if strings.Contains(err.Error(), "certificate") {
 		id = events.GatewayTLSFailed // Exchange's 1113: the certificate exchange failed
@@ -459,7 +464,7 @@ func (s *Server) filterDatagram(info sip.TransportReadProps, data []byte) ([]byt
 		return data, nil
 	}
 	ip := addrPort(info.RemoteAddr).Addr()
-	if s.sources.banned(ip) {
+	if s.refusedWhileBanned(context.Background(), ip, "UDP") {
 		return nil, nil
 	}
 	if _, ok := s.view.Load().byIP[ip]; !ok {

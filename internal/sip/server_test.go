@@ -40,6 +40,7 @@ type fixtureOption func(*fixtureOptions)
 type fixtureOptions struct {
 	trusted [][]byte // more CA certificates (PEM) for the trusted root store
 	udp     bool
+	now     func() time.Time
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -49,6 +50,10 @@ func trusting(caPEM []byte) fixtureOption {
 
 // withUDP opens the UDP listener too (Config.UDP).
 func withUDP() fixtureOption { return func(o *fixtureOptions) { o.udp = true } }
+
+// withClock makes the per-source limits and bans read now instead of
+// time.Now, so that a test can move their time on.
+func withClock(now func() time.Time) fixtureOption { return func(o *fixtureOptions) { o.now = now } }
 
 func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	t.Helper()
@@ -89,6 +94,9 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 		Limits: limits, Directory: dir, Certs: manager, Events: log, ReloadEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.now != nil {
+		f.srv.sources.now = o.now // before Start: nothing reads it yet
 	}
 	if err := f.srv.Start(ctx); err != nil {
 		t.Fatal(err)

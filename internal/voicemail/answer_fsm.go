@@ -26,6 +26,7 @@ type answerCall struct {
 	started time.Time         // when recording began
 	stop    string            // why recording stopped: hang-up, #, silence, max duration
 	samples int               // recorded samples, after trimming
+	err     error             // why the message could not be kept
 }
 
 type state func(ctx context.Context) state
@@ -51,8 +52,9 @@ func (m *answerCall) greet(ctx context.Context) state {
 }
 
 // record records until the caller hangs up or presses #, or stays silent
-// for RecordingIdleTimeout, or MaxRecordingDuration passes. Trailing silence
-// is cut off.
+// for RecordingIdleTimeout, or MaxRecordingDuration passes, or the recording
+// cannot be written (a full disk): then at once, to tell the caller rather
+// than let them speak into a file that is lost. Trailing silence is cut off.
 func (m *answerCall) record(ctx context.Context) state {
 	c := m.call
 	m.started = m.now()
@@ -66,8 +68,8 @@ func (m *answerCall) record(ctx context.Context) state {
 		wav, err = media.CreateWAV(path)
 	}
 	if err != nil {
-		m.a.Events.Emit(ctx, events.DeliveryFailed, "cannot record a voice message", slog.String("error", err.Error()))
-		return nil
+		m.err = err
+		return m.lost
 	}
 	plan := m.call.DialPlan
 	idle := time.Duration(plan.RecordingIdleTimeout) * time.Second
@@ -76,11 +78,6 @@ func (m *answerCall) record(ctx context.Context) state {
 	lastVoice, voicedSamples := m.started, 0
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	write := func(pcm []int16) {
-		if err == nil {
-			err = wav.Write(pcm)
-		}
-	}
 loop:
 	for {
 		select {
@@ -99,7 +96,10 @@ loop:
 			if r.PCM == nil {
 				continue
 			}
-			write(timeline.Push(r.Timestamp, r.PCM))
+			if err = wav.Write(timeline.Push(r.Timestamp, r.PCM)); err != nil {
+				m.stop = "write error"
+				break loop
+			}
 			if rms(r.PCM) >= voiceLevel {
 				lastVoice, voicedSamples = m.now(), wav.Samples()+len(r.PCM)
 			}
@@ -115,15 +115,28 @@ loop:
 			break loop
 		}
 	}
-	write(timeline.Flush())
+	if err == nil {
+		err = wav.Write(timeline.Flush())
+	}
 	m.samples = wav.Samples()
 	if m.stop != "max duration" {
 		// Keep a breath after the last word, not the dead air before the
 		// caller hung up, pressed # or fell silent.
 		m.samples = min(m.samples, voicedSamples+media.SampleRate/4)
 	}
-	if err != nil || wav.Truncate(m.samples) != nil || wav.Close() != nil || voicedSamples == 0 {
-		m.a.Spool.Abandon(m.id) // nothing said, or nothing written: no message
+	if err == nil {
+		err = wav.Truncate(m.samples)
+	}
+	// Closed whatever happened: a removed file still open keeps its space.
+	if cerr := wav.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case err != nil:
+		m.err = err
+		return m.lost
+	case voicedSamples == 0:
+		m.a.Spool.Abandon(m.id) // nothing said: no message
 		return nil
 	}
 	return m.save
@@ -134,8 +147,9 @@ func (m *answerCall) save(ctx context.Context) state {
 	c, msg := m.call, m.msg
 	msg.Duration = time.Duration(m.samples) * time.Second / media.SampleRate
 	if err := m.a.Spool.Enqueue(msg); err != nil {
-		m.a.Events.Emit(ctx, events.DeliveryFailed, "cannot spool a voice message", slog.String("id", m.id), slog.String("error", err.Error()))
-		return nil
+		// Not 1082: nothing reached delivery. The recording could not be kept.
+		m.err = err
+		return m.lost
 	}
 	m.a.Events.Emit(ctx, events.MessageRecorded, "voice message recorded",
 		slog.String("id", m.id), slog.String("mailbox", m.box.EmailAddress), slog.String("caller", c.Caller),
@@ -148,6 +162,19 @@ func (m *answerCall) save(ctx context.Context) state {
 	if m.stop != "hang-up" {
 		play(ctx, c.Audio, Prompt("saved"))
 	}
+	return nil
+}
+
+// lost ends a call whose message could not be written or kept (m.err, its
+// recording closed): it removes what the spool holds of it, says so in the
+// event log and tells the caller, who would otherwise believe it was saved.
+func (m *answerCall) lost(ctx context.Context) state {
+	m.a.Spool.Abandon(m.id)
+	m.a.Events.Emit(ctx, events.RecordingFailed, "a voice message could not be saved",
+		slog.String("file", failedFile(m.err)), slog.String("errno", errnoName(m.err)), slog.String("error", m.err.Error()),
+		slog.String("id", m.id), slog.String("mailbox", m.box.EmailAddress), slog.String("callid", m.call.ID),
+		slog.String("gateway", m.call.Gateway.Name), slog.String("stop", m.stop))
+	play(ctx, m.call.Audio, Prompt("notsaved"))
 	return nil
 }
 

@@ -34,6 +34,9 @@ type Answering struct {
 	From      string // the sender address of voice mail, voicemail@<server FQDN>
 	Greetings string // custom greetings: <Greetings>/<email address>.wav
 	Now       func() time.Time
+	// MinFreeSpace is the free space, in bytes, the spool's filesystem must
+	// have for a call to be answered (see Ready); 0 checks nothing.
+	MinFreeSpace uint64
 }
 
 var _ sip.CallHandler = (*Answering)(nil)
@@ -90,8 +93,8 @@ func (a *Answering) greeting(email string) []int16 {
 	return Prompt("greeting")
 }
 
-// Prompt returns one of the default prompts: greeting, unavailable, saved
-// (scripts/prompts.sh makes them).
+// Prompt returns one of the default prompts: greeting, unavailable, saved,
+// notsaved (scripts/prompts.sh makes them).
 func Prompt(name string) []int16 {
 	f, err := promptFiles.Open("prompts/" + name + ".wav")
 	if err != nil {

@@ -32,9 +32,14 @@ type testCall struct {
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
-func newTestCall(t *testing.T, target string, clock func() time.Time) *testCall {
+// newTestCall starts a call; prepare, if given, runs on the spool's
+// directory before the spool opens it (to mount a small filesystem there).
+func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ...func(spool string)) *testCall {
 	t.Helper()
 	dir := t.TempDir()
+	for _, p := range prepare {
+		p(filepath.Join(dir, "spool"))
+	}
 	spool, err := delivery.OpenSpool(filepath.Join(dir, "spool"))
 	if err != nil {
 		t.Fatal(err)
