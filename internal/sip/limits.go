@@ -14,6 +14,7 @@ type Limits struct {
 	MaxConnsPerSource int           // open connections from one IP address
 	HandshakeTimeout  time.Duration // to complete the TLS handshake
 	IdleTimeout       time.Duration // a connection silent this long is closed
+	MessageTimeout    time.Duration // a message must arrive whole this long after its first byte
 	MaxMessageSize    int           // bytes in one SIP message
 	MaxHeaders        int           // header fields in one request
 	RequestRate       float64       // requests per second from one IP address
@@ -30,6 +31,7 @@ var DefaultLimits = Limits{
 	MaxConnsPerSource: 32,
 	HandshakeTimeout:  5 * time.Second,
 	IdleTimeout:       3 * time.Minute,
+	MessageTimeout:    5 * time.Second, // a gateway writes a message at once; a trickle is an attack
 	MaxMessageSize:    16 << 10,
 	MaxHeaders:        64,
 	RequestRate:       5000, // a busy gateway sends three requests per call at 1,000 calls/s
@@ -55,6 +57,7 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.MaxConnsPerSource, d.MaxConnsPerSource)
 	pickDur(&l.HandshakeTimeout, d.HandshakeTimeout)
 	pickDur(&l.IdleTimeout, d.IdleTimeout)
+	pickDur(&l.MessageTimeout, d.MessageTimeout)
 	pick(&l.MaxMessageSize, d.MaxMessageSize)
 	pick(&l.MaxHeaders, d.MaxHeaders)
 	if l.RequestRate <= 0 {

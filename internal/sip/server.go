@@ -61,8 +61,15 @@ type Config struct {
 	Directory   Snapshotter
 	Certs       *certs.Manager
 	Events      *events.Log
-	Calls       CallHandler  // takes answered calls; nil holds them silent
-	Logger      *slog.Logger // sipgo's own debug log; nil discards it
+	Calls       CallHandler // takes answered calls; nil holds them silent
+	// Ready, when set, is asked just before an admitted call is answered
+	// whether the application can take it now (voice mail: is there disk
+	// space to keep a message?); a Rejection refuses the call as it says.
+	// A function, not part of CallHandler, so that sip knows nothing of
+	// what is checked, and a handler with nothing to check needs no stub.
+	// The Call it gets has no Audio yet.
+	Ready  func(c *Call) *Rejection
+	Logger *slog.Logger // sipgo's own debug log; nil discards it
 }
 
 // Server answers SIP for openum. Create it with New, run it with Start and
@@ -441,19 +448,43 @@ func (s *Server) peerRefused(ctx context.Context, ip netip.Addr, transport, why 
 	}
 }
 
+// handshakeFailed logs a failed TLS handshake: Exchange's 1113 (the
+// certificate exchange failed) with the Reason when the peer's certificate
+// was missing or refused, else 9209.
 func (s *Server) handshakeFailed(ctx context.Context, ip netip.Addr, err error) {
 	if s.refusedWhileBanned(ctx, ip, "TLS") {
 		return
 	}
 	id := events.TLSHandshakeFailed
-	if strings.Contains(err.Error(), "certificate") {
-		id = events.GatewayTLSFailed // Exchange's 1113: the certificate exchange failed
+	attrs := []slog.Attr{slog.String("source", ip.String()), slog.String("error", err.Error())}
+	if reason, ok := certificateRefused(err); ok {
+		id = events.GatewayTLSFailed
+		attrs = append(attrs, slog.String("Reason", reason))
 	}
-	s.cfg.Events.Emit(ctx, id, "TLS handshake failed", slog.String("source", ip.String()), slog.String("error", err.Error()))
+	s.cfg.Events.Emit(ctx, id, "TLS handshake failed", attrs...)
 	if s.sources.refused(ip) {
 		s.cfg.Events.Emit(ctx, events.BanAdded, "source banned after repeated refusals",
 			slog.String("source", ip.String()), slog.Duration("for", s.limits.BanFor))
 	}
+}
+
+// certificateRefused returns why the peer's certificate was refused, when
+// that is why a handshake failed: by openum's trust rules (PEER-2), or by
+// crypto/x509's.
+func certificateRefused(err error) (string, bool) {
+	var refused *certs.PeerCertificateError
+	var invalid *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &refused):
+		return refused.Reason, true
+	case errors.As(err, &invalid):
+		return invalid.Err.Error(), true
+	case strings.Contains(err.Error(), "certificate"):
+		// crypto/tls has no error type for a client certificate missing
+		// or unparsable: its message is all there is.
+		return err.Error(), true
+	}
+	return "", false
 }
 
 // filterDatagram drops UDP datagrams from banned or unknown sources before
@@ -539,9 +570,10 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
 	}
 	s.respond(tx, req, r.Status, nil, headers...)
-	s.cfg.Events.Emit(ctx, r.Event, "request refused",
+	s.cfg.Events.Emit(ctx, r.Event, "request refused", append([]slog.Attr{
 		slog.String("method", string(req.Method)), slog.Int("status", r.Status), slog.String("reason", r.Cause),
-		slog.String("gateway", peer.Gateway), slog.String("source", peer.Addr.String()), slog.String("transport", peer.Transport))
+		slog.String("gateway", peer.Gateway), slog.String("source", peer.Addr.String()), slog.String("transport", peer.Transport),
+	}, r.Attrs...)...)
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
@@ -609,6 +641,17 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		return
 	}
 	v := s.view.Load()
+	caller, name := callerOf(req)
+	app := &Call{
+		ID: req.CallID().Value(), Gateway: adm.Gateway, HuntGroup: adm.HuntGroup, DialPlan: adm.DialPlan, Directory: v.dir,
+		Caller: caller, CallerName: name, Target: targetOf(req), Transport: peer.Transport,
+	}
+	if s.cfg.Ready != nil {
+		if rej := s.cfg.Ready(app); rej != nil {
+			s.reject(ctx, tx, req, peer, rej)
+			return
+		}
+	}
 	ip, err := s.localMediaIP(peer)
 	var conn *net.UDPConn
 	if err == nil {
@@ -688,11 +731,8 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		}
 	}()
 	if s.cfg.Calls != nil {
-		caller, name := callerOf(req)
-		s.cfg.Calls.HandleCall(callCtx, &Call{
-			ID: c.id, Gateway: adm.Gateway, HuntGroup: adm.HuntGroup, DialPlan: adm.DialPlan, Directory: v.dir,
-			Caller: caller, CallerName: name, Target: targetOf(req), Transport: peer.Transport, Audio: stream,
-		})
+		app.Audio = stream
+		s.cfg.Calls.HandleCall(callCtx, app)
 	} else {
 		<-callCtx.Done()
 	}

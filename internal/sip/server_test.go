@@ -41,6 +41,7 @@ type fixtureOptions struct {
 	trusted [][]byte // more CA certificates (PEM) for the trusted root store
 	udp     bool
 	now     func() time.Time
+	ready   func(*Call) *Rejection
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -50,6 +51,11 @@ func trusting(caPEM []byte) fixtureOption {
 
 // withUDP opens the UDP listener too (Config.UDP).
 func withUDP() fixtureOption { return func(o *fixtureOptions) { o.udp = true } }
+
+// withReady sets Config.Ready.
+func withReady(ready func(*Call) *Rejection) fixtureOption {
+	return func(o *fixtureOptions) { o.ready = ready }
+}
 
 // withClock makes the per-source limits and bans read now instead of
 // time.Now, so that a test can move their time on.
@@ -91,7 +97,7 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	f.roots = x509.NewCertPool()
 	f.roots.AddCert(manager.Current().X509)
 	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
-		Limits: limits, Directory: dir, Certs: manager, Events: log, ReloadEvery: time.Hour})
+		Limits: limits, Directory: dir, Certs: manager, Events: log, ReloadEvery: time.Hour, Ready: o.ready})
 	if err != nil {
 		t.Fatal(err)
 	}
