@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/delivery"
 )
 
 // The commands in README.md and docs/ are run here, in order, so the docs
@@ -72,7 +74,7 @@ func TestGuideCommands(t *testing.T) {
 			t.Errorf("the guide's commands did not show %q:\n%s", want, out)
 		}
 	}
-	if mail, _ := filepath.Glob(filepath.Join(dir, "openum-data", "mail", "alice@contoso.test", "new", "*")); len(mail) != 1 {
+	if mail, _ := filepath.Glob(filepath.Join(dir, "openum-data", "mail", delivery.MaildirName("alice@contoso.test"), "new", "*")); len(mail) != 1 {
 		t.Errorf("the baresip example left %d voice messages; want 1", len(mail))
 	}
 }

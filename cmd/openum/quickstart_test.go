@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/voicemail"
 )
@@ -105,7 +106,7 @@ func TestQuickstartKeepRunningWithBaresip(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		files, _ := filepath.Glob(filepath.Join(dir, "openum-data", "mail", "alice@example.test", "new", "*"))
+		files, _ := filepath.Glob(filepath.Join(dir, "openum-data", "mail", delivery.MaildirName("alice@example.test"), "new", "*"))
 		if len(files) == 2 {
 			return
 		}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/peertest"
 )
@@ -221,7 +222,7 @@ func (s *site) voiceMessage(address string) (mail.Header, []int16) {
 			s.t.Fatalf("no voice message in %s's Maildir; events:\n%s", address, s.openum("events"))
 		}
 		time.Sleep(100 * time.Millisecond)
-		files, _ = filepath.Glob(filepath.Join(s.data, "mail", address, "new", "*"))
+		files, _ = filepath.Glob(filepath.Join(s.data, "mail", delivery.MaildirName(address), "new", "*"))
 	}
 	if len(files) != 1 {
 		s.t.Fatalf("%d messages; want 1", len(files))

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/certs"
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/sip"
@@ -184,7 +185,7 @@ func (a *app) quickstartCall(ctx context.Context, say func(string, ...any), addr
 	say("Hung up; the message is on disk and goes to delivery")
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		files, _ := filepath.Glob(filepath.Join(a.dataDir, "mail", qsMailbox, "new", "*"))
+		files, _ := filepath.Glob(filepath.Join(a.dataDir, "mail", delivery.MaildirName(qsMailbox), "new", "*"))
 		if len(files) > 0 {
 			return extractRecording(files[0], filepath.Join(a.dataDir, "quickstart", "voicemessage.wav"))
 		}

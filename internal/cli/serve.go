@@ -180,9 +180,12 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err != nil {
 		return fail(err)
 	}
-	var transport delivery.Transport = delivery.Maildir{Dir: filepath.Join(a.dataDir, "mail")}
+	maildir := delivery.Maildir{Dir: filepath.Join(a.dataDir, "mail")}
+	var transport delivery.Transport = maildir
 	if o.smtp != "" {
 		transport = delivery.SMTP{Addr: o.smtp, TLSConfig: func() *tls.Config { return n.manager.ClientTLSConfig("") }}
+	} else if err := migrateMaildirs(ctx, dir, maildir, log); err != nil {
+		return fail(err)
 	}
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
 	answering := &voicemail.Answering{Spool: spool, Delivered: worker.Kick, Events: log,
@@ -202,6 +205,20 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	go func() { _ = worker.Run(bg) }()
 	go func() { _ = n.manager.Run(bg) }()
 	return n, nil
+}
+
+// migrateMaildirs gives the directory's mailboxes the Maildir folder names
+// of this version, before the first delivery (delivery.Maildir.Migrate).
+func migrateMaildirs(ctx context.Context, dir directory.Directory, maildir delivery.Maildir, log *events.Log) error {
+	snap, err := dir.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	addresses := make([]string, len(snap.Mailboxes))
+	for i, m := range snap.Mailboxes {
+		addresses[i] = m.EmailAddress
+	}
+	return maildir.Migrate(ctx, addresses, log)
 }
 
 // cipherSuites maps names to Go's secure TLS 1.2 suites; an insecure or
