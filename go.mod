@@ -3,6 +3,7 @@ module github.com/openum/openum
 go 1.26.8
 
 require (
+	github.com/dustin/go-humanize v1.1.0
 	github.com/emiago/sipgo v1.7.3
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/rogpeppe/go-internal v1.16.0
@@ -14,7 +15,6 @@ require (
 )
 
 require (
-	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
 	github.com/emersion/go-smtp v0.25.1 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect

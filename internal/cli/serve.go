@@ -36,6 +36,8 @@ type serveOptions struct {
 	smtp              string
 	minFree           string
 	limits            sip.Limits
+	eventLogSize      string
+	eventLogFiles     int
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -71,12 +73,16 @@ drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
 	f.IntVar(&o.limits.MaxConnsPerSource, "max-conns-per-source", d.MaxConnsPerSource, "open connections from one address")
 	f.DurationVar(&o.limits.HandshakeTimeout, "handshake-timeout", d.HandshakeTimeout, "time to complete a TLS handshake")
 	f.DurationVar(&o.limits.IdleTimeout, "idle-timeout", d.IdleTimeout, "a connection silent this long is closed")
+	f.DurationVar(&o.limits.MessageTimeout, "message-timeout", d.MessageTimeout, "a SIP message must arrive whole this long after its first byte")
 	f.IntVar(&o.limits.MaxMessageSize, "max-message-size", d.MaxMessageSize, "bytes in one SIP message")
 	f.IntVar(&o.limits.MaxHeaders, "max-headers", d.MaxHeaders, "header fields in one request")
 	f.Float64Var(&o.limits.RequestRate, "request-rate", d.RequestRate, "requests per second from one address")
 	f.IntVar(&o.limits.RequestBurst, "request-burst", d.RequestBurst, "requests above the rate allowed in a burst")
 	f.IntVar(&o.limits.BanAfter, "ban-after", d.BanAfter, "refusals within a minute that ban a source")
 	f.DurationVar(&o.limits.BanFor, "ban-for", d.BanFor, "how long a ban lasts")
+	f.StringVar(&o.eventLogSize, "event-log-file-size", humanize.Bytes(uint64(events.DefaultRotation.FileSize)),
+		"events.log is renamed events.log.1 (older ones shift) when it would grow past this size (10MB, 512KiB)")
+	f.IntVar(&o.eventLogFiles, "event-log-files", events.DefaultRotation.Files, "event log files kept, the current one included; the oldest go")
 	return cmd
 }
 
@@ -152,7 +158,11 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err != nil {
 		return nil, fmt.Errorf("--min-free-space must be a size such as 16MB or 512KiB, not %q", o.minFree)
 	}
-	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
+	rotation, err := eventLogRotation(o.eventLogSize, o.eventLogFiles)
+	if err != nil {
+		return nil, err
+	}
+	log, err := events.OpenWith(filepath.Join(a.dataDir, "events.log"), rotation)
 	if err != nil {
 		return nil, err
 	}
