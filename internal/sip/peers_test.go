@@ -197,21 +197,7 @@ func TestOpensslClientCertificates(t *testing.T) {
 	t.Parallel()
 	p := sharedPKI(t)
 	f := newFixture(t, Limits{BanAfter: 100}, trusting(p.caPEM(t)))
-	dir := t.TempDir()
-	serverCA := filepath.Join(dir, "server.crt")
-	if err := os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	options := strings.ReplaceAll("OPTIONS sip:um.localhost SIP/2.0\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKssl1\n"+
-		"From: <sip:gw@localhost>;tag=1\nTo: <sip:um.localhost>\nCall-ID: ssl1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n", "\n", "\r\n")
-	sClient := func(cert string) *tool {
-		return startToolIn(t, strings.NewReader(options), 15*time.Second, dir, "openssl", "s_client", "-quiet",
-			"-connect", f.srv.Addrs()["TLS"].String(), "-servername", "um.localhost",
-			"-cert", p.path(cert+".crt"), "-key", p.path(cert+".key"),
-			"-CAfile", serverCA, "-verify_return_error", "-verify_hostname", "um.localhost")
-	}
-
-	good := sClient("gw1")
+	good := f.sClient(p, "gw1")
 	waitOutput(t, good, "SIP/2.0 200 OK", 10*time.Second)
 	good.stop(syscall.SIGTERM)
 
@@ -226,7 +212,7 @@ func TestOpensslClientCertificates(t *testing.T) {
 		{"noclientauth", "alert bad certificate", events.GatewayTLSFailed, "incompatible key usage"},
 		{"wrongname", "", events.PeerRefused, "gw9.example.test"},
 	} {
-		tl := sClient(c.cert)
+		tl := f.sClient(p, c.cert)
 		rc := tl.wait()
 		if out := tl.out.String(); rc == -1 || strings.Contains(out, "SIP/2.0") || !strings.Contains(out, c.alert) {
 			t.Errorf("%s certificate: s_client exit %d, want the server to close without an answer (%q):\n%s", c.cert, rc, c.alert, out)
