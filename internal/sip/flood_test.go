@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -96,5 +97,33 @@ func rawConnect(t *testing.T, from string, to net.Addr) {
 	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
 	if _, err := io.Copy(io.Discard, conn); err != nil {
 		t.Fatalf("the server kept a banned source's connection open: %v", err)
+	}
+}
+
+// A gateway above its request rate gets 503 for each request, but the
+// event log a burst of lines and then a few: the old code wrote one 9205
+// per request. The next line written counts those held back.
+func TestRefusedRequestFloodIsThrottledInTheLog(t *testing.T) {
+	clk := &testClock{}
+	f := newFixture(t, Limits{RequestRate: 1, RequestBurst: 1}, withClock(clk.now))
+	p := f.tcp("127.0.0.2")
+	const requests = 300
+	for i := range requests {
+		p.request("OPTIONS", "sip:um.localhost", fmt.Sprintf("o%d", i), "", "")
+		if i == 0 {
+			p.mustStatus(200)
+		} else {
+			p.mustStatus(503)
+		}
+	}
+	clk.advance(refusalLogEvery)
+	p.request("OPTIONS", "sip:um.localhost", "again", "", "")
+	p.mustStatus(200)
+	p.request("OPTIONS", "sip:um.localhost", "again2", "", "")
+	p.mustStatus(503)
+	// The response goes out before the event is written: wait for it.
+	f.event(events.CallRefusedOverload, fmt.Sprintf("Suppressed:%d", requests-1-refusalLogBurst))
+	if n := f.count(events.CallRefusedOverload, "127.0.0.2"); n != refusalLogBurst+1 {
+		t.Fatalf("%d refusals (9205) logged for %d refused requests; want the burst of %d and one more", n, requests, refusalLogBurst)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/openum/openum/internal/events"
 )
 
 // Limits bound what one source can cost the server (SPEC PEER-4). A zero
@@ -89,6 +91,7 @@ type source struct {
 	refusals     int
 	windowStart  time.Time
 	lastActivity time.Time
+	logBudgets   map[events.EventID]*logBudget // lines of refusals it may still write
 }
 
 func newSources(l Limits, now func() time.Time) *sources {

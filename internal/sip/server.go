@@ -569,11 +569,19 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 	if r.Unsupported != "" {
 		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
 	}
+	ok, held := s.sources.mayLog(peer.Addr.Addr(), r.Event) // counted before the peer hears
 	s.respond(tx, req, r.Status, nil, headers...)
-	s.cfg.Events.Emit(ctx, r.Event, "request refused", append([]slog.Attr{
+	if !ok {
+		return
+	}
+	attrs := append([]slog.Attr{
 		slog.String("method", string(req.Method)), slog.Int("status", r.Status), slog.String("reason", r.Cause),
 		slog.String("gateway", peer.Gateway), slog.String("source", peer.Addr.String()), slog.String("transport", peer.Transport),
-	}, r.Attrs...)...)
+	}, r.Attrs...)
+	if held > 0 {
+		attrs = append(attrs, slog.Int("Suppressed", held))
+	}
+	s.cfg.Events.Emit(ctx, r.Event, "request refused", attrs...)
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
