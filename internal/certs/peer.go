@@ -18,6 +18,19 @@ type PeerTrust struct {
 	all         *x509.CertPool // CAs and pinned: for crypto/tls's own check
 }
 
+// Roots returns the certificates of the trusted store trusted as CAs, as a
+// pool for x509 verification: where a chain may end. Pinned certificates
+// are not among them (PeerTrust).
+func (c *Contents) Roots() *x509.CertPool {
+	var cas []*Certificate
+	for _, t := range c.Trusted {
+		if t.Trust == TrustCA {
+			cas = append(cas, t)
+		}
+	}
+	return pool(cas)
+}
+
 // PeerTrust returns the trusted store as peers are verified against it.
 func (c *Contents) PeerTrust() *PeerTrust {
 	var cas, pinned []*x509.Certificate

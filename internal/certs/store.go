@@ -82,19 +82,6 @@ func (c *Contents) Find(thumbprint string) *Certificate {
 	return nil
 }
 
-// Roots returns the certificates of the trusted store trusted as CAs, as a
-// pool for x509 verification: where a chain may end. Pinned certificates
-// are not among them (PeerTrust).
-func (c *Contents) Roots() *x509.CertPool {
-	var cas []*Certificate
-	for _, t := range c.Trusted {
-		if t.Trust == TrustCA {
-			cas = append(cas, t)
-		}
-	}
-	return pool(cas)
-}
-
 // IntermediatePool returns the intermediate CAs as a pool.
 func (c *Contents) IntermediatePool() *x509.CertPool { return pool(c.Intermediates) }
 
