@@ -407,6 +407,30 @@ func (s *site) securedMailbox() {
 	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
 }
 
+// unsecuredMailbox sets up the directory of TestUnsecuredVoiceMessageFromBaresip:
+// an Unsecured dial plan, baresip as its gateway over TCP from 127.0.0.1,
+// and bob's mailbox at extension 23456.
+func (s *site) unsecuredMailbox() {
+	s.t.Helper()
+	s.gatewayPKI("baresip.localhost") // baresip wants its files even over TCP
+	s.openum("dialplan", "new", "OPEN", "--number-of-digits-in-extension", "5")
+	s.openum("gateway", "new", "PBX", "--address", "127.0.0.1")
+	s.openum("huntgroup", "new", "HG1", "--gateway", "PBX", "--dialplan", "OPEN")
+	s.openum("policy", "new", "P1", "--dialplan", "OPEN")
+	s.openum("mailbox", "enable", "bob@example.test", "--dialplan", "OPEN", "--extension", "23456")
+	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN", "--rtp-port-range", mediaPorts)
+	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
+	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
+}
+
+// unsecuredCall has baresip call bob's mailbox over TCP and RTP, say wav
+// and hang up after seconds; it returns baresip's output.
+func (s *site) unsecuredCall(tcpPort int, wav string, seconds int) string {
+	s.t.Helper()
+	return s.baresip("<sip:pbx@127.0.0.1;transport=tcp>;regint=0;audio_codecs=PCMU",
+		fmt.Sprintf("sip:23456@127.0.0.1:%d;transport=tcp", tcpPort), wav, seconds)
+}
+
 // securedCall has baresip leave a message on alice's mailbox over TLS and
 // SRTP: silence through the greeting and tone, then speech, then it hangs
 // up (openum cuts the trailing silence). It returns the speech.
@@ -475,22 +499,13 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 // everything in clear, which proves the Secured test's check can fail.
 func TestUnsecuredVoiceMessageFromBaresip(t *testing.T) {
 	s := newSite(t)
-	s.gatewayPKI("baresip.localhost") // baresip wants its files even over TCP
-	s.openum("dialplan", "new", "OPEN", "--number-of-digits-in-extension", "5")
-	s.openum("gateway", "new", "PBX", "--address", "127.0.0.1")
-	s.openum("huntgroup", "new", "HG1", "--gateway", "PBX", "--dialplan", "OPEN")
-	s.openum("policy", "new", "P1", "--dialplan", "OPEN")
-	s.openum("mailbox", "enable", "bob@example.test", "--dialplan", "OPEN", "--extension", "23456")
-	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN", "--rtp-port-range", mediaPorts)
-	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
-	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
+	s.unsecuredMailbox()
 	tcpPort, _ := s.serve()
 
 	wait := greetingAndTone(t)
 	wav, speech := s.callerWAV(wait + 0.5)
 	stop := s.capture(fmt.Sprintf("tcp port %d or %s", tcpPort, mediaFilter))
-	s.baresip("<sip:pbx@127.0.0.1;transport=tcp>;regint=0;audio_codecs=PCMU",
-		fmt.Sprintf("sip:23456@127.0.0.1:%d;transport=tcp", tcpPort), wav, int(wait)+10)
+	s.unsecuredCall(tcpPort, wav, int(wait)+10)
 	_, rec := s.voiceMessage("bob@example.test")
 	wire := stop()
 	if !bytes.Contains(wire, []byte("INVITE sip:23456@")) {
