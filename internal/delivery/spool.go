@@ -223,6 +223,7 @@ func writeFileSynced(path string, data []byte) error {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return syncDir(filepath.Dir(path))
