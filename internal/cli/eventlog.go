@@ -17,8 +17,12 @@ const (
 )
 
 // eventLogRotation reads --event-log-file-size (bytes, with a unit: 10MB,
-// 512KiB) and --event-log-files.
+// 512KiB) and --event-log-files. Options that never went through the flags
+// (quickstart's) leave both zero: the defaults.
 func eventLogRotation(size string, files int) (events.Rotation, error) {
+	if size == "" && files == 0 {
+		return events.DefaultRotation, nil
+	}
 	n, err := humanize.ParseBytes(size)
 	if err != nil || n < minEventLogFileSize || n > 1<<62 {
 		return events.Rotation{}, fmt.Errorf("--event-log-file-size must be a size of at least 64KB, as 10MB or 512KiB, not %q", size)
