@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/openum/openum/internal/events"
 )
 
 // guardedListener is the one layer openum puts in front of sipgo, which
@@ -103,8 +106,10 @@ func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
 		g.srv.sources.closeConn(ip)
 		return
 	}
-	pc := &peerConn{Conn: conn, idle: g.srv.limits.IdleTimeout}
 	peer.Addr = addrPort(raw.RemoteAddr())
+	pc := &peerConn{Conn: conn, idle: g.srv.limits.IdleTimeout, whole: g.srv.limits.MessageTimeout,
+		frame:        framer{max: g.srv.limits.MaxMessageSize},
+		onIncomplete: func(size int) { g.srv.messageIncomplete(peer, size) }}
 	key := connKey(g.transport, raw.RemoteAddr().String())
 	g.srv.peers.Store(key, peer)
 	pc.onClose = func() {
@@ -118,22 +123,42 @@ func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
 	}
 }
 
-// peerConn closes a connection that stays silent longer than idle, and
-// forgets the peer when it closes.
+// peerConn closes a connection that stays silent longer than idle, or whose
+// message has not arrived whole within whole of its first byte, and forgets
+// the peer when it closes. It sees the plaintext of a TLS connection: each
+// Read's deadline is absolute, so a trickle of partial TLS records is bounded
+// by it as well as a trickle of bytes.
 type peerConn struct {
 	net.Conn
-	idle      time.Duration
-	onClose   func()
-	closeOnce sync.Once
+	idle         time.Duration
+	whole        time.Duration // Limits.MessageTimeout
+	frame        framer
+	onIncomplete func(size int) // a message did not arrive whole in time
+	onClose      func()
+	closeOnce    sync.Once
 }
 
+// Read waits for the idle deadline between messages; within one, for the
+// earlier of that and the message's own deadline, which later reads do not
+// move: one byte now and then must not hold a connection and its buffers.
 func (c *peerConn) Read(b []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+	deadline := time.Now().Add(c.idle)
+	since, _, partial := c.frame.partial()
+	bounded := partial && since.Add(c.whole).Before(deadline)
+	if bounded {
+		deadline = since.Add(c.whole)
+	}
+	if err := c.Conn.SetReadDeadline(deadline); err != nil {
 		return 0, err
 	}
 	n, err := c.Conn.Read(b)
+	c.frame.feed(b[:n], time.Now())
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
+		if bounded {
+			_, size, _ := c.frame.partial()
+			c.onIncomplete(size)
+		}
 		// sipgo treats only net.ErrClosed and EOF as a quiet end.
 		c.Close()
 		return n, net.ErrClosed
@@ -145,6 +170,14 @@ func (c *peerConn) Close() error {
 	err := c.Conn.Close()
 	c.closeOnce.Do(c.onClose)
 	return err
+}
+
+// messageIncomplete logs a connection closed because a message of size
+// bytes so far did not arrive whole within MessageTimeout.
+func (s *Server) messageIncomplete(peer Peer, size int) {
+	s.cfg.Events.Emit(context.Background(), events.MessageIncomplete, "message not whole in time: connection closed",
+		slog.String("Source", peer.Addr.String()), slog.String("Transport", peer.Transport),
+		slog.String("Gateway", peer.Gateway), slog.Int("Bytes", size), slog.String("Bound", s.limits.MessageTimeout.String()))
 }
 
 func connKey(transport, remote string) string { return transport + " " + remote }
