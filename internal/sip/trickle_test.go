@@ -1,11 +1,14 @@
 package sip
 
 import (
+	"crypto/tls"
 	"encoding/pem"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,6 +127,56 @@ func write(t *testing.T, w io.Writer, s string) {
 	if _, err := io.WriteString(w, s); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// slowConn writes byte by byte, 300 ms apart, once slow is set: under TLS,
+// a record that takes seconds to arrive.
+type slowConn struct {
+	net.Conn
+	slow atomic.Bool
+}
+
+func (c *slowConn) Write(b []byte) (int, error) {
+	if !c.slow.Load() {
+		return c.Conn.Write(b)
+	}
+	for i := range b {
+		time.Sleep(300 * time.Millisecond)
+		if _, err := c.Conn.Write(b[i : i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(b), nil
+}
+
+// A trickle below the record layer: the INVITE's first bytes come in one
+// TLS record, the next record one byte every 300 ms. The server's Read
+// waits inside crypto/tls for the record's end, under the absolute deadline
+// it set, so the record's bytes do not put the deadline off either.
+func TestTrickledTLSRecordClosed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, trickleLimits)
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}, Timeout: 3 * time.Second}
+	raw, err := d.Dial("tcp", f.srv.Addrs()["TLS"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &slowConn{Conn: raw}
+	conn := tls.Client(sc, &tls.Config{Certificates: []tls.Certificate{f.gatewayCert()}, RootCAs: f.roots,
+		ServerName: "um.localhost", MinVersion: tls.VersionTLS12})
+	t.Cleanup(func() { raw.Close() })
+	if err := conn.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	write(t, conn, trickleInvite)
+	first := time.Now()
+	sc.slow.Store(true)
+	go func() { _, _ = conn.Write([]byte("never ends")) }()
+	_ = raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := raw.Read(make([]byte, 1)); isTimeout(err) {
+		t.Fatal("the connection trickling a TLS record is still open 5 s after its first byte")
+	}
+	checkClosedInTime(t, f, first, time.Now(), "TLS")
 }
 
 // waitPeer waits until a connection on transport has been let in: over TLS,
