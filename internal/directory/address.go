@@ -6,6 +6,11 @@ import (
 	"unicode"
 )
 
+// maxAddressLen is the longest address SMTP carries (RFC 5321 §4.5.3.1.3,
+// the path less its angle brackets); it also keeps a mailbox's folder name
+// within a file name's 255 bytes when it is ASCII.
+const maxAddressLen = 254
+
 // checkAddress holds a new mailbox's address to the rules of a bare e-mail
 // address that can name a Maildir folder and a file safely. It judges an
 // address when it is chosen (AddMailbox): the address is the mailbox's
@@ -16,6 +21,8 @@ func checkAddress(address string) error {
 	obj := Ref{Kind: KindMailbox, Name: address}
 	rule := func(format string, args ...any) error { return fieldErr(obj, "EmailAddress", format, args...) }
 	switch {
+	case len(address) > maxAddressLen:
+		return rule("must be at most %d characters (RFC 5321)", maxAddressLen)
 	case strings.ContainsFunc(address, unicode.IsControl):
 		return rule("must not contain control characters")
 	case strings.ContainsFunc(address, unicode.IsSpace):

@@ -10,6 +10,7 @@ import (
 // as a path, or confused with another, is refused with a one-line error
 // naming the field and the rule.
 func TestAddMailboxRefusesUnsafeAddresses(t *testing.T) {
+	tooLong := strings.Repeat("a", 242) + "@example.test" // 255 characters
 	for address, want := range map[string]string{
 		"a/b@example.test":       `mailbox a/b@example.test: EmailAddress must not contain / or \`,
 		`a\b@example.test`:       `mailbox a\b@example.test: EmailAddress must not contain / or \`,
@@ -22,6 +23,7 @@ func TestAddMailboxRefusesUnsafeAddresses(t *testing.T) {
 		"Alice <a@example.test>": "mailbox Alice <a@example.test>: EmailAddress must not contain spaces",
 		"<a@example.test>":       "mailbox <a@example.test>: EmailAddress must be a plain e-mail address such as alice@example.com",
 		"":                       "mailbox : EmailAddress must be a plain e-mail address such as alice@example.com",
+		tooLong:                  "mailbox " + tooLong + ": EmailAddress must be at most 254 characters (RFC 5321)",
 	} {
 		s := sample(t)
 		err := s.AddMailbox(Mailbox{EmailAddress: address, UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: List[string]{"10002"}})
@@ -33,7 +35,7 @@ func TestAddMailboxRefusesUnsafeAddresses(t *testing.T) {
 			t.Errorf("AddMailbox(%q) added the mailbox", address)
 		}
 	}
-	for _, ok := range []string{"a_b@example.test", "a.b+voice@example.test", "é@example.test", "a%2Fb@example.test"} {
+	for _, ok := range []string{"a_b@example.test", "a.b+voice@example.test", "é@example.test", "a%2Fb@example.test", tooLong[1:]} {
 		if err := sample(t).AddMailbox(Mailbox{EmailAddress: ok, UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: List[string]{"10002"}}); err != nil {
 			t.Errorf("AddMailbox(%q): %v", ok, err)
 		}

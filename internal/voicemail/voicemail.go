@@ -32,7 +32,7 @@ type Answering struct {
 	Delivered func() // called after a message is spooled, to wake delivery
 	Events    *events.Log
 	From      string // the sender address of voice mail, voicemail@<server FQDN>
-	Greetings string // custom greetings: <Greetings>/<email address>.wav
+	Greetings string // custom greetings: <Greetings>/<delivery.MaildirName(address)>.wav
 	Now       func() time.Time
 	// MinFreeSpace is the free space, in bytes, the spool's filesystem must
 	// have for a call to be answered (see Ready); 0 checks nothing.
@@ -83,7 +83,7 @@ func findMailbox(s *directory.Snapshot, plan directory.DialPlan, number string) 
 // greeting returns the mailbox's custom greeting, or the default prompt.
 func (a *Answering) greeting(email string) []int16 {
 	if a.Greetings != "" {
-		if f, err := os.Open(filepath.Join(a.Greetings, strings.ToLower(email)+".wav")); err == nil {
+		if f, err := os.Open(filepath.Join(a.Greetings, delivery.MaildirName(email)+".wav")); err == nil {
 			defer f.Close()
 			if pcm, err := media.ReadWAV(f); err == nil {
 				return pcm
