@@ -185,7 +185,6 @@ func (p *opensslPKI) caPEM(t testing.TB) []byte {
 	return b
 }
 
-
 // sClientOptions is the OPTIONS a gateway sends through sClient.
 var sClientOptions = strings.ReplaceAll("OPTIONS sip:um.localhost SIP/2.0\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKssl1\n"+
 	"From: <sip:gw@localhost>;tag=1\nTo: <sip:um.localhost>\nCall-ID: ssl1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n", "\n", "\r\n")
