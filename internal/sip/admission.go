@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -70,19 +69,6 @@ type Peer struct {
 	Addr        netip.AddrPort // source address
 	Transport   string         // "TCP", "TLS" or "UDP"
 	Certificate string         // the SHA-1 thumbprint of its certificate, over TLS
-}
-
-// view is the configuration as the SIP layer reads it: one directory
-// snapshot, this server's record, and gateways indexed for look-up. A view
-// never changes; a reload builds a new one, and a call keeps the view it
-// began with (SPEC SEC-4).
-type view struct {
-	dir    *directory.Snapshot
-	server directory.Server
-	byIP   map[netip.Addr]string // gateway name by IP address (configured, or its FQDN resolved)
-	byFQDN map[string]string     // gateway name by lower-case FQDN
-	built  time.Time             // when the FQDNs were resolved
-	shared []string              // gateways whose addresses collide, for event 1175
 }
 
 // admission is the verdict on an INVITE: the hunt group and dial plan the

@@ -1,0 +1,272 @@
+package sip
+
+// The calls: admission of a new INVITE, the answer, the registry of calls in
+// progress, and re-INVITE.
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/media"
+)
+
+type call struct {
+	id     string
+	plan   directory.DialPlan
+	cancel context.CancelFunc
+	stream *media.Stream
+
+	mu     sync.Mutex // serialises re-INVITEs
+	answer *media.Answer
+}
+
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	ctx := context.Background()
+	if req.To() != nil && req.To().Params.Has("tag") {
+		s.reinvite(ctx, req, tx, peer)
+		return
+	}
+	v := s.view.Load()
+	s.mu.Lock()
+	draining, active := s.draining, len(s.calls)
+	s.mu.Unlock()
+	if draining {
+		s.reject(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30, Cause: "server is stopping"})
+		return
+	}
+	adm, rej := v.admitInvite(peer, req, active)
+	if rej != nil {
+		s.reject(ctx, tx, req, peer, rej)
+		return
+	}
+	s.answer(ctx, req, tx, peer, adm)
+}
+
+// Call is an answered call, as the server hands it to the application
+// (voice mail). Everything in it was checked by admission.
+type Call struct {
+	ID         string // the SIP Call-ID
+	Gateway    directory.IPGateway
+	HuntGroup  directory.HuntGroup
+	DialPlan   directory.DialPlan
+	Directory  *directory.Snapshot // the configuration the call began with
+	Caller     string              // the calling number
+	CallerName string
+	Target     string // the number the call is for: Diversion, else History-Info, else the request URI
+	Transport  string
+	Audio      *media.Stream
+}
+
+// CallHandler takes answered calls. HandleCall runs for the whole call: its
+// ctx is done when the caller hangs up or MaxCallDuration passes, and when
+// it returns, the server hangs up.
+type CallHandler interface {
+	HandleCall(ctx context.Context, c *Call)
+}
+
+// answer takes the admitted call up: it opens the media port, answers the
+// offer, and runs the call handler until one side hangs up.
+func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission) {
+	secure := adm.DialPlan.VoIPSecurity == directory.Secured
+	if adm.Offer == nil {
+		// openum answers offers; it does not make them (no late offer).
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed,
+			"dial plan %s: the INVITE carries no SDP offer", adm.DialPlan.Name))
+		return
+	}
+	v := s.view.Load()
+	caller, name := callerOf(req)
+	app := &Call{
+		ID: req.CallID().Value(), Gateway: adm.Gateway, HuntGroup: adm.HuntGroup, DialPlan: adm.DialPlan, Directory: v.dir,
+		Caller: caller, CallerName: name, Target: targetOf(req), Transport: peer.Transport,
+	}
+	if s.cfg.Ready != nil {
+		if rej := s.cfg.Ready(app); rej != nil {
+			s.reject(ctx, tx, req, peer, rej)
+			return
+		}
+	}
+	ip, err := s.localMediaIP(peer)
+	var conn *net.UDPConn
+	if err == nil {
+		ports := v.server.RtpPortRange
+		if s.cfg.RTPPorts.Last != 0 {
+			ports = s.cfg.RTPPorts
+		}
+		conn, err = media.ListenUDP(ip, ports.First, ports.Last)
+	}
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media port: %v", err))
+		return
+	}
+	answer, err := media.NewAnswer(adm.Offer, addrPort(conn.LocalAddr()), secure)
+	if err != nil {
+		conn.Close()
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
+		return
+	}
+	stream, err := media.NewStream(conn, adm.Offer, answer)
+	if err != nil {
+		conn.Close()
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
+		return
+	}
+	defer stream.Close()
+	dlg, err := s.dialogCache(peer.Transport).ReadInvite(req, tx)
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
+		return
+	}
+	defer dlg.Close()
+	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
+	defer cancel()
+	c := &call{id: req.CallID().Value(), plan: adm.DialPlan, cancel: cancel, stream: stream, answer: answer}
+	s.mu.Lock()
+	s.calls[c.id] = c
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.calls, c.id)
+		s.mu.Unlock()
+	}()
+	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+		return
+	}
+	suite := "none"
+	if answer.Crypto != nil {
+		suite = answer.Crypto.Suite
+	}
+	s.cfg.Events.Emit(ctx, events.CallAdmitted, "call admitted",
+		slog.String("gateway", adm.Gateway.Name), slog.String("huntgroup", adm.HuntGroup.Name),
+		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
+		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id))
+
+	// The caller hanging up, or its media going silent for MediaTimeout
+	// (a gateway that lost the call without a BYE), ends the call.
+	go func() {
+		started := time.Now()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-dlg.Context().Done():
+				cancel()
+				return
+			case <-callCtx.Done():
+				return
+			case <-tick.C:
+				if stream.Quiet(s.limits.MediaTimeout, started) {
+					s.cfg.Events.Emit(ctx, events.CallEnded, "no media from the caller: hanging up",
+						slog.String("callid", c.id), slog.Duration("silent", s.limits.MediaTimeout))
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	if s.cfg.Calls != nil {
+		app.Audio = stream
+		s.cfg.Calls.HandleCall(callCtx, app)
+	} else {
+		<-callCtx.Done()
+	}
+	if dlg.Context().Err() == nil {
+		byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_ = dlg.Bye(byeCtx)
+		cancelBye()
+	}
+}
+
+// reinvite changes a call's media (SPEC MEDIA-3): a new address or port,
+// hold and resume, new keys. The dial plan's mode still holds: a Secured
+// call that would lose SRTP gets 488 and goes on as it was.
+func (s *Server) reinvite(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	s.mu.Lock()
+	c := s.calls[req.CallID().Value()]
+	s.mu.Unlock()
+	if c == nil {
+		s.respond(tx, req, 481, nil)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	contact := s.contact(peer.Transport)
+	if len(req.Body()) == 0 {
+		// An offer-less re-INVITE (a session refresh): repeat the answer.
+		s.respond(tx, req, 200, c.answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), contact)
+		return
+	}
+	offer, err := media.ParseOffer(req.Body())
+	if err == nil {
+		if rej := mediaMatchesMode(&c.plan, offer); rej != nil {
+			s.reject(ctx, tx, req, peer, rej)
+			return
+		}
+	}
+	var answer *media.Answer
+	if err == nil {
+		answer, err = c.answer.Reanswer(offer)
+	}
+	if err == nil {
+		err = c.stream.Update(offer, answer)
+	}
+	if err != nil {
+		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "re-INVITE on dial plan %s: %v", c.plan.Name, err))
+		return
+	}
+	c.answer = answer
+	s.respond(tx, req, 200, answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), contact)
+}
+
+// localMediaIP is the address openum advertises for a call's audio: the
+// listening address, or the local address that routes to the peer.
+func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(s.cfg.ListenIP); err == nil && !ip.IsUnspecified() {
+		return ip, nil
+	}
+	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr.Addr(), 9)))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer conn.Close()
+	return addrPort(conn.LocalAddr()).Addr(), nil
+}
+
+func (s *Server) dialogCache(transport string) *sipgo.DialogServerCache {
+	contact := s.contact(transport)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dialogs == nil {
+		s.dialogs = map[string]*sipgo.DialogServerCache{}
+	}
+	d := s.dialogs[transport]
+	if d == nil {
+		d = sipgo.NewDialogServerCache(s.client, *contact)
+		s.dialogs[transport] = d
+	}
+	return d
+}
+
+// contact is openum's Contact on a transport: its listening address.
+func (s *Server) contact(transport string) *sip.ContactHeader {
+	addr := s.Addrs()[transport]
+	host, portStr, _ := net.SplitHostPort(addr.String())
+	p, _ := strconv.Atoi(portStr)
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		host = s.cfg.FQDN
+	}
+	params := sip.NewParams()
+	params.Add("transport", strings.ToLower(transport))
+	return &sip.ContactHeader{Address: sip.Uri{User: "openum", Host: host, Port: p, UriParams: params}}
+}

@@ -1,0 +1,115 @@
+package sip
+
+// The request guard every request passes, the one place a Rejection becomes
+// a response, and the small handlers (OPTIONS, ACK, BYE).
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"strconv"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/openum/openum/internal/events"
+)
+
+// handler is a request handler that knows its peer.
+type handler func(req *sip.Request, tx sip.ServerTransaction, peer Peer)
+
+// guard runs the checks every request passes before its handler: a known
+// peer, the per-source rate and a bounded header count.
+func (s *Server) guard(h handler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		peer, ok := s.peerOf(req)
+		if !ok {
+			return // no response: the peer learns nothing
+		}
+		ctx := context.Background()
+		if !s.sources.allowRequest(peer.Addr.Addr()) {
+			s.reject(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 5,
+				Cause: "request rate above the per-source limit"})
+			return
+		}
+		if n := len(req.Headers()); n > s.limits.MaxHeaders {
+			s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%d header fields, more than %d", n, s.limits.MaxHeaders))
+			return
+		}
+		if rej := checkRequest(req); rej != nil {
+			s.reject(ctx, tx, req, peer, rej)
+			return
+		}
+		h(req, tx, peer)
+	}
+}
+
+func (s *Server) peerOf(req *sip.Request) (Peer, bool) {
+	if p, ok := s.peers.Load(connKey(req.Transport(), req.Source())); ok {
+		return p.(Peer), true
+	}
+	if req.Transport() != "UDP" {
+		return Peer{}, false
+	}
+	src, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return Peer{}, false
+	}
+	peer, why := s.identify(src.Addr().Unmap(), "UDP", nil)
+	peer.Addr = src
+	return peer, why == ""
+}
+
+func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, status int, body []byte, headers ...sip.Header) {
+	res := sip.NewResponseFromRequest(req, status, reason(status), body)
+	res.SipVersion = "SIP/2.0" // sipgo copies the request's, whatever it says
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
+	_ = tx.Respond(res)
+}
+
+// reject answers a refused request in the one place where a Rejection
+// becomes a response and an event.
+func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, peer Peer, r *Rejection) {
+	var headers []sip.Header
+	if r.RetryAfter > 0 {
+		headers = append(headers, sip.NewHeader("Retry-After", strconv.Itoa(r.RetryAfter)))
+	}
+	if r.Unsupported != "" {
+		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
+	}
+	ok, held := s.sources.mayLog(peer.Addr.Addr(), r.Event) // counted before the peer hears
+	s.respond(tx, req, r.Status, nil, headers...)
+	if !ok {
+		return
+	}
+	attrs := append([]slog.Attr{
+		slog.String("method", string(req.Method)), slog.Int("status", r.Status), slog.String("reason", r.Cause),
+		slog.String("gateway", peer.Gateway), slog.String("source", peer.Addr.String()), slog.String("transport", peer.Transport),
+	}, r.Attrs...)
+	if held > 0 {
+		attrs = append(attrs, slog.Int("Suppressed", held))
+	}
+	s.cfg.Events.Emit(ctx, r.Event, "request refused", attrs...)
+}
+
+func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	if _, rej := s.view.Load().checkPeer(peer); rej != nil {
+		s.reject(context.Background(), tx, req, peer, rej)
+		return
+	}
+	s.respond(tx, req, 200, nil,
+		sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
+		sip.NewHeader("Accept", "application/sdp"))
+}
+
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	_ = s.dialogCache(peer.Transport).ReadAck(req, tx)
+}
+
+func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
+	if err := s.dialogCache(peer.Transport).ReadBye(req, tx); err != nil {
+		s.respond(tx, req, 481, nil)
+	}
+}

@@ -1,0 +1,138 @@
+package sip
+
+// TLS settings and peer identification: who is at the other end of a
+// connection or datagram, and what the event log says when it is refused.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/openum/openum/internal/certs"
+	"github.com/openum/openum/internal/events"
+)
+
+func (s *Server) serverTLSConfig() *tls.Config {
+	c := s.cfg.Certs.ServerTLSConfig()
+	s.applyTLSSettings(c)
+	return c
+}
+
+func (s *Server) clientTLSConfig() *tls.Config {
+	if s.cfg.Certs == nil {
+		return &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	c := s.cfg.Certs.ClientTLSConfig("")
+	s.applyTLSSettings(c)
+	return c
+}
+
+func (s *Server) applyTLSSettings(c *tls.Config) {
+	c.MinVersion = max(s.cfg.TLS.MinVersion, tls.VersionTLS12)
+	c.SessionTicketsDisabled = !s.cfg.TLS.SessionTickets
+	if s.cfg.TLS.CipherSuites != nil {
+		c.CipherSuites = s.cfg.TLS.CipherSuites
+	}
+}
+
+// identify finds the gateway at the other end (SPEC PEER-1, PEER-2): over
+// TLS by the names in its verified certificate, otherwise by its address.
+// It returns why not when the peer is no configured gateway.
+func (s *Server) identify(ip netip.Addr, transport string, state *tls.ConnectionState) (Peer, string) {
+	v := s.view.Load()
+	if state == nil {
+		if name, ok := v.byIP[ip]; ok {
+			return Peer{Gateway: name, Transport: transport}, ""
+		}
+		return Peer{}, "address is not a configured gateway"
+	}
+	if len(state.VerifiedChains) == 0 || len(state.PeerCertificates) == 0 {
+		return Peer{}, "no verified client certificate"
+	}
+	leaf := state.PeerCertificates[0]
+	names := certs.Names(leaf)
+	for _, n := range names {
+		if name, ok := v.byFQDN[strings.ToLower(n)]; ok {
+			return Peer{Gateway: name, Transport: transport, Certificate: certs.Thumbprint(leaf)}, ""
+		}
+	}
+	return Peer{}, fmt.Sprintf("certificate %s names %s, which is no enabled gateway's FQDN",
+		certs.Thumbprint(leaf), strings.Join(names, ", "))
+}
+
+// peerRefused logs a refusal and bans a source refused too often; a
+// banned source's refusals are counted instead.
+func (s *Server) peerRefused(ctx context.Context, ip netip.Addr, transport, why string) {
+	if s.refusedWhileBanned(ctx, ip, transport) {
+		return
+	}
+	s.cfg.Events.Emit(ctx, events.PeerRefused, "peer refused",
+		slog.String("source", ip.String()), slog.String("transport", transport), slog.String("reason", why))
+	if s.sources.refused(ip) {
+		s.cfg.Events.Emit(ctx, events.BanAdded, "source banned after repeated refusals",
+			slog.String("source", ip.String()), slog.Duration("for", s.limits.BanFor))
+	}
+}
+
+// handshakeFailed logs a failed TLS handshake: Exchange's 1113 (the
+// certificate exchange failed) with the Reason when the peer's certificate
+// was missing or refused, else 9209.
+func (s *Server) handshakeFailed(ctx context.Context, ip netip.Addr, err error) {
+	if s.refusedWhileBanned(ctx, ip, "TLS") {
+		return
+	}
+	id := events.TLSHandshakeFailed
+	attrs := []slog.Attr{slog.String("source", ip.String()), slog.String("error", err.Error())}
+	if reason, ok := certificateRefused(err); ok {
+		id = events.GatewayTLSFailed
+		attrs = append(attrs, slog.String("Reason", reason))
+	}
+	s.cfg.Events.Emit(ctx, id, "TLS handshake failed", attrs...)
+	if s.sources.refused(ip) {
+		s.cfg.Events.Emit(ctx, events.BanAdded, "source banned after repeated refusals",
+			slog.String("source", ip.String()), slog.Duration("for", s.limits.BanFor))
+	}
+}
+
+// certificateRefused returns why the peer's certificate was refused, when
+// that is why a handshake failed: by openum's trust rules (PEER-2), or by
+// crypto/x509's.
+func certificateRefused(err error) (string, bool) {
+	var refused *certs.PeerCertificateError
+	var invalid *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &refused):
+		return refused.Reason, true
+	case errors.As(err, &invalid):
+		return invalid.Err.Error(), true
+	case strings.Contains(err.Error(), "certificate"):
+		// crypto/tls has no error type for a client certificate missing
+		// or unparsable: its message is all there is.
+		return err.Error(), true
+	}
+	return "", false
+}
+
+// filterDatagram drops UDP datagrams from banned or unknown sources before
+// sipgo parses them: a scanner gets no answer at all. Streams were already
+// checked when their connection was accepted.
+func (s *Server) filterDatagram(info sip.TransportReadProps, data []byte) ([]byte, error) {
+	if info.Transport != "UDP" {
+		return data, nil
+	}
+	ip := addrPort(info.RemoteAddr).Addr()
+	if s.refusedWhileBanned(context.Background(), ip, "UDP") {
+		return nil, nil
+	}
+	if _, ok := s.view.Load().byIP[ip]; !ok {
+		s.peerRefused(context.Background(), ip, "UDP", "address is not a configured gateway")
+		return nil, nil
+	}
+	return data, nil
+}
