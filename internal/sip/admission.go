@@ -53,6 +53,8 @@ func reason(status int) string {
 		return "Call/Transaction Does Not Exist"
 	case 488:
 		return "Not Acceptable Here"
+	case 500:
+		return "Server Internal Error"
 	case 501:
 		return "Not Implemented"
 	case 505:

@@ -21,11 +21,18 @@ import (
 	"github.com/openum/openum/internal/media"
 )
 
+// call is an answered call in the registry, under its dialog's ID (Call-ID
+// and both tags, as sipgo's dialog cache keys it): an in-dialog request
+// must name all three, and come from the gateway that placed the call on
+// the same transport, to reach it.
 type call struct {
-	id     string
-	plan   directory.DialPlan
-	cancel context.CancelFunc
-	stream *media.Stream
+	id        string // the Call-ID
+	gateway   string
+	transport string
+	plan      directory.DialPlan
+	cancel    context.CancelFunc
+	stream    *media.Stream
+	dialog    *sipgo.DialogServerSession
 
 	mu     sync.Mutex // serialises re-INVITEs
 	answer *media.Answer
@@ -123,7 +130,8 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		return
 	}
 	defer stream.Close()
-	dlg, err := s.dialogCache(peer.Transport).ReadInvite(req, tx)
+	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(peer.Transport)}
+	dlg, err := ua.ReadInvite(req, tx)
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
 		return
@@ -131,13 +139,14 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	defer dlg.Close()
 	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
 	defer cancel()
-	c := &call{id: req.CallID().Value(), plan: adm.DialPlan, cancel: cancel, stream: stream, answer: answer}
+	c := &call{id: req.CallID().Value(), gateway: peer.Gateway, transport: peer.Transport, plan: adm.DialPlan,
+		cancel: cancel, stream: stream, dialog: dlg, answer: answer}
 	s.mu.Lock()
-	s.calls[c.id] = c
+	s.calls[dlg.ID] = c
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.calls, c.id)
+		delete(s.calls, dlg.ID)
 		s.mu.Unlock()
 	}()
 	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
@@ -192,15 +201,18 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 // hold and resume, new keys. The dial plan's mode still holds: a Secured
 // call that would lose SRTP gets 488 and goes on as it was.
 func (s *Server) reinvite(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer) {
-	s.mu.Lock()
-	c := s.calls[req.CallID().Value()]
-	s.mu.Unlock()
+	c := s.dialogOf(req, peer)
 	if c == nil {
 		s.respond(tx, req, 481, nil)
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.dialog.ReadRequest(req, tx); err != nil {
+		// An older CSeq than the dialog's last (RFC 3261 12.2.2).
+		s.reject(ctx, tx, req, peer, refuse(500, events.MalformedRequest, "re-INVITE on call %s: %v", c.id, err))
+		return
+	}
 	contact := s.contact(peer.Transport)
 	if len(req.Body()) == 0 {
 		// An offer-less re-INVITE (a session refresh): repeat the answer.
@@ -243,19 +255,21 @@ func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
 	return addrPort(conn.LocalAddr()).Addr(), nil
 }
 
-func (s *Server) dialogCache(transport string) *sipgo.DialogServerCache {
-	contact := s.contact(transport)
+// dialogOf finds the call an in-dialog request belongs to: the one whose
+// dialog its Call-ID, From tag and To tag name (RFC 3261 12.2.2), placed by
+// the same gateway over the same transport. nil means 481.
+func (s *Server) dialogOf(req *sip.Request, peer Peer) *call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.dialogs == nil {
-		s.dialogs = map[string]*sipgo.DialogServerCache{}
+	c := s.calls[id]
+	s.mu.Unlock()
+	if c == nil || c.gateway != peer.Gateway || c.transport != peer.Transport {
+		return nil
 	}
-	d := s.dialogs[transport]
-	if d == nil {
-		d = sipgo.NewDialogServerCache(s.client, *contact)
-		s.dialogs[transport] = d
-	}
-	return d
+	return c
 }
 
 // contact is openum's Contact on a transport: its listening address.

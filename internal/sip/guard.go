@@ -5,6 +5,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -104,12 +105,23 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer
 		sip.NewHeader("Accept", "application/sdp"))
 }
 
+// onAck confirms the dialog an ACK names; an ACK for no dialog gets no
+// answer (none is ever sent to an ACK).
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
-	_ = s.dialogCache(peer.Transport).ReadAck(req, tx)
+	if c := s.dialogOf(req, peer); c != nil {
+		_ = c.dialog.ReadAck(req, tx)
+	}
 }
 
+// onBye ends the call a BYE names; a BYE for no dialog, or older than the
+// dialog's last request, gets 481 and ends nothing.
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
-	if err := s.dialogCache(peer.Transport).ReadBye(req, tx); err != nil {
+	c := s.dialogOf(req, peer)
+	if c == nil {
+		s.respond(tx, req, 481, nil)
+		return
+	}
+	if err := c.dialog.ReadBye(req, tx); errors.Is(err, sipgo.ErrDialogInvalidCseq) {
 		s.respond(tx, req, 481, nil)
 	}
 }

@@ -76,13 +76,12 @@ type Server struct {
 	sources *sources
 	peers   sync.Map // connKey → Peer, for connections the guard let in
 
-	ua      *sipgo.UserAgent
-	sip     *sipgo.Server
-	client  *sipgo.Client
-	dialogs map[string]*sipgo.DialogServerCache // by transport
+	ua     *sipgo.UserAgent
+	sip    *sipgo.Server
+	client *sipgo.Client
 
 	mu        sync.Mutex
-	calls     map[string]*call // by Call-ID
+	calls     map[string]*call // by dialog ID: Call-ID and both tags (see dialogOf)
 	draining  bool
 	listeners map[string]net.Addr
 	closers   []func() error
