@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,9 +24,16 @@ import (
 //	DIR/recording/ID.json      its message, for recovery after a crash
 //	DIR/queue/ID/message.json  a message waiting for delivery
 //	DIR/queue/ID/audio.wav     its recording
+//	DIR/quarantine/ID/         a message that could not be read, moved aside
 //
 // A Spool is safe for use by one process at a time.
-type Spool struct{ dir string }
+type Spool struct {
+	dir string
+
+	mu    sync.Mutex
+	moved []Quarantined   // quarantined since the last Quarantined call
+	stuck map[string]bool // queued IDs that could not be moved to quarantine
+}
 
 // OpenSpool opens (creating) the spool in dir, mode 0700: voice messages are
 // private.
@@ -119,14 +127,24 @@ func (s *Spool) Enqueue(m *Message) error {
 }
 
 // recoverRecordings queues the recordings a crash interrupted, with the
-// duration their files hold, and forgets those that hold nothing.
+// duration their files hold, and forgets those that hold nothing. One whose
+// note cannot be read goes to quarantine.
 func (s *Spool) recoverRecordings() error {
 	notes, _ := filepath.Glob(filepath.Join(s.dir, "recording", "*.json"))
 	for _, note := range notes {
 		var m Message
-		wav := strings.TrimSuffix(note, ".json") + ".wav"
+		id := strings.TrimSuffix(filepath.Base(note), ".json")
+		if err := readJSON(note, &m); err != nil {
+			s.quarantineRecording(id, note, fmt.Errorf("delivery: %s is not a message: %w", note, err))
+			continue
+		}
+		if m.ID != id {
+			s.quarantineRecording(id, note, fmt.Errorf("delivery: %s holds message ID %q, not its recording's %q", note, m.ID, id))
+			continue
+		}
+		wav := s.recordingPath(id)
 		samples, err := media.RepairWAV(wav)
-		if readJSON(note, &m) != nil || err != nil || samples == 0 {
+		if err != nil || samples == 0 {
 			os.Remove(wav)
 			os.Remove(note)
 			continue
@@ -162,7 +180,9 @@ func (s *Spool) finishInterrupted() error {
 	return syncDir(filepath.Join(s.dir, "queue"))
 }
 
-// Pending returns the messages waiting for delivery, oldest first.
+// Pending returns the messages waiting for delivery, oldest first. A message
+// that cannot be read goes to quarantine (see Quarantined) rather than stop
+// the others.
 func (s *Spool) Pending() ([]*Message, error) {
 	entries, err := os.ReadDir(filepath.Join(s.dir, "queue"))
 	if err != nil {
@@ -170,14 +190,15 @@ func (s *Spool) Pending() ([]*Message, error) {
 	}
 	var out []*Message
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasSuffix(e.Name(), ".new") {
+		if !e.IsDir() || strings.HasSuffix(e.Name(), ".new") || s.isStuck(e.Name()) {
 			continue
 		}
-		var m Message
-		if err := readJSON(filepath.Join(s.queueDir(e.Name()), "message.json"), &m); err != nil {
-			return nil, fmt.Errorf("delivery: spool %s: %w", e.Name(), err)
+		m, file, err := s.readQueued(e.Name())
+		if err != nil {
+			s.quarantineQueued(e.Name(), file, err)
+			continue
 		}
-		out = append(out, &m)
+		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Received.Before(out[j].Received) })
 	return out, nil

@@ -76,6 +76,10 @@ func (w *Worker) deliverDue(ctx context.Context) time.Time {
 		w.Events.Emit(ctx, events.DeliveryFailed, "cannot read the delivery spool", slog.String("error", err.Error()))
 		return next
 	}
+	for _, q := range w.Spool.Quarantined() {
+		w.Events.Emit(ctx, events.SpoolQuarantined, "a spooled voice message cannot be read: moved to quarantine, the others are delivered",
+			slog.String("File", q.File), slog.String("Reason", q.Reason), slog.String("Quarantine", q.Path))
+	}
 	for _, m := range pending {
 		if ctx.Err() != nil {
 			return next

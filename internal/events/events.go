@@ -71,7 +71,7 @@ func (id EventID) Level() slog.Level {
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
-		RecordingFailed, CallRefusedDiskFull:
+		RecordingFailed, CallRefusedDiskFull, SpoolQuarantined:
 		return slog.LevelError
 	}
 	return slog.LevelInfo

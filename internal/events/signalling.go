@@ -29,5 +29,6 @@ const (
 	MaildirMigrated     EventID = 9303 // a mailbox's Maildir moved to its new folder name
 	RecordingFailed     EventID = 9304 // a recording could not be written or kept: the message is lost
 	CallRefusedDiskFull EventID = 9305 // too little free disk space for a message: refused before answer (503)
+	SpoolQuarantined    EventID = 9306 // a spooled message could not be read: moved to quarantine
 	MaildirAmbiguous    EventID = 9307 // a Maildir folder may hold several mailboxes' messages
 )
