@@ -67,20 +67,15 @@ func (a *certCLI) certIdentity(cmd *cobra.Command) (fqdn, pin string, err error)
 	if err != nil {
 		return "", "", err
 	}
-	var sv *directory.Server
-	switch {
-	case a.server != "":
-		if sv, err = s.Server(a.server); err != nil {
-			return "", "", err
-		}
-	case len(s.Servers) == 1:
-		sv = &s.Servers[0]
-	case len(s.Servers) > 1:
-		if sv, err = s.Server(hostName()); err != nil {
-			return "", "", fmt.Errorf("the directory has %d servers: say which with --server NAME", len(s.Servers))
-		}
-	default:
-		return hostName(), "", nil
+	if a.server == "" && len(s.Servers) == 0 {
+		return directory.HostName(), "", nil
+	}
+	sv, err := s.LocalServer(a.server)
+	if err != nil && a.server == "" {
+		return "", "", fmt.Errorf("%w: say which with --server NAME", err)
+	}
+	if err != nil {
+		return "", "", err
 	}
 	return sv.Name, sv.CertificateThumbprint, nil
 }

@@ -255,23 +255,15 @@ func (n *node) stop(drain time.Duration) error {
 	return errors.Join(err, n.log.Close())
 }
 
-// serverRecord returns this server's directory record, creating it on the
-// first run.
+// serverRecord returns this server's directory record (the one named fqdn,
+// else directory.Snapshot.LocalServer's), creating it on the first run.
 func (a *app) serverRecord(cmd *cobra.Command, fqdn string) (*directory.Server, error) {
-	var args []string
-	if fqdn != "" {
-		args = []string{fqdn}
-	}
 	var name string
 	_, err := a.update(cmd, func(s *directory.Snapshot) error {
-		if fqdn != "" {
-			if _, err := s.Server(fqdn); err != nil {
-				if err := s.AddServer(directory.NewServer(fqdn)); err != nil {
-					return err
-				}
-			}
+		sv, err := s.AddLocalServer(fqdn)
+		if err != nil && fqdn == "" {
+			return fmt.Errorf("%w: say which with --fqdn", err)
 		}
-		sv, err := localServer(s, args)
 		if err == nil {
 			name = sv.Name
 		}

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +20,7 @@ func (a *app) serverCommand() *cobra.Command {
 				return err
 			}
 			if len(s.Servers) == 0 {
-				s.Servers = []directory.Server{directory.NewServer(hostName())}
+				s.Servers = []directory.Server{directory.NewServer(directory.HostName())}
 			}
 			if len(args) == 1 {
 				return serverNoun.show(a, s, args[0])
@@ -39,7 +37,7 @@ func (a *app) serverCommand() *cobra.Command {
 	rename := set.Flags().String("name", "", "the server's FQDN")
 	set.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.change(cmd, func(s *directory.Snapshot) (string, error) {
-			sv, err := localServer(s, args)
+			sv, err := setTarget(s, args)
 			if err != nil {
 				return "", err
 			}
@@ -67,28 +65,15 @@ func (a *app) serverCommand() *cobra.Command {
 	return cmd
 }
 
-// localServer returns the server record a command is about: the one named,
-// else the only one, else a new record named after this host.
-func localServer(s *directory.Snapshot, args []string) (*directory.Server, error) {
-	switch {
-	case len(args) == 1:
-		return s.Server(args[0])
-	case len(s.Servers) == 1:
-		return &s.Servers[0], nil
-	case len(s.Servers) > 1:
-		return nil, fmt.Errorf("server set needs a NAME: the directory has %d servers", len(s.Servers))
+// setTarget returns the record server set changes: the one named, else
+// this machine's (directory.Snapshot.LocalServer), made on the first run.
+func setTarget(s *directory.Snapshot, args []string) (*directory.Server, error) {
+	if len(args) == 1 {
+		return s.LocalServer(args[0])
 	}
-	if err := s.AddServer(directory.NewServer(hostName())); err != nil {
-		return nil, err
+	sv, err := s.AddLocalServer("")
+	if err != nil {
+		return nil, fmt.Errorf("server set needs a NAME: %w", err)
 	}
-	return &s.Servers[0], nil
-}
-
-// hostName is this machine's name, the default server FQDN.
-func hostName() string {
-	name, err := os.Hostname()
-	if err != nil || !directory.IsHostName(name) {
-		return "localhost"
-	}
-	return strings.ToLower(name)
+	return sv, nil
 }
