@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/openum/openum/internal/atomicfile"
 )
 
 // Store is the certificate store kept in a directory, DATA/certs:
@@ -243,7 +245,10 @@ func (s *Store) Remove(loc Location, thumbprint string) error {
 			return fmt.Errorf("certs: %w", err)
 		}
 	}
-	return syncDir(filepath.Dir(base))
+	if err := atomicfile.SyncDir(filepath.Dir(base)); err != nil {
+		return fmt.Errorf("certs: %w", err)
+	}
+	return nil
 }
 
 // NotFoundError is returned for a thumbprint the store does not hold.
@@ -337,52 +342,11 @@ func (s *Store) Fingerprint() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, synced and then renamed over path, so that path holds either
-// its old content or all of data, never a part.
+// WriteFileAtomic writes data to path, mode perm, so that path holds
+// either its old content or all of data, never a part, also after a crash
+// (see atomicfile.WriteFile).
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-")
-	if err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	// CreateTemp makes the file 0600; chmod before writing so that a key
-	// is never readable by others, not even for a moment.
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	ok = true
-	return syncDir(dir)
-}
-
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("certs: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := atomicfile.WriteFile(path, data, perm); err != nil {
 		return fmt.Errorf("certs: %w", err)
 	}
 	return nil

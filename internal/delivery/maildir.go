@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openum/openum/internal/atomicfile"
 	"github.com/openum/openum/internal/events"
 )
 
@@ -80,7 +81,7 @@ func (d Maildir) Migrate(ctx context.Context, addresses []string, log *events.Lo
 		owners := claims[old]
 		if len(owners) == 1 && !isDir(d.box(owners[0])) {
 			to := d.box(owners[0])
-			if err := errors.Join(os.Rename(from, to), syncDir(d.Dir)); err != nil {
+			if err := errors.Join(os.Rename(from, to), atomicfile.SyncDir(d.Dir)); err != nil {
 				return fmt.Errorf("delivery: maildir: moving %s to %s: %w", from, to, err)
 			}
 			log.Emit(ctx, events.MaildirMigrated, "a mailbox's Maildir moved to its new folder name",

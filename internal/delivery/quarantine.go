@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/openum/openum/internal/atomicfile"
 )
 
 // Quarantined is a spooled message that could not be read, moved aside into
@@ -55,7 +57,7 @@ func (s *Spool) readQueued(id string) (*Message, string, error) {
 // into quarantine, recording and all.
 func (s *Spool) quarantineQueued(id, file string, reason error) {
 	s.quarantine(id, file, reason, func(dst string) error {
-		return errors.Join(os.Rename(s.queueDir(id), dst), syncDir(filepath.Join(s.dir, "queue")))
+		return errors.Join(os.Rename(s.queueDir(id), dst), atomicfile.SyncDir(filepath.Join(s.dir, "queue")))
 	})
 }
 
@@ -68,7 +70,7 @@ func (s *Spool) quarantineRecording(id, note string, reason error) {
 		if werr := os.Rename(wav, filepath.Join(dst, filepath.Base(wav))); !errors.Is(werr, fs.ErrNotExist) {
 			err = errors.Join(err, werr)
 		}
-		return errors.Join(err, syncDir(dst), syncDir(filepath.Dir(wav)))
+		return errors.Join(err, atomicfile.SyncDir(dst), atomicfile.SyncDir(filepath.Dir(wav)))
 	})
 }
 
@@ -80,7 +82,7 @@ func (s *Spool) quarantine(id, file string, reason error, move func(dst string) 
 	dir := filepath.Join(s.dir, "quarantine")
 	dst, err := freeName(filepath.Join(dir, id))
 	if err == nil {
-		err = errors.Join(os.MkdirAll(dir, 0o700), move(dst), syncDir(dir))
+		err = errors.Join(os.MkdirAll(dir, 0o700), move(dst), atomicfile.SyncDir(dir))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

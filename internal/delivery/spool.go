@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/openum/openum/internal/atomicfile"
 	"github.com/openum/openum/internal/media"
 )
 
@@ -71,7 +72,7 @@ func (s *Spool) Begin(m *Message) (string, error) {
 // removed file that is still open keeps its space.
 func (s *Spool) Abandon(id string) {
 	note := strings.TrimSuffix(s.recordingPath(id), ".wav") + ".json"
-	for _, p := range []string{s.recordingPath(id), note, note + ".tmp", s.queueDir(id) + ".new", s.queueDir(id)} {
+	for _, p := range []string{s.recordingPath(id), note, s.queueDir(id) + ".new", s.queueDir(id)} {
 		os.RemoveAll(p)
 	}
 }
@@ -112,11 +113,11 @@ func (s *Spool) Enqueue(m *Message) error {
 	err := errors.Join(
 		os.Rename(s.recordingPath(m.ID), filepath.Join(staging, "audio.wav")),
 		writeSynced(filepath.Join(staging, "message.json"), m),
-		syncDir(staging),
-		syncDir(filepath.Dir(s.recordingPath(m.ID))),
+		atomicfile.SyncDir(staging),
+		atomicfile.SyncDir(filepath.Dir(s.recordingPath(m.ID))),
 	)
 	if err == nil {
-		err = errors.Join(os.Rename(staging, s.queueDir(m.ID)), syncDir(filepath.Join(s.dir, "queue")))
+		err = errors.Join(os.Rename(staging, s.queueDir(m.ID)), atomicfile.SyncDir(filepath.Join(s.dir, "queue")))
 	}
 	if err != nil {
 		return fmt.Errorf("delivery: spool %s: %w", m.ID, err)
@@ -177,7 +178,7 @@ func (s *Spool) finishInterrupted() error {
 		}
 		_ = os.RemoveAll(d)
 	}
-	return syncDir(filepath.Join(s.dir, "queue"))
+	return atomicfile.SyncDir(filepath.Join(s.dir, "queue"))
 }
 
 // Pending returns the messages waiting for delivery, oldest first. A message
@@ -219,35 +220,17 @@ func (s *Spool) Done(id string) error {
 	if err := os.RemoveAll(s.queueDir(id)); err != nil {
 		return fmt.Errorf("delivery: spool: %w", err)
 	}
-	return syncDir(filepath.Join(s.dir, "queue"))
+	return atomicfile.SyncDir(filepath.Join(s.dir, "queue"))
 }
 
-// writeSynced replaces path with v as JSON: a temporary file, synced, then
-// renamed over path, so a reader never sees half a file.
+// writeSynced replaces path with v as JSON, so that a reader never sees
+// half a file and a crash loses no acknowledged change.
 func writeSynced(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileSynced(path, data)
-}
-
-func writeFileSynced(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err = errors.Join(err, f.Sync(), f.Close()); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.WriteFile(path, data, 0o600)
 }
 
 func readJSON(path string, v any) error {
@@ -256,13 +239,4 @@ func readJSON(path string, v any) error {
 		return err
 	}
 	return json.Unmarshal(data, v)
-}
-
-// syncDir makes a rename or a new file in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }

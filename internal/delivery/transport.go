@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/openum/openum/internal/atomicfile"
 )
 
 // Transport hands a composed message to its destination. Deliver returns
@@ -45,13 +47,13 @@ func (d Maildir) Deliver(_ context.Context, m *Message, raw []byte) error {
 	host, _ := os.Hostname()
 	name := fmt.Sprintf("%d.%s.%s", m.Received.Unix(), m.ID, strings.NewReplacer("/", "_", ":", "_").Replace(host))
 	tmp := filepath.Join(box, "tmp", name)
-	if err := writeFileSynced(tmp, raw); err != nil {
+	if err := atomicfile.WriteFile(tmp, raw, 0o600); err != nil {
 		return fmt.Errorf("delivery: maildir: %w", err)
 	}
 	if err := os.Rename(tmp, filepath.Join(box, "new", name)); err != nil {
 		return fmt.Errorf("delivery: maildir: %w", err)
 	}
-	return syncDir(filepath.Join(box, "new"))
+	return atomicfile.SyncDir(filepath.Join(box, "new"))
 }
 
 // delivered reports whether a message with this ID is already in the box.
