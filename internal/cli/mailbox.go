@@ -2,12 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
-	"github.com/openum/openum/internal/pin"
 )
 
 func (a *app) mailboxCommand() *cobra.Command {
@@ -55,7 +53,7 @@ func (a *app) mailboxEnableCommand() *cobra.Command {
 				return err
 			}
 			var err error
-			generated, err = assignPIN(s, args[0], *given, m.PINExpired)
+			generated, err = s.AssignPIN(args[0], *given, m.PINExpired)
 			return err
 		})
 		if err != nil {
@@ -94,7 +92,7 @@ func (a *app) mailboxPINCommand(verb, short string) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		var generated string
 		_, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
-			generated, err = assignPIN(s, args[0], given, expired)
+			generated, err = s.AssignPIN(args[0], given, expired)
 			return err
 		})
 		if err != nil {
@@ -103,36 +101,6 @@ func (a *app) mailboxPINCommand(verb, short string) *cobra.Command {
 		return a.showMailbox(cmd, args[0], generated)
 	}
 	return cmd
-}
-
-// assignPIN checks given against the mailbox's policy, or generates a PIN
-// when given is empty, and stores its hash. It returns the generated PIN.
-func assignPIN(s *directory.Snapshot, email, given string, expired bool) (generated string, err error) {
-	m, err := s.Mailbox(email)
-	if err != nil {
-		return "", err
-	}
-	p, err := s.MailboxPolicy(m.UMMailboxPolicy)
-	if err != nil {
-		return "", err
-	}
-	rules := pin.Policy{MinLength: p.MinPINLength, HistoryCount: p.PINHistoryCount, AllowCommonPatterns: p.AllowCommonPatterns}
-	history := m.PIN.Recent()
-	value := given
-	if value == "" {
-		if value, err = pin.Generate(rules, m.Extensions, history); err != nil {
-			return "", err
-		}
-		generated = value
-	} else if err := pin.Check(rules, value, m.Extensions, history); err != nil {
-		return "", fmt.Errorf("mailbox %s: %w (policy %s)", m.EmailAddress, err, p.Name)
-	}
-	hash, err := pin.Hash(value)
-	if err != nil {
-		return "", err
-	}
-	m.SetPIN(hash, time.Now(), expired)
-	return generated, nil
 }
 
 // showMailbox prints the mailbox and, once, a PIN that openum generated.

@@ -109,7 +109,7 @@ func (a *app) quickstart(cmd *cobra.Command, keep bool) error {
 				UMMailboxPolicy: "QuickStartPolicy", Extensions: directory.List[string]{qsExtension}, PINExpired: true})); err != nil {
 			return err
 		}
-		pin, err := assignPIN(s, qsMailbox, "", true)
+		pin, err := s.AssignPIN(qsMailbox, "", true)
 		mailboxPIN = pin
 		return err
 	})

@@ -94,6 +94,25 @@ func Generate(p Policy, extensions, history []string) (string, error) {
 	return "", errors.New("pin: no random PIN satisfied the policy")
 }
 
+// Assign returns the PIN a mailbox gets and its hash: given, when it
+// satisfies p, else (given empty) a random PIN that does. shown is the PIN
+// to show once, the random one; it is empty when the PIN was given.
+func Assign(p Policy, given string, extensions, history []string) (shown, hash string, err error) {
+	value := given
+	if value == "" {
+		if value, err = Generate(p, extensions, history); err != nil {
+			return "", "", err
+		}
+		shown = value
+	} else if err := Check(p, value, extensions, history); err != nil {
+		return "", "", err
+	}
+	if hash, err = Hash(value); err != nil {
+		return "", "", err
+	}
+	return shown, hash, nil
+}
+
 // argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes, 1
 // lane). A PIN is short, so the hash must be slow; these take tens of
 // milliseconds here.

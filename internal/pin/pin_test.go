@@ -98,3 +98,17 @@ func TestGenerateSatisfiesPolicy(t *testing.T) {
 		t.Fatalf("only %d distinct PINs in 20", len(seen))
 	}
 }
+
+func TestAssign(t *testing.T) {
+	shown, hash, err := Assign(strict, "", []string{"12345"}, nil)
+	if err != nil || shown == "" || !Verify(hash, shown) || Check(strict, shown, []string{"12345"}, nil) != nil {
+		t.Fatalf("a random PIN: shown %q, %v; it must satisfy the policy and match its hash", shown, err)
+	}
+	shown, hash, err = Assign(strict, "284719", []string{"12345"}, []string{hash})
+	if err != nil || shown != "" || !Verify(hash, "284719") {
+		t.Fatalf("a given PIN: shown %q (must be empty), %v", shown, err)
+	}
+	if _, hash, err := Assign(strict, "284719", nil, []string{hash}); err == nil || hash != "" {
+		t.Fatalf("a PIN used just before was accepted (hash %q)", hash)
+	}
+}
