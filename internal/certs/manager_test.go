@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/testpki"
 )
 
 // TestMain lets the test binary act as another openum process writing to
@@ -170,8 +171,8 @@ func TestManagerNoticesAnotherProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := newRootCA(t, "Test Root")
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
+	root := testpki.NewRootCA(t, "Test Root")
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
 	log, read := openEvents(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -185,9 +186,9 @@ func TestManagerNoticesAnotherProcess(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 
-	leaf, key := root.issue(t, leafOpts{cn: "um1.example.com"})
+	leaf, key := root.Issue(t, testpki.Leaf{CN: "um1.example.com"})
 	file := filepath.Join(t.TempDir(), "new.pem")
-	if err := os.WriteFile(file, pemOf(t, key, leaf), 0o600); err != nil {
+	if err := os.WriteFile(file, testpki.PEM(t, key, leaf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -280,13 +281,13 @@ func tlsPair(t *testing.T, ln net.Listener, client *tls.Config) (conn *tls.Conn,
 }
 
 func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
-	root := newRootCA(t, "Test Root")
-	rogue := newRootCA(t, "Rogue Root")
+	root := testpki.NewRootCA(t, "Test Root")
+	rogue := testpki.NewRootCA(t, "Rogue Root")
 	s := openTestStore(t)
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
-	inter := root.intermediate(t, "Test Issuing CA")
-	serverCert, serverKey := inter.issue(t, leafOpts{cn: "um1.example.com"})
-	mustImport(t, s, pemOf(t, serverKey, serverCert, inter.cert), "", false)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	inter := root.Intermediate(t, "Test Issuing CA")
+	serverCert, serverKey := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
+	mustImport(t, s, testpki.PEM(t, serverKey, serverCert, inter.Cert), "", false)
 
 	ctx := context.Background()
 	m, err := NewManager(ctx, s, ManagerOptions{FQDN: "um1.example.com"})
@@ -300,11 +301,11 @@ func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
 	defer ln.Close()
 
 	rootPool := x509.NewCertPool()
-	rootPool.AddCert(root.cert)
-	clientConfig := func(ca *testCA, eku []x509.ExtKeyUsage) *tls.Config {
+	rootPool.AddCert(root.Cert)
+	clientConfig := func(ca *testpki.CA, eku []x509.ExtKeyUsage) *tls.Config {
 		cfg := &tls.Config{RootCAs: rootPool, ServerName: "um1.example.com"}
 		if ca != nil {
-			cert, key := ca.issue(t, leafOpts{cn: "gw.example.com", eku: eku})
+			cert, key := ca.Issue(t, testpki.Leaf{CN: "gw.example.com", EKU: eku})
 			cfg.Certificates = []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key}}
 		}
 		return cfg
@@ -339,8 +340,8 @@ func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
 
 	// Renewal: a certificate with a later expiry comes into the store; the
 	// next handshake gets it, the established connection goes on.
-	renewed, renewedKey := inter.issue(t, leafOpts{cn: "um1.example.com", notAfter: time.Now().Add(800 * 24 * time.Hour)})
-	mustImport(t, s, pemOf(t, renewedKey, renewed), "", false)
+	renewed, renewedKey := inter.Issue(t, testpki.Leaf{CN: "um1.example.com", NotAfter: time.Now().Add(800 * 24 * time.Hour)})
+	mustImport(t, s, testpki.PEM(t, renewedKey, renewed), "", false)
 	if err := m.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -363,18 +364,18 @@ func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
 }
 
 func TestClientTLSConfig(t *testing.T) {
-	root := newRootCA(t, "Test Root")
+	root := testpki.NewRootCA(t, "Test Root")
 	s := openTestStore(t)
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
-	ours, ourKey := root.issue(t, leafOpts{cn: "um1.example.com"})
-	mustImport(t, s, pemOf(t, ourKey, ours), "", false)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	ours, ourKey := root.Issue(t, testpki.Leaf{CN: "um1.example.com"})
+	mustImport(t, s, testpki.PEM(t, ourKey, ours), "", false)
 	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, gwKey := root.issue(t, leafOpts{cn: "gw.example.com"})
+	gw, gwKey := root.Issue(t, testpki.Leaf{CN: "gw.example.com"})
 	pool := x509.NewCertPool()
-	pool.AddCert(root.cert)
+	pool.AddCert(root.Cert)
 	var seen *x509.Certificate
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
 		Certificates: []tls.Certificate{{Certificate: [][]byte{gw.Raw}, PrivateKey: gwKey}},

@@ -11,36 +11,38 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/testpki"
 )
 
 // issuingLeaf makes a certificate for a gateway that can also sign others:
 // CA:TRUE with the key usage given (0 for no extension), issued by parent,
 // or self-signed when parent is nil, as openssl makes them by default.
-func issuingLeaf(t testing.TB, parent *testCA, o leafOpts, usage x509.KeyUsage) *testCA {
+func issuingLeaf(t testing.TB, parent *testpki.CA, o testpki.Leaf, usage x509.KeyUsage) *testpki.CA {
 	t.Helper()
-	key := genKey(t, false)
-	tmpl := leafTemplate(o)
+	key := testpki.NewKey(t, false)
+	tmpl := testpki.LeafTemplate(o)
 	tmpl.IsCA, tmpl.KeyUsage = true, usage
 	if parent == nil {
-		return &testCA{cert: create(t, tmpl, tmpl, key.Public(), key), key: key}
+		return &testpki.CA{Cert: testpki.Create(t, tmpl, tmpl, key.Public(), key), Key: key}
 	}
-	return &testCA{cert: create(t, tmpl, parent.cert, key.Public(), parent.key), key: key}
+	return &testpki.CA{Cert: testpki.Create(t, tmpl, parent.Cert, key.Public(), parent.Key), Key: key}
 }
 
 func TestDefaultTrust(t *testing.T) {
 	bare := func(cn string, usage x509.KeyUsage, eku []x509.ExtKeyUsage, dns []string) *x509.Certificate {
-		key := genKey(t, false)
-		tmpl := &x509.Certificate{SerialNumber: newSerial(), Subject: pkix.Name{CommonName: cn},
+		key := testpki.NewKey(t, false)
+		tmpl := &x509.Certificate{SerialNumber: testpki.Serial(), Subject: pkix.Name{CommonName: cn},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 			BasicConstraintsValid: true, IsCA: true, KeyUsage: usage, ExtKeyUsage: eku, DNSNames: dns}
-		return create(t, tmpl, tmpl, key.Public(), key)
+		return testpki.Create(t, tmpl, tmpl, key.Public(), key)
 	}
-	gw, _ := selfSigned(t, leafOpts{cn: "gw1.example.com"})
+	gw, _ := testpki.SelfSigned(t, testpki.Leaf{CN: "gw1.example.com"})
 	for name, c := range map[string]struct {
 		cert *x509.Certificate
 		want Trust
 	}{
-		"root CA with keyCertSign":                 {newRootCA(t, "Contoso Root CA").cert, TrustCA},
+		"root CA with keyCertSign":                 {testpki.NewRootCA(t, "Contoso Root CA").Cert, TrustCA},
 		"openssl's default CA: no key usage":       {bare("Contoso Root CA", 0, nil, nil), TrustCA},
 		"CA:TRUE with clientAuth":                  {bare("Gateway", x509.KeyUsageCertSign, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil), TrustPinned},
 		"CA:TRUE naming a host in its SAN":         {bare("Gateway", x509.KeyUsageCertSign, nil, []string{"gw1.example.com"}), TrustPinned},
@@ -57,37 +59,37 @@ func TestDefaultTrust(t *testing.T) {
 // The two ways one gateway's key passes for another, refused (SPEC
 // PEER-2); the certificates that should pass still do.
 func TestPeerTrustVerify(t *testing.T) {
-	root := newRootCA(t, "Contoso Root CA")
-	inter := root.intermediate(t, "Contoso Issuing CA")
+	root := testpki.NewRootCA(t, "Contoso Root CA")
+	inter := root.Intermediate(t, "Contoso Issuing CA")
 	// Gateway A's certificate, from the trusted CA, is CA:TRUE.
-	gwA := issuingLeaf(t, root, leafOpts{cn: "gwa.example.com"}, x509.KeyUsageDigitalSignature|x509.KeyUsageCertSign)
-	forgedB, _ := gwA.issue(t, leafOpts{cn: "gwb.example.com"})
+	gwA := issuingLeaf(t, root, testpki.Leaf{CN: "gwa.example.com"}, x509.KeyUsageDigitalSignature|x509.KeyUsageCertSign)
+	forgedB, _ := gwA.Issue(t, testpki.Leaf{CN: "gwb.example.com"})
 	// Gateway P's self-signed certificate, openssl-style CA:TRUE, pinned.
-	gwP := issuingLeaf(t, nil, leafOpts{cn: "gwp.example.com"}, 0)
-	forgedByP, _ := gwP.issue(t, leafOpts{cn: "gwb.example.com"})
-	good, _ := root.issue(t, leafOpts{cn: "gwb.example.com"})
-	viaInter, _ := inter.issue(t, leafOpts{cn: "gwb.example.com"})
-	signerTmpl := leafTemplate(leafOpts{cn: "gwc.example.com"})
+	gwP := issuingLeaf(t, nil, testpki.Leaf{CN: "gwp.example.com"}, 0)
+	forgedByP, _ := gwP.Issue(t, testpki.Leaf{CN: "gwb.example.com"})
+	good, _ := root.Issue(t, testpki.Leaf{CN: "gwb.example.com"})
+	viaInter, _ := inter.Issue(t, testpki.Leaf{CN: "gwb.example.com"})
+	signerTmpl := testpki.LeafTemplate(testpki.Leaf{CN: "gwc.example.com"})
 	signerTmpl.KeyUsage |= x509.KeyUsageCertSign
-	signKey := genKey(t, false)
-	keyCertSign := create(t, signerTmpl, root.cert, signKey.Public(), root.key)
+	signKey := testpki.NewKey(t, false)
+	keyCertSign := testpki.Create(t, signerTmpl, root.Cert, signKey.Public(), root.Key)
 
-	trust := newPeerTrust([]*x509.Certificate{root.cert}, []*x509.Certificate{gwP.cert})
+	trust := newPeerTrust([]*x509.Certificate{root.Cert}, []*x509.Certificate{gwP.Cert})
 	client := PeerOptions{Usage: x509.ExtKeyUsageClientAuth}
 	for name, c := range map[string]struct {
 		chain []*x509.Certificate
 		want  string // "" to pass; else in the PeerCertificateError's reason
 	}{
 		"a CA's gateway certificate":          {[]*x509.Certificate{good}, ""},
-		"through a proper intermediate":       {[]*x509.Certificate{viaInter, inter.cert}, ""},
-		"pinned, CA:TRUE, as exactly itself":  {[]*x509.Certificate{gwP.cert}, ""},
-		"pinned, with extra certificates":     {[]*x509.Certificate{gwP.cert, root.cert}, ""},
-		"gateway A's CA:TRUE leaf":            {[]*x509.Certificate{gwA.cert}, "is a CA (basicConstraints CA:TRUE)"},
-		"B signed by A's key, A sent with it": {[]*x509.Certificate{forgedB, gwA.cert}, "names the host gwa.example.com"},
+		"through a proper intermediate":       {[]*x509.Certificate{viaInter, inter.Cert}, ""},
+		"pinned, CA:TRUE, as exactly itself":  {[]*x509.Certificate{gwP.Cert}, ""},
+		"pinned, with extra certificates":     {[]*x509.Certificate{gwP.Cert, root.Cert}, ""},
+		"gateway A's CA:TRUE leaf":            {[]*x509.Certificate{gwA.Cert}, "is a CA (basicConstraints CA:TRUE)"},
+		"B signed by A's key, A sent with it": {[]*x509.Certificate{forgedB, gwA.Cert}, "names the host gwa.example.com"},
 		"a leaf with keyCertSign":             {[]*x509.Certificate{keyCertSign}, "allows keyCertSign"},
 		"B signed by the pinned P's key":      {[]*x509.Certificate{forgedByP}, "pinned peer certificate"},
-		"B signed by P's key, P sent with it": {[]*x509.Certificate{forgedByP, gwP.cert}, "pinned peer certificate"},
-		"the trusted CA itself, as a leaf":    {[]*x509.Certificate{root.cert}, "is a CA"},
+		"B signed by P's key, P sent with it": {[]*x509.Certificate{forgedByP, gwP.Cert}, "pinned peer certificate"},
+		"the trusted CA itself, as a leaf":    {[]*x509.Certificate{root.Cert}, "is a CA"},
 		"no certificate":                      {nil, "no certificate"},
 	} {
 		_, err := trust.Verify(c.chain, client)
@@ -101,14 +103,14 @@ func TestPeerTrustVerify(t *testing.T) {
 	}
 
 	// crypto/x509's rules still apply to a pinned certificate.
-	if _, err := trust.Verify([]*x509.Certificate{gwP.cert}, PeerOptions{Usage: x509.ExtKeyUsageClientAuth, Now: time.Now().Add(2 * 365 * 24 * time.Hour)}); err == nil {
+	if _, err := trust.Verify([]*x509.Certificate{gwP.Cert}, PeerOptions{Usage: x509.ExtKeyUsageClientAuth, Now: time.Now().Add(2 * 365 * 24 * time.Hour)}); err == nil {
 		t.Error("an expired pinned certificate was accepted")
 	}
-	if _, err := trust.Verify([]*x509.Certificate{gwP.cert}, PeerOptions{Usage: x509.ExtKeyUsageClientAuth, DNSName: "gwb.example.com"}); err == nil {
+	if _, err := trust.Verify([]*x509.Certificate{gwP.Cert}, PeerOptions{Usage: x509.ExtKeyUsageClientAuth, DNSName: "gwb.example.com"}); err == nil {
 		t.Error("a pinned certificate passed for another name")
 	}
 	// WithPinned adds without changing the original.
-	other, _ := selfSigned(t, leafOpts{cn: "um1.example.com"})
+	other, _ := testpki.SelfSigned(t, testpki.Leaf{CN: "um1.example.com"})
 	if _, err := trust.WithPinned(other).Verify([]*x509.Certificate{other}, PeerOptions{Usage: x509.ExtKeyUsageServerAuth}); err != nil {
 		t.Errorf("WithPinned: %v", err)
 	}
@@ -121,24 +123,24 @@ func TestPeerTrustVerify(t *testing.T) {
 // signed by another gateway's CA:TRUE certificate, which crypto/tls alone
 // accepts.
 func TestClientTLSConfigRefusesAGatewaySigningForAnother(t *testing.T) {
-	root := newRootCA(t, "Contoso Root CA")
+	root := testpki.NewRootCA(t, "Contoso Root CA")
 	s := openTestStore(t)
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
 	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gwA := issuingLeaf(t, root, leafOpts{cn: "gwa.example.com"}, x509.KeyUsageDigitalSignature|x509.KeyUsageCertSign)
-	forgedB, forgedKey := gwA.issue(t, leafOpts{cn: "gwb.example.com"})
-	genuineB, genuineKey := root.issue(t, leafOpts{cn: "gwb.example.com"})
+	gwA := issuingLeaf(t, root, testpki.Leaf{CN: "gwa.example.com"}, x509.KeyUsageDigitalSignature|x509.KeyUsageCertSign)
+	forgedB, forgedKey := gwA.Issue(t, testpki.Leaf{CN: "gwb.example.com"})
+	genuineB, genuineKey := root.Issue(t, testpki.Leaf{CN: "gwb.example.com"})
 	for _, c := range []struct {
 		chain  []*x509.Certificate
 		key    crypto.Signer
 		refuse bool
 	}{
 		{[]*x509.Certificate{genuineB}, genuineKey, false},
-		{[]*x509.Certificate{forgedB, gwA.cert}, forgedKey, true},
-		{[]*x509.Certificate{gwA.cert}, gwA.key, true},
+		{[]*x509.Certificate{forgedB, gwA.Cert}, forgedKey, true},
+		{[]*x509.Certificate{gwA.Cert}, gwA.Key, true},
 	} {
 		cert := tls.Certificate{PrivateKey: c.key}
 		for _, x := range c.chain {
@@ -169,9 +171,9 @@ func TestClientTLSConfigRefusesAGatewaySigningForAnother(t *testing.T) {
 // read pins.
 func TestImportTrustedRecords(t *testing.T) {
 	s := openTestStore(t)
-	root := newRootCA(t, "Contoso Root CA")
-	gwP := issuingLeaf(t, nil, leafOpts{cn: "gwp.example.com"}, 0)
-	plainLeaf, _ := selfSigned(t, leafOpts{cn: "gwq.example.com"})
+	root := testpki.NewRootCA(t, "Contoso Root CA")
+	gwP := issuingLeaf(t, nil, testpki.Leaf{CN: "gwp.example.com"}, 0)
+	plainLeaf, _ := testpki.SelfSigned(t, testpki.Leaf{CN: "gwq.example.com"})
 
 	trustOf := func(cert *x509.Certificate) Trust {
 		t.Helper()
@@ -181,7 +183,7 @@ func TestImportTrustedRecords(t *testing.T) {
 		}
 		return c.Trust
 	}
-	res, err := s.ImportTrusted(pemOf(t, nil, root.cert, gwP.cert), "", "")
+	res, err := s.ImportTrusted(testpki.PEM(t, nil, root.Cert, gwP.Cert), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,36 +193,36 @@ func TestImportTrustedRecords(t *testing.T) {
 	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "--trusted --ca") {
 		t.Errorf("notes %q: want the pinned CA:TRUE certificate explained", res.Notes)
 	}
-	if trustOf(root.cert) != TrustCA || trustOf(gwP.cert) != TrustPinned {
+	if trustOf(root.Cert) != TrustCA || trustOf(gwP.Cert) != TrustPinned {
 		t.Error("loaded trust differs from the import's")
 	}
 	// The administrator says otherwise, both ways.
-	if _, err := s.ImportTrusted(pemOf(t, nil, gwP.cert), "", TrustCA); err != nil {
+	if _, err := s.ImportTrusted(testpki.PEM(t, nil, gwP.Cert), "", TrustCA); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ImportTrusted(pemOf(t, nil, root.cert), "", TrustPinned); err != nil {
+	if _, err := s.ImportTrusted(testpki.PEM(t, nil, root.Cert), "", TrustPinned); err != nil {
 		t.Fatal(err)
 	}
-	if trustOf(root.cert) != TrustPinned || trustOf(gwP.cert) != TrustCA {
+	if trustOf(root.Cert) != TrustPinned || trustOf(gwP.Cert) != TrustCA {
 		t.Error("the explicit trust was not kept")
 	}
-	if c := mustLoad(t, s); len(c.PeerTrust().cas) != 1 || !c.PeerTrust().cas[0].Equal(gwP.cert) {
+	if c := mustLoad(t, s); len(c.PeerTrust().cas) != 1 || !c.PeerTrust().cas[0].Equal(gwP.Cert) {
 		t.Error("PeerTrust does not follow the records")
 	}
 	// A plain import again forgets the record.
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
-	if trustOf(root.cert) != TrustCA {
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	if trustOf(root.Cert) != TrustCA {
 		t.Error("a plain import kept the old record")
 	}
 	// --ca needs a certificate that may sign; nothing is written.
-	if _, err := s.ImportTrusted(pemOf(t, nil, plainLeaf), "", TrustCA); err == nil || !strings.Contains(err.Error(), "cannot be trusted as a CA") {
+	if _, err := s.ImportTrusted(testpki.PEM(t, nil, plainLeaf), "", TrustCA); err == nil || !strings.Contains(err.Error(), "cannot be trusted as a CA") {
 		t.Errorf("--ca of a CA:FALSE certificate: %v", err)
 	}
 	if mustLoad(t, s).Find(Thumbprint(plainLeaf)) != nil {
 		t.Error("a refused import wrote its certificate")
 	}
 	// A broken record pins, and says so.
-	record := filepath.Join(s.Dir(), "trusted", Thumbprint(gwP.cert)+trustExt)
+	record := filepath.Join(s.Dir(), "trusted", Thumbprint(gwP.Cert)+trustExt)
 	if err := os.WriteFile(record, []byte("maybe\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -228,11 +230,11 @@ func TestImportTrustedRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Find(Thumbprint(gwP.cert)).Trust != TrustPinned || len(c.Problems) != 1 {
-		t.Errorf("broken record: trust %s, problems %q", c.Find(Thumbprint(gwP.cert)).Trust, c.Problems)
+	if c.Find(Thumbprint(gwP.Cert)).Trust != TrustPinned || len(c.Problems) != 1 {
+		t.Errorf("broken record: trust %s, problems %q", c.Find(Thumbprint(gwP.Cert)).Trust, c.Problems)
 	}
 	// Removal takes the record with it.
-	if err := s.Remove(Trusted, Thumbprint(gwP.cert)); err != nil {
+	if err := s.Remove(Trusted, Thumbprint(gwP.Cert)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(record); !os.IsNotExist(err) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/testpki"
 )
 
 // TestSelectionOrder puts four usable certificates of each kind and one of
@@ -15,13 +17,13 @@ func TestSelectionOrder(t *testing.T) {
 	const fqdn = "um1.example.com"
 	now := time.Now()
 	day := 24 * time.Hour
-	root := newRootCA(t, "Test Root")
-	inter := root.intermediate(t, "Test Issuing CA")
-	untrusted := newRootCA(t, "Untrusted Root")
+	root := testpki.NewRootCA(t, "Test Root")
+	inter := root.Intermediate(t, "Test Issuing CA")
+	untrusted := testpki.NewRootCA(t, "Untrusted Root")
 
 	s := openTestStore(t)
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
-	mustImport(t, s, pemOf(t, nil, inter.cert), "", false)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	mustImport(t, s, testpki.PEM(t, nil, inter.Cert), "", false)
 
 	type entry struct {
 		name   string
@@ -33,26 +35,26 @@ func TestSelectionOrder(t *testing.T) {
 	add := func(name string, usable bool, reason string, data []byte) {
 		entries = append(entries, entry{name, data, usable, reason})
 	}
-	pki := func(o leafOpts) []byte { c, k := inter.issue(t, o); return pemOf(t, k, c) }
-	self := func(o leafOpts) []byte { c, k := selfSigned(t, o); return pemOf(t, k, c) }
+	pki := func(o testpki.Leaf) []byte { c, k := inter.Issue(t, o); return testpki.PEM(t, k, c) }
+	self := func(o testpki.Leaf) []byte { c, k := testpki.SelfSigned(t, o); return testpki.PEM(t, k, c) }
 	for i, days := range []int{200, 900, 30, 400} {
-		add("pki-"+string(rune('a'+i)), true, "", pki(leafOpts{cn: fqdn, notAfter: now.Add(time.Duration(days) * day)}))
-		add("self-"+string(rune('a'+i)), true, "", self(leafOpts{cn: fqdn, notAfter: now.Add(time.Duration(days+1000) * day)}))
+		add("pki-"+string(rune('a'+i)), true, "", pki(testpki.Leaf{CN: fqdn, NotAfter: now.Add(time.Duration(days) * day)}))
+		add("self-"+string(rune('a'+i)), true, "", self(testpki.Leaf{CN: fqdn, NotAfter: now.Add(time.Duration(days+1000) * day)}))
 	}
-	add("pki-no-eku", true, "", pki(leafOpts{cn: fqdn, eku: noEKU, notAfter: now.Add(10 * day)}))
-	add("expired", false, "expired on", pki(leafOpts{cn: fqdn, notBefore: now.Add(-400 * day), notAfter: now.Add(-day)}))
-	add("not-yet-valid", false, "not yet valid", pki(leafOpts{cn: fqdn, notBefore: now.Add(day), notAfter: now.Add(3000 * day)}))
-	add("server-auth-only", false, "EKU lacks clientAuth", pki(leafOpts{cn: fqdn, eku: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, notAfter: now.Add(5000 * day)}))
-	add("wrong-name", false, "name does not match the server FQDN", pki(leafOpts{cn: "other.example.com", notAfter: now.Add(5000 * day)}))
+	add("pki-no-eku", true, "", pki(testpki.Leaf{CN: fqdn, EKU: testpki.NoEKU, NotAfter: now.Add(10 * day)}))
+	add("expired", false, "expired on", pki(testpki.Leaf{CN: fqdn, NotBefore: now.Add(-400 * day), NotAfter: now.Add(-day)}))
+	add("not-yet-valid", false, "not yet valid", pki(testpki.Leaf{CN: fqdn, NotBefore: now.Add(day), NotAfter: now.Add(3000 * day)}))
+	add("server-auth-only", false, "EKU lacks clientAuth", pki(testpki.Leaf{CN: fqdn, EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotAfter: now.Add(5000 * day)}))
+	add("wrong-name", false, "name does not match the server FQDN", pki(testpki.Leaf{CN: "other.example.com", NotAfter: now.Add(5000 * day)}))
 	add("untrusted-chain", false, "chain does not reach a trusted root", func() []byte {
-		c, k := untrusted.issue(t, leafOpts{cn: fqdn, notAfter: now.Add(5000 * day)})
-		return pemOf(t, k, c)
+		c, k := untrusted.Issue(t, testpki.Leaf{CN: fqdn, NotAfter: now.Add(5000 * day)})
+		return testpki.PEM(t, k, c)
 	}())
 	add("no-key", false, "no private key", func() []byte {
-		c, _ := inter.issue(t, leafOpts{cn: fqdn, notAfter: now.Add(5000 * day)})
-		return pemOf(t, nil, c)
+		c, _ := inter.Issue(t, testpki.Leaf{CN: fqdn, NotAfter: now.Add(5000 * day)})
+		return testpki.PEM(t, nil, c)
 	}())
-	add("cn-only", true, "", pki(leafOpts{cn: fqdn, dns: []string{}, notAfter: now.Add(20 * day)}))
+	add("cn-only", true, "", pki(testpki.Leaf{CN: fqdn, DNS: []string{}, NotAfter: now.Add(20 * day)}))
 
 	names := map[string]string{} // thumbprint → entry name
 	for _, i := range []int{3, 12, 0, 7, 14, 1, 9, 5, 10, 2, 15, 6, 11, 4, 13, 8} {
@@ -143,19 +145,19 @@ func TestSelectionOrder(t *testing.T) {
 }
 
 func TestIntermediateRestrictingEKU(t *testing.T) {
-	root := newRootCA(t, "Test Root")
-	key := genKey(t, false)
+	root := testpki.NewRootCA(t, "Test Root")
+	key := testpki.NewKey(t, false)
 	tmpl := &x509.Certificate{
-		SerialNumber: newSerial(), Subject: leafTemplate(leafOpts{cn: "Server-only CA"}).Subject,
+		SerialNumber: testpki.Serial(), Subject: testpki.LeafTemplate(testpki.Leaf{CN: "Server-only CA"}).Subject,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(1000 * time.Hour),
 		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	inter := &testCA{cert: create(t, tmpl, root.cert, key.Public(), root.key), key: key}
-	leaf, lkey := inter.issue(t, leafOpts{cn: "um1.example.com"})
+	inter := &testpki.CA{Cert: testpki.Create(t, tmpl, root.Cert, key.Public(), root.Key), Key: key}
+	leaf, lkey := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
 	s := openTestStore(t)
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
-	mustImport(t, s, pemOf(t, lkey, leaf, inter.cert), "", false)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	mustImport(t, s, testpki.PEM(t, lkey, leaf, inter.Cert), "", false)
 	c := mustLoad(t, s)
 	st := Evaluate(c, c.Personal[0], "um1.example.com", time.Now())
 	if st.Usable || len(st.Reasons) != 1 || !strings.Contains(st.Reasons[0], "does not allow clientAuth") {

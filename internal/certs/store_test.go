@@ -11,15 +11,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/testpki"
 )
 
 func TestThumbprintMatchesOpenSSL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("openssl not installed")
 	}
-	cert, _ := selfSigned(t, leafOpts{cn: "um1.example.com"})
+	cert, _ := testpki.SelfSigned(t, testpki.Leaf{CN: "um1.example.com"})
 	path := filepath.Join(t.TempDir(), "c.pem")
-	if err := os.WriteFile(path, pemOf(t, nil, cert), 0o600); err != nil {
+	if err := os.WriteFile(path, testpki.PEM(t, nil, cert), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for alg, ours := range map[string]string{"-sha1": Thumbprint(cert), "-sha256": SHA256(cert)} {

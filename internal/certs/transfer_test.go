@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/openum/openum/internal/testpki"
 )
 
 // storeFiles lists the files of a store, to check that failed imports
@@ -34,14 +36,14 @@ func storeFiles(t *testing.T, s *Store) []string {
 }
 
 func TestImportPEMAnyOrderWithChain(t *testing.T) {
-	root := newRootCA(t, "Test Root")
-	inter := root.intermediate(t, "Test Issuing CA")
-	leaf, key := inter.issue(t, leafOpts{cn: "um1.example.com"})
+	root := testpki.NewRootCA(t, "Test Root")
+	inter := root.Intermediate(t, "Test Issuing CA")
+	leaf, key := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
 
 	s := openTestStore(t)
-	mustImport(t, s, pemOf(t, nil, root.cert), "", true)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
 	// key first, then the intermediate, then the leaf, then the root
-	data := append(pemOf(t, key), pemOf(t, nil, inter.cert, leaf, root.cert)...)
+	data := append(testpki.PEM(t, key), testpki.PEM(t, nil, inter.Cert, leaf, root.Cert)...)
 	res := mustImport(t, s, data, "", false)
 	if len(res.Added) != 2 {
 		t.Fatalf("added %d, want leaf and intermediate: %+v", len(res.Added), res)
@@ -64,9 +66,9 @@ func TestImportPEMAnyOrderWithChain(t *testing.T) {
 }
 
 func TestImportLegacyKeyFormats(t *testing.T) {
-	root := newRootCA(t, "Test Root")
-	rsaLeaf, rsaKey := root.issue(t, leafOpts{cn: "um1.example.com", rsa: true})
-	ecLeaf, ecKey := root.issue(t, leafOpts{cn: "um2.example.com"})
+	root := testpki.NewRootCA(t, "Test Root")
+	rsaLeaf, rsaKey := root.Issue(t, testpki.Leaf{CN: "um1.example.com", RSA: true})
+	ecLeaf, ecKey := root.Issue(t, testpki.Leaf{CN: "um2.example.com"})
 	ecDER, err := x509.MarshalECPrivateKey(ecKey.(*ecdsa.PrivateKey))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +81,7 @@ func TestImportLegacyKeyFormats(t *testing.T) {
 		{rsaLeaf, &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey.(*rsa.PrivateKey))}},
 		{ecLeaf, &pem.Block{Type: "EC PRIVATE KEY", Bytes: ecDER}},
 	} {
-		data := append(pemOf(t, nil, tc.leaf), pem.EncodeToMemory(tc.key)...)
+		data := append(testpki.PEM(t, nil, tc.leaf), pem.EncodeToMemory(tc.key)...)
 		res := mustImport(t, s, data, "", false)
 		if len(res.Added) != 1 || res.Added[0].Key == nil || res.Added[0].Thumbprint() != Thumbprint(tc.leaf) {
 			t.Errorf("%s: %+v", tc.key.Type, res)
@@ -88,13 +90,13 @@ func TestImportLegacyKeyFormats(t *testing.T) {
 }
 
 func TestImportDERAndPFXRoundTrip(t *testing.T) {
-	root := newRootCA(t, "Test Root")
-	inter := root.intermediate(t, "Test Issuing CA")
-	leaf, key := inter.issue(t, leafOpts{cn: "um1.example.com"})
+	root := testpki.NewRootCA(t, "Test Root")
+	inter := root.Intermediate(t, "Test Issuing CA")
+	leaf, key := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
 
 	src := openTestStore(t)
-	mustImport(t, src, pemOf(t, nil, root.cert), "", true)
-	mustImport(t, src, pemOf(t, key, leaf, inter.cert), "", false)
+	mustImport(t, src, testpki.PEM(t, nil, root.Cert), "", true)
+	mustImport(t, src, testpki.PEM(t, key, leaf, inter.Cert), "", false)
 	tp := Thumbprint(leaf)
 
 	// PEM and DER exports are the public certificate alone.
@@ -102,7 +104,7 @@ func TestImportDERAndPFXRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(pemOut, []byte("PRIVATE")) || !bytes.Equal(pemOut, pemOf(t, nil, leaf)) {
+	if bytes.Contains(pemOut, []byte("PRIVATE")) || !bytes.Equal(pemOut, testpki.PEM(t, nil, leaf)) {
 		t.Errorf("PEM export:\n%s", pemOut)
 	}
 	derOut, err := src.Export(tp, FormatDER, "")
@@ -147,19 +149,19 @@ func TestImportDERAndPFXRoundTrip(t *testing.T) {
 }
 
 func TestImportRefusesBadInputAndWritesNothing(t *testing.T) {
-	root := newRootCA(t, "Test Root")
-	leaf, key := root.issue(t, leafOpts{cn: "um1.example.com"})
-	_, otherKey := root.issue(t, leafOpts{cn: "um2.example.com"})
+	root := testpki.NewRootCA(t, "Test Root")
+	leaf, key := root.Issue(t, testpki.Leaf{CN: "um1.example.com"})
+	_, otherKey := root.Issue(t, testpki.Leaf{CN: "um2.example.com"})
 	weak, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
-	weakLeaf := root.sign(t, leafOpts{cn: "weak.example.com"}, weak.Public())
+	weakLeaf := root.Sign(t, testpki.Leaf{CN: "weak.example.com"}, weak.Public())
 	pfx, err := pkcs12.Modern.Encode(key, leaf, nil, "right")
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := pemOf(t, key, leaf)
+	good := testpki.PEM(t, key, leaf)
 	for name, tc := range map[string]struct {
 		data     []byte
 		password string
@@ -171,13 +173,13 @@ func TestImportRefusesBadInputAndWritesNothing(t *testing.T) {
 		"truncated DER":    {leaf.Raw[:len(leaf.Raw)/2], "", false, "not a PEM, DER or PKCS#12"},
 		"truncated PFX":    {pfx[:len(pfx)/2], "right", false, "not a PEM, DER or PKCS#12"},
 		"wrong password":   {pfx, "wrong", false, "wrong password"},
-		"mismatched key":   {pemOf(t, otherKey, leaf), "", false, "does not match"},
-		"weak key":         {pemOf(t, weak, weakLeaf), "", false, "too weak"},
+		"mismatched key":   {testpki.PEM(t, otherKey, leaf), "", false, "does not match"},
+		"weak key":         {testpki.PEM(t, weak, weakLeaf), "", false, "too weak"},
 		"key with trusted": {good, "", true, "--trusted"},
-		"leaf as trusted":  {pemOf(t, nil, leaf), "", true, "neither a CA nor self-signed"},
+		"leaf as trusted":  {testpki.PEM(t, nil, leaf), "", true, "neither a CA nor self-signed"},
 		"request":          {pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: []byte{1}}), "", false, "request"},
-		"encrypted key":    {append(pemOf(t, nil, leaf), pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1}})...), "", false, "encrypted"},
-		"no certificate":   {pemOf(t, key), "", false, "no certificate"},
+		"encrypted key":    {append(testpki.PEM(t, nil, leaf), pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1}})...), "", false, "encrypted"},
+		"no certificate":   {testpki.PEM(t, key), "", false, "no certificate"},
 	} {
 		s := openTestStore(t)
 		before := storeFiles(t, s)
@@ -223,10 +225,10 @@ func TestRequestThenImportPairsPendingKey(t *testing.T) {
 	}
 
 	// The CA signs the request; the issued certificate comes back without a key.
-	ca := newRootCA(t, "Test Root")
-	issued := ca.sign(t, leafOpts{cn: csr.Subject.CommonName, dns: csr.DNSNames}, csr.PublicKey)
-	mustImport(t, s, pemOf(t, nil, ca.cert), "", true)
-	res := mustImport(t, s, pemOf(t, nil, issued), "", false)
+	ca := testpki.NewRootCA(t, "Test Root")
+	issued := ca.Sign(t, testpki.Leaf{CN: csr.Subject.CommonName, DNS: csr.DNSNames}, csr.PublicKey)
+	mustImport(t, s, testpki.PEM(t, nil, ca.Cert), "", true)
+	res := mustImport(t, s, testpki.PEM(t, nil, issued), "", false)
 	if len(res.Added) != 1 || res.Added[0].Key == nil || !strings.Contains(strings.Join(res.Notes, " "), "paired") {
 		t.Fatalf("import of the issued certificate: %+v %v", res.Added, res.Notes)
 	}

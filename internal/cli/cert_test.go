@@ -3,27 +3,22 @@ package cli_test
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/openum/openum/internal/cli"
+	"github.com/openum/openum/internal/testpki"
 )
 
 // openum runs the command line on data and returns its exit code, stdout
@@ -98,70 +93,10 @@ func storeFiles(t *testing.T, data string) []string {
 	return files
 }
 
-// testCA is a CA made for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  crypto.Signer
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func newCA(t *testing.T) *testCA {
-	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Root"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert, key}
-}
-
-// sign issues a certificate for pub naming dns with the EKUs.
-func (ca *testCA) sign(t *testing.T, pub crypto.PublicKey, dns string, eku ...x509.ExtKeyUsage) *x509.Certificate {
-	t.Helper()
-	if eku == nil {
-		eku = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: dns}, DNSNames: []string{dns},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: eku,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert
-}
-
+// writePEM writes certs and, when not nil, key to path as PEM.
 func writePEM(t *testing.T, path string, key crypto.Signer, certs ...*x509.Certificate) string {
 	t.Helper()
-	var out []byte
-	for _, c := range certs {
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	if key != nil {
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})...)
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
+	if err := os.WriteFile(path, testpki.PEM(t, key, certs...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -203,15 +138,15 @@ func TestCertNewSelfSignedGetSelect(t *testing.T) {
 func TestCertImportPKIWinsAndSelectExplains(t *testing.T) {
 	data := newData(t)
 	dir := t.TempDir()
-	ca := newCA(t)
-	key := newKey(t)
-	leaf := ca.sign(t, key.Public(), "um1.example.com")
+	ca := testpki.NewRootCA(t, "Test Root")
+	key := testpki.NewKey(t, false)
+	leaf := ca.Sign(t, testpki.Leaf{CN: "um1.example.com"}, key.Public())
 	ok(t, data, "cert", "new-self-signed")
-	out := ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "root.pem"), nil, ca.cert), "--trusted")
+	out := ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "root.pem"), nil, ca.Cert), "--trusted")
 	if !strings.Contains(out, "into the trusted store") {
 		t.Errorf("import --trusted: %s", out)
 	}
-	out = ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "leaf.pem"), key, ca.cert, leaf))
+	out = ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "leaf.pem"), key, ca.Cert, leaf))
 	if !strings.Contains(out, "into the personal store") || !strings.Contains(out, "skipped root CA") {
 		t.Errorf("import: %s", out)
 	}
@@ -239,8 +174,8 @@ func TestCertImportPKIWinsAndSelectExplains(t *testing.T) {
 	// The root the certificate in use chains to is not removed by mistake.
 	fails(t, data, "chains through", "cert", "remove", trusted[0].Thumbprint, "--trusted")
 	// A certificate lacking clientAuth is imported but not usable, and says why.
-	key2 := newKey(t)
-	srvOnly := ca.sign(t, key2.Public(), "um1.example.com", x509.ExtKeyUsageServerAuth)
+	key2 := testpki.NewKey(t, false)
+	srvOnly := ca.Sign(t, testpki.Leaf{CN: "um1.example.com", EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, key2.Public())
 	ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "srv.pem"), key2, srvOnly))
 	out = ok(t, data, "cert", "get", leafThumbprint(srvOnly))
 	if !strings.Contains(out, "EKU lacks clientAuth") {
@@ -258,9 +193,9 @@ func TestCertBadInputFailsCleanly(t *testing.T) {
 	dir := t.TempDir()
 	ok(t, data, "cert", "new-self-signed")
 	inUse := getCerts(t, data)[0].Thumbprint
-	ca := newCA(t)
-	key, other := newKey(t), newKey(t)
-	leaf := ca.sign(t, key.Public(), "um1.example.com")
+	ca := testpki.NewRootCA(t, "Test Root")
+	key, other := testpki.NewKey(t, false), testpki.NewKey(t, false)
+	leaf := ca.Sign(t, testpki.Leaf{CN: "um1.example.com"}, key.Public())
 	good := writePEM(t, filepath.Join(dir, "good.pem"), key, leaf)
 	goodBytes, _ := os.ReadFile(good)
 	write := func(name string, b []byte) string {
@@ -389,9 +324,9 @@ func TestCertRequestThenImport(t *testing.T) {
 	if !slices.Equal(csr.DNSNames, []string{"um1.example.com", "um.example.com"}) {
 		t.Errorf("request SANs %v", csr.DNSNames)
 	}
-	ca := newCA(t)
-	issued := ca.sign(t, csr.PublicKey, "um1.example.com")
-	ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "ca.pem"), nil, ca.cert), "--trusted")
+	ca := testpki.NewRootCA(t, "Test Root")
+	issued := ca.Sign(t, testpki.Leaf{CN: "um1.example.com"}, csr.PublicKey)
+	ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "ca.pem"), nil, ca.Cert), "--trusted")
 	out = ok(t, data, "cert", "import", writePEM(t, filepath.Join(dir, "issued.pem"), nil, issued))
 	if !strings.Contains(out, "paired") {
 		t.Errorf("import of the issued certificate: %s", out)
