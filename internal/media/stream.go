@@ -81,27 +81,9 @@ type Stats struct {
 	Last    atomic.Int64  // when the last accepted packet came, in Unix nanoseconds
 }
 
-// ListenUDP opens a UDP port for a call on ip, trying random even ports of
-// [first, last].
-func ListenUDP(ip netip.Addr, first, last int) (*net.UDPConn, error) {
-	span := (last - first) / 2
-	if span <= 0 {
-		return nil, fmt.Errorf("media: RTP port range %d-%d is empty", first, last)
-	}
-	start := rand.IntN(span)
-	for i := range span {
-		port := first + 2*((start+i)%span)
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
-		if err == nil {
-			return conn, nil
-		}
-	}
-	return nil, fmt.Errorf("media: no free UDP port in %d-%d on %s", first, last, ip)
-}
-
-// NewStream starts the stream negotiated by offer and answer on conn, which
-// it then owns.
-func NewStream(conn *net.UDPConn, offer *Offer, answer *Answer) (*Stream, error) {
+// newStream starts the stream negotiated by offer and answer on conn, which
+// it then owns (see Port.Start).
+func newStream(conn *net.UDPConn, offer *Offer, answer *Answer) (*Stream, error) {
 	s := &Stream{
 		conn: conn, received: make(chan Received, 64), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),

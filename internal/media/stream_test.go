@@ -15,11 +15,11 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 // on loopback, with SRTP when suite is not empty.
 func pair(t *testing.T, suite string) (server, caller *Stream) {
 	t.Helper()
-	sc, err := ListenUDP(loopback, 31000, 31999)
+	sc, err := listenUDP(Ports{IP: loopback, First: 31000, Last: 31999})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, err := ListenUDP(loopback, 32000, 32999)
+	cc, err := listenUDP(Ports{IP: loopback, First: 32000, Last: 32999})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,12 +35,12 @@ func pair(t *testing.T, suite string) (server, caller *Stream) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if server, err = NewStream(sc, offer, answer); err != nil {
+	if server, err = newStream(sc, offer, answer); err != nil {
 		t.Fatal(err)
 	}
 	// The caller's view: our answer is its offer, and the keys swap sides.
 	mirror := &Answer{Codec: PCMU, Event: 101, Crypto: answer.Remote, Remote: answer.Crypto}
-	if caller, err = NewStream(cc, &Offer{Addr: answer.Addr, Codecs: []uint8{PCMU}}, mirror); err != nil {
+	if caller, err = newStream(cc, &Offer{Addr: answer.Addr, Codecs: []uint8{PCMU}}, mirror); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close(); caller.Close() })

@@ -74,7 +74,7 @@ type Peer struct {
 }
 
 // admission is the verdict on an INVITE: the hunt group and dial plan the
-// call belongs to, and its SDP offer (nil when the caller offers late).
+// call belongs to, and its SDP offer.
 type admission struct {
 	Gateway   directory.IPGateway
 	HuntGroup directory.HuntGroup
@@ -173,30 +173,40 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 		return nil, refuse(403, events.CallRefusedSecurity,
 			"secure transport required: dial plan %s is %s but the call came over %s", dp.Name, dp.VoIPSecurity, p.Transport)
 	}
-	a := &admission{Gateway: *gw, HuntGroup: *hg, DialPlan: *dp}
-	if body := req.Body(); len(body) > 0 {
-		offer, err := media.ParseOffer(body)
-		if err != nil {
-			return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s: %v", dp.Name, err)
-		}
-		if rej := mediaMatchesMode(dp, offer); rej != nil {
-			return nil, rej
-		}
-		a.Offer = offer
-	} else if dp.VoIPSecurity == directory.Secured {
-		// Without an offer (a late offer) nothing says SRTP will be used.
-		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured and the INVITE carries no SRTP offer", dp.Name)
+	offer, rej := admitOffer(dp, req.Body())
+	if rej != nil {
+		return nil, rej
 	}
 	if active >= v.server.MaxCallsAllowed {
 		return nil, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30,
 			Cause: fmt.Sprintf("MaxCallsAllowed (%d) reached", v.server.MaxCallsAllowed)}
 	}
-	return a, nil
+	return &admission{Gateway: *gw, HuntGroup: *hg, DialPlan: *dp, Offer: offer}, nil
 }
 
-// mediaMatchesMode enforces SPEC SEC-2 on an offer: SRTP for Secured, RTP
-// otherwise. An offer that cannot be met gets 488, never a downgrade.
-func mediaMatchesMode(dp *directory.DialPlan, offer *media.Offer) *Rejection {
+// admitOffer is the one judge of an SDP offer, in an INVITE and in a
+// re-INVITE alike. openum answers offers; it makes none, so an INVITE
+// without one (a late offer) gets 488. It enforces SPEC SEC-2: SRTP for
+// Secured, RTP otherwise; an offer that cannot be met gets 488, never a
+// downgrade.
+func admitOffer(dp *directory.DialPlan, body []byte) (*media.Offer, *Rejection) {
+	if len(body) == 0 {
+		if dp.VoIPSecurity == directory.Secured {
+			return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured and the INVITE carries no SRTP offer", dp.Name)
+		}
+		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s: the INVITE carries no SDP offer", dp.Name)
+	}
+	offer, err := media.ParseOffer(body)
+	if err != nil {
+		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s: %v", dp.Name, err)
+	}
+	if rej := offerMatchesMode(dp, offer); rej != nil {
+		return nil, rej
+	}
+	return offer, nil
+}
+
+func offerMatchesMode(dp *directory.DialPlan, offer *media.Offer) *Rejection {
 	if dp.VoIPSecurity == directory.Secured {
 		if !offer.Secure {
 			return refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured but the offer is RTP/AVP, not SRTP", dp.Name)

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -97,17 +98,20 @@ func checkAdmission(v *view, p Peer, active int, adm *admission, rej *Rejection)
 	case dp.VoIPSecurity.SignalingSecured() && p.Transport != "TLS":
 		return fmt.Errorf("a %s plan admitted a call over %s", dp.VoIPSecurity, p.Transport)
 	}
+	if adm.Offer == nil {
+		return errors.New("admitted without an SDP offer: openum answers offers, it makes none")
+	}
 	if dp.VoIPSecurity == directory.Secured {
-		if adm.Offer == nil || !adm.Offer.Secure {
+		if !adm.Offer.Secure {
 			return fmt.Errorf("the Secured plan admitted a call without an SRTP offer: %+v", adm.Offer)
 		}
 		if c, ok := adm.Offer.Acceptable(); !ok || len(c.Key) == 0 {
 			return fmt.Errorf("the Secured plan admitted an offer without an acceptable crypto: %+v", adm.Offer)
 		}
-	} else if adm.Offer != nil && adm.Offer.Secure {
+	} else if adm.Offer.Secure {
 		return fmt.Errorf("the %s plan admitted an SRTP-only offer", dp.VoIPSecurity)
 	}
-	if adm.Offer != nil && len(adm.Offer.Codecs) == 0 {
+	if len(adm.Offer.Codecs) == 0 {
 		return fmt.Errorf("admitted an offer without a codec: %+v", adm.Offer)
 	}
 	return nil

@@ -123,24 +123,20 @@ func (e *RejectedError) Error() string {
 // the answer, acknowledges it and starts the media. The answer must keep
 // the offer's security: an SRTP offer answered with RTP fails.
 func (c *Caller) Call(ctx context.Context, number string, secure bool) (*Outcall, error) {
-	conn, err := media.ListenUDP(c.cfg.LocalIP, c.cfg.RTPFirst, c.cfg.RTPLast)
+	port, err := media.OpenPort(media.Ports{IP: c.cfg.LocalIP, First: c.cfg.RTPFirst, Last: c.cfg.RTPLast}, nil, secure)
 	if err != nil {
 		return nil, err
 	}
-	local, err := media.NewOffer(addrPort(conn.LocalAddr()), secure)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
+	local := port.Local
 	start := time.Now()
 	from := sip.NewHeader("From", fmt.Sprintf("<sip:%s@%s>;tag=%s", c.cfg.From, c.cfg.LocalIP, sip.GenerateTagN(16)))
 	dlg, err := c.dialogs.Invite(ctx, c.uri(number), local.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), from)
 	if err != nil {
-		conn.Close()
+		port.Close()
 		return nil, fmt.Errorf("sip: INVITE: %w", err)
 	}
 	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
-		conn.Close()
+		port.Close()
 		dlg.Close()
 		var rejected *sipgo.ErrDialogResponse
 		if errors.As(err, &rejected) {
@@ -151,16 +147,18 @@ func (c *Caller) Call(ctx context.Context, number string, secure bool) (*Outcall
 	out := &Outcall{Setup: time.Since(start), dialog: dlg}
 	answer, err := media.ParseOffer(dlg.InviteResponse.Body())
 	if err == nil {
-		out.Local, err = local.Accept(answer)
-	}
-	if err == nil {
-		out.Audio, err = media.NewStream(conn, answer, out.Local)
+		out.Audio, err = port.Start(answer) // closes the port on error
+		out.Local = port.Local
+	} else {
+		port.Close()
 	}
 	if ackErr := dlg.Ack(ctx); err == nil {
 		err = ackErr
 	}
 	if err != nil {
-		conn.Close()
+		if out.Audio != nil {
+			out.Audio.Close()
+		}
 		out.hangup(ctx)
 		return nil, err
 	}

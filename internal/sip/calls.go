@@ -5,6 +5,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -85,13 +86,6 @@ type CallHandler interface {
 // answer takes the admitted call up: it opens the media port, answers the
 // offer, and runs the call handler until one side hangs up.
 func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission) {
-	secure := adm.DialPlan.VoIPSecurity == directory.Secured
-	if adm.Offer == nil {
-		// openum answers offers; it does not make them (no late offer).
-		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed,
-			"dial plan %s: the INVITE carries no SDP offer", adm.DialPlan.Name))
-		return
-	}
 	v := s.view.Load()
 	caller, name := callerOf(req)
 	app := &Call{
@@ -104,32 +98,30 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 			return
 		}
 	}
-	ip, err := s.localMediaIP(peer)
-	var conn *net.UDPConn
-	if err == nil {
-		ports := v.server.RtpPortRange
-		if s.cfg.RTPPorts.Last != 0 {
-			ports = s.cfg.RTPPorts
-		}
-		conn, err = media.ListenUDP(ip, ports.First, ports.Last)
+	ports := v.server.RtpPortRange
+	if s.cfg.RTPPorts.Last != 0 {
+		ports = s.cfg.RTPPorts
 	}
+	ip, err := s.localMediaIP(peer)
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media port: %v", err))
 		return
 	}
-	answer, err := media.NewAnswer(adm.Offer, addrPort(conn.LocalAddr()), secure)
-	if err != nil {
-		conn.Close()
-		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
-		return
+	port, err := media.OpenPort(media.Ports{IP: ip, First: ports.First, Last: ports.Last}, adm.Offer, adm.DialPlan.VoIPSecurity == directory.Secured)
+	var stream *media.Stream
+	if err == nil {
+		stream, err = port.Start(adm.Offer)
 	}
-	stream, err := media.NewStream(conn, adm.Offer, answer)
 	if err != nil {
-		conn.Close()
-		s.reject(ctx, tx, req, peer, refuse(488, events.SRTPNegotiationFailed, "%v", err))
+		rej := refuse(488, events.SRTPNegotiationFailed, "%v", err)
+		if errors.Is(err, media.ErrNoPort) {
+			rej = refuse(503, events.CallRefusedOverload, "no media port: %v", err)
+		}
+		s.reject(ctx, tx, req, peer, rej)
 		return
 	}
 	defer stream.Close()
+	answer := port.Local
 	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(peer.Transport)}
 	dlg, err := ua.ReadInvite(req, tx)
 	if err != nil {
@@ -219,17 +211,13 @@ func (s *Server) reinvite(ctx context.Context, req *sip.Request, tx sip.ServerTr
 		s.respond(tx, req, 200, c.answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), contact)
 		return
 	}
-	offer, err := media.ParseOffer(req.Body())
-	if err == nil {
-		if rej := mediaMatchesMode(&c.plan, offer); rej != nil {
-			s.reject(ctx, tx, req, peer, rej)
-			return
-		}
+	offer, rej := admitOffer(&c.plan, req.Body())
+	if rej != nil {
+		rej.Cause = "re-INVITE: " + rej.Cause
+		s.reject(ctx, tx, req, peer, rej)
+		return
 	}
-	var answer *media.Answer
-	if err == nil {
-		answer, err = c.answer.Reanswer(offer)
-	}
+	answer, err := c.answer.Reanswer(offer)
 	if err == nil {
 		err = c.stream.Update(offer, answer)
 	}

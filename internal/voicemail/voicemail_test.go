@@ -59,21 +59,28 @@ func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ..
 	_ = snap.AddDialPlan(plan)
 	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "alice@example.test", DisplayName: "Alice", UMDialPlan: "DP", UMMailboxPolicy: "P", Extensions: directory.List[string]{"12345"}})
 
-	sc, _ := media.ListenUDP(loopback, 31000, 31999)
-	cc, _ := media.ListenUDP(loopback, 32000, 32999)
-	key := make([]byte, 30)
-	offer := &media.Offer{Addr: netip.MustParseAddrPort(cc.LocalAddr().String()), Codecs: []uint8{media.PCMU}, Event: 101, Secure: true,
-		Crypto: []media.Crypto{{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}}}
-	answer, err := media.NewAnswer(offer, netip.MustParseAddrPort(sc.LocalAddr().String()), true)
+	// The caller offers SRTP, openum answers, as over SIP.
+	callerPort, err := media.OpenPort(media.Ports{IP: loopback, First: 32000, Last: 32999}, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := media.NewStream(sc, offer, answer)
+	offer, err := media.ParseOffer(callerPort.Local.Marshal())
 	if err != nil {
 		t.Fatal(err)
 	}
-	caller, err := media.NewStream(cc, &media.Offer{Addr: answer.Addr, Codecs: []uint8{media.PCMU}},
-		&media.Answer{Codec: media.PCMU, Event: 101, Crypto: answer.Remote, Remote: answer.Crypto, Direction: media.SendRecv})
+	serverPort, err := media.OpenPort(media.Ports{IP: loopback, First: 31000, Last: 31999}, offer, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := serverPort.Start(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := media.ParseOffer(serverPort.Local.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller, err := callerPort.Start(answer)
 	if err != nil {
 		t.Fatal(err)
 	}

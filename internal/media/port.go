@@ -1,0 +1,92 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+)
+
+// ErrNoPort is wrapped by OpenPort's error when no UDP port of the range
+// could be opened (a busy server: the call gets 503, not 488).
+var ErrNoPort = errors.New("media: no free RTP port")
+
+// Ports is where a call's audio may be received: the even UDP ports of
+// First..Last on IP.
+type Ports struct {
+	IP          netip.Addr
+	First, Last int
+}
+
+// Port is one call's audio port, open, and the local description that
+// names it, before the stream starts. The server answers a caller's offer
+// on one; a caller (openum test connectivity, test load) offers on one and
+// starts it with the answer. Either Start or Close must follow OpenPort.
+type Port struct {
+	Local     *Answer // what this side sends the other: the answer, or the offer
+	conn      *net.UDPConn
+	answering bool
+}
+
+// OpenPort opens a UDP port in ports and builds the local description on
+// it: the answer to offer, or, with offer nil, an offer of G.711 (see
+// NewOffer). With secure the description carries a fresh SRTP key.
+func OpenPort(ports Ports, offer *Offer, secure bool) (*Port, error) {
+	conn, err := listenUDP(ports)
+	if err != nil {
+		return nil, err
+	}
+	p := &Port{conn: conn, answering: offer != nil}
+	addr := addrPortOf(conn.LocalAddr())
+	if p.answering {
+		p.Local, err = NewAnswer(offer, addr, secure)
+	} else {
+		p.Local, err = NewOffer(addr, secure)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Start starts the stream with the remote description: the offer the port
+// answered, or the answer to the port's offer, which must keep the offer's
+// codec and security (see Accept; Local becomes what was agreed). On error
+// the port is closed.
+func (p *Port) Start(remote *Offer) (*Stream, error) {
+	var err error
+	if !p.answering {
+		p.Local, err = p.Local.Accept(remote)
+	}
+	var s *Stream
+	if err == nil {
+		s, err = newStream(p.conn, remote, p.Local)
+	}
+	if err != nil {
+		p.conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes a port whose stream never started.
+func (p *Port) Close() error { return p.conn.Close() }
+
+// listenUDP opens a random even port of ports.
+func listenUDP(ports Ports) (*net.UDPConn, error) {
+	span := (ports.Last - ports.First) / 2
+	if span <= 0 {
+		return nil, fmt.Errorf("%w: the range %d-%d is empty", ErrNoPort, ports.First, ports.Last)
+	}
+	start := rand.IntN(span)
+	for i := range span {
+		port := ports.First + 2*((start+i)%span)
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ports.IP, uint16(port))))
+		if err == nil {
+			return conn, nil
+		}
+	}
+	return nil, fmt.Errorf("%w in %d-%d on %s", ErrNoPort, ports.First, ports.Last, ports.IP)
+}
