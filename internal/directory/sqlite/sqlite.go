@@ -1,9 +1,9 @@
 // Package sqlite keeps the directory in an embedded SQLite database
 // (modernc.org/sqlite, no cgo): the default for a single openum server.
 //
-// The database runs in WAL mode with foreign keys on and a busy timeout, so
-// that several openum processes may read and write it at once: writers take
-// the write lock when their transaction begins and wait their turn.
+// The database is opened as package sqlitedb opens every openum database
+// (WAL, foreign keys, synchronous writes, a busy timeout), so that several
+// openum processes may read and write it at once.
 package sqlite
 
 import (
@@ -14,22 +14,18 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/openum/openum/internal/directory"
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	"github.com/openum/openum/internal/sqlitedb"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// busyTimeout is how long a writer waits for another process's write lock.
-const busyTimeout = 15 * time.Second
+// schema is the directory's migrations, for sqlitedb.
+var schema, _ = fs.Sub(migrations, "migrations")
 
 // Store is a directory.Directory in one SQLite file.
 type Store struct {
@@ -41,89 +37,18 @@ var _ directory.Directory = (*Store)(nil)
 // Open opens (creating it if needed) the database at file and brings its
 // schema up to date.
 func Open(ctx context.Context, file string) (*Store, error) {
-	// The database holds PIN hashes: only its owner may read it. SQLite
-	// gives its -wal and -shm files the database's mode.
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	db, err := sqlitedb.Open(ctx, file, schema)
+	if errors.Is(err, sqlitedb.ErrSchemaTooNew) {
+		return nil, directory.ErrSchemaTooNew
+	}
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
-	f.Close()
-	dsn := "file:" + file + "?" + strings.Join([]string{
-		"_pragma=busy_timeout(" + strconv.Itoa(int(busyTimeout.Milliseconds())) + ")",
-		"_pragma=journal_mode(WAL)",
-		"_pragma=foreign_keys(1)",
-		"_pragma=synchronous(FULL)",
-	}, "&")
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("directory: open %s: %w", file, err)
-	}
-	s := &Store{db: db}
-	if err := s.migrate(ctx, len(migrationFiles())); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("directory: %s: %w", file, err)
-	}
-	return s, nil
+	return &Store{db: db}, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
-
-func migrationFiles() []string {
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	sort.Strings(names)
-	return names
-}
-
-// migrate applies the migrations after the database's user_version, up to
-// and including number target, in one write transaction.
-func (s *Store) migrate(ctx context.Context, target int) error {
-	return s.write(ctx, func(conn *sql.Conn) error {
-		var version int
-		if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-			return err
-		}
-		if version > len(migrationFiles()) {
-			return directory.ErrSchemaTooNew
-		}
-		for i, name := range migrationFiles()[version:target] {
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			if _, err := conn.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", path.Base(name), err)
-			}
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+i+1)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// write runs fn inside BEGIN IMMEDIATE, which takes the write lock at once
-// (waiting up to busyTimeout for another writer), and commits if fn succeeds.
-func (s *Store) write(ctx context.Context, fn func(*sql.Conn) error) (err error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	if err := fn(conn); err != nil {
-		return err
-	}
-	_, err = conn.ExecContext(ctx, "COMMIT")
-	return err
-}
 
 // querier is what both *sql.Conn and *sql.Tx offer for reading.
 type querier interface {
@@ -198,7 +123,7 @@ func loadTable[T any](ctx context.Context, q querier, table string, into *[]T) e
 // Update implements directory.Directory.
 func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*directory.Snapshot) error) ([]directory.Change, error) {
 	var changes []directory.Change
-	err := s.write(ctx, func(conn *sql.Conn) error {
+	err := sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error {
 		current, err := load(ctx, conn)
 		if err != nil {
 			return fmt.Errorf("directory: %w", err)

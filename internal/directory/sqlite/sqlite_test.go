@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/sqlitedb"
 )
 
 var admin = directory.Actor{User: "test", Command: "go test"}
@@ -48,8 +49,8 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 	}
 	defer s.Close()
 	var version int
-	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(migrationFiles()) {
-		t.Fatalf("user_version = %d, %v; want %d", version, err, len(migrationFiles()))
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&version); err != nil || version != len(sqlitedb.Migrations(schema)) {
+		t.Fatalf("user_version = %d, %v; want %d", version, err, len(sqlitedb.Migrations(schema)))
 	}
 	snap, err := s.Snapshot(ctx)
 	if err != nil {
