@@ -100,6 +100,9 @@ var policyNoun = noun[directory.MailboxPolicy]{
 		boolField("allow-extensions", "subscribers may dial extensions", func(p *directory.MailboxPolicy) *bool { return &p.AllowExtensions }),
 		listField("allowed-in-country-or-region-groups", "groups subscribers may dial", func(p *directory.MailboxPolicy) *directory.List[string] { return &p.AllowedInCountryOrRegionGroups }),
 		listField("allowed-international-groups", "groups subscribers may dial", func(p *directory.MailboxPolicy) *directory.List[string] { return &p.AllowedInternationalGroups }),
+		intField("max-messages", "new and saved voice messages a mailbox keeps, 1-10000", func(p *directory.MailboxPolicy) *int { return &p.MaxMessages }),
+		intField("max-message-storage", "megabytes of new and saved voice messages a mailbox keeps, 1-100000", func(p *directory.MailboxPolicy) *int { return &p.MaxMessageStorage }),
+		intField("deleted-message-retention", "days a deleted voice message is kept before it is purged, 0-3650", func(p *directory.MailboxPolicy) *int { return &p.DeletedMessageRetention }),
 	},
 	required: []string{"dialplan"},
 }

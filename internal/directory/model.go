@@ -230,9 +230,18 @@ type MailboxPolicy struct {
 	AllowExtensions                bool
 	AllowedInCountryOrRegionGroups List[string]
 	AllowedInternationalGroups     List[string]
+	// The message store's quota and retention (SPEC UM-6). The quota counts
+	// new and saved messages: a message the subscriber deleted frees its
+	// room at once, though it is kept until purged.
+	MaxMessages             int // voice messages a mailbox keeps
+	MaxMessageStorage       int // megabytes of voice messages a mailbox keeps
+	DeletedMessageRetention int // days a deleted message is kept before it is purged
 }
 
-// NewMailboxPolicy returns a policy with the defaults of SPEC §1.
+// NewMailboxPolicy returns a policy with the defaults of SPEC §1. The
+// quota's defaults are Asterisk's 100 messages (maxmsg) and 200 MB, some
+// three and a half hours of openum's 8 kHz 16-bit audio; the retention is
+// Exchange's 14 days for deleted items.
 func NewMailboxPolicy(name, dialPlan string) MailboxPolicy {
 	return MailboxPolicy{
 		Name:                        name,
@@ -244,7 +253,22 @@ func NewMailboxPolicy(name, dialPlan string) MailboxPolicy {
 		MaxLogonAttempts:            15,
 		MaxGreetingDuration:         5,
 		AllowDialPlanSubscribers:    true,
+		MaxMessages:                 100,
+		MaxMessageStorage:           200,
+		DeletedMessageRetention:     14,
 	}
+}
+
+// UnmarshalJSON reads a policy; a field it lacks, as a policy stored by an
+// earlier openum lacks the fields added since, takes its default.
+func (p *MailboxPolicy) UnmarshalJSON(b []byte) error {
+	type plain MailboxPolicy // without this method
+	v := plain(NewMailboxPolicy("", ""))
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = MailboxPolicy(v)
+	return nil
 }
 
 // Mailbox is a UM-enabled user.
@@ -256,6 +280,10 @@ type Mailbox struct {
 	Extensions      List[string]
 	PINExpired      bool
 	LockedOut       bool
+	// LogonFailures counts the consecutive failed PIN logons across calls,
+	// towards the policy's LogonFailuresBeforePINReset and MaxLogonAttempts;
+	// a good logon or a new PIN sets it back to 0.
+	LogonFailures int
 	// PIN is never part of any output: it is written only by the directory.
 	PIN PINState `json:"-"`
 }
@@ -320,9 +348,11 @@ func (p PINState) Recent() []string {
 
 // SetPIN makes hash the mailbox's PIN hash and keeps the one it replaces in
 // the history. expired forces the user to choose a new PIN at next logon.
+// A new PIN unlocks the mailbox and clears its failed logons.
 func (m *Mailbox) SetPIN(hash string, now time.Time, expired bool) {
 	recent := m.PIN.Recent()
 	m.PIN = PINState{Hash: hash, History: recent[:min(len(recent), MaxPINHistory)], SetAt: now.UTC()}
 	m.PINExpired = expired
 	m.LockedOut = false
+	m.LogonFailures = 0
 }

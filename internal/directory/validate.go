@@ -215,6 +215,9 @@ func (s *Snapshot) validatePolicy(p MailboxPolicy) error {
 		inRange(obj, "MaxLogonAttempts", p.MaxLogonAttempts, 1, 999),
 		resetErr,
 		inRange(obj, "MaxGreetingDuration", p.MaxGreetingDuration, 1, 10),
+		inRange(obj, "MaxMessages", p.MaxMessages, 1, 10000),
+		inRange(obj, "MaxMessageStorage", p.MaxMessageStorage, 1, 100000),
+		inRange(obj, "DeletedMessageRetention", p.DeletedMessageRetention, 0, 3650),
 		groupsConfigured(obj, "AllowedInCountryOrRegionGroups", p.AllowedInCountryOrRegionGroups, dp.ConfiguredInCountryOrRegionGroups, dp.Name),
 		groupsConfigured(obj, "AllowedInternationalGroups", p.AllowedInternationalGroups, dp.ConfiguredInternationalGroups, dp.Name),
 	)
