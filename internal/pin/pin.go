@@ -25,33 +25,60 @@ type Policy struct {
 // MaxLength bounds a PIN, as the keypad entry buffer does.
 const MaxLength = 24
 
+// Rule names a PIN rule, so that a caller can tell which one a PIN broke
+// (the phone menu speaks a prompt for each) without reading the message.
+type Rule int
+
+// The rules Check enforces.
+const (
+	RuleDigits        Rule = iota + 1 // digits only
+	RuleMinLength                     // at least MinLength digits
+	RuleMaxLength                     // at most MaxLength digits
+	RuleCommonPattern                 // no repeated, ascending or descending digits
+	RuleExtension                     // not the mailbox extension (a common pattern too)
+	RuleHistory                       // not one of the last HistoryCount PINs
+)
+
+// RuleError is the error of Check: the rule a PIN breaks, and a message
+// naming it (never the PIN).
+type RuleError struct {
+	Rule Rule
+	msg  string
+}
+
+func (e *RuleError) Error() string { return e.msg }
+
+func broke(r Rule, format string, args ...any) error {
+	return &RuleError{Rule: r, msg: fmt.Sprintf(format, args...)}
+}
+
 // Check returns nil when pin satisfies p for a mailbox with the given
-// extensions and PIN history (hashes, newest first), or an error naming the
-// rule it breaks.
+// extensions and PIN history (hashes, newest first), or a *RuleError naming
+// the rule it breaks.
 func Check(p Policy, pin string, extensions, history []string) error {
 	switch {
 	case strings.Trim(pin, "0123456789") != "":
-		return errors.New("PIN must be digits only")
+		return broke(RuleDigits, "PIN must be digits only")
 	case len(pin) < p.MinLength:
-		return fmt.Errorf("PIN must be at least %d digits (MinPINLength)", p.MinLength)
+		return broke(RuleMinLength, "PIN must be at least %d digits (MinPINLength)", p.MinLength)
 	case len(pin) > MaxLength:
-		return fmt.Errorf("PIN must be at most %d digits", MaxLength)
+		return broke(RuleMaxLength, "PIN must be at most %d digits", MaxLength)
 	}
 	if !p.AllowCommonPatterns {
-		if why := commonPattern(pin, extensions); why != "" {
-			return fmt.Errorf("PIN is a common pattern (%s), which the policy does not allow (AllowCommonPatterns is false)", why)
+		if rule, why := commonPattern(pin, extensions); why != "" {
+			return broke(rule, "PIN is a common pattern (%s), which the policy does not allow (AllowCommonPatterns is false)", why)
 		}
 	}
 	for _, h := range history[:min(len(history), p.HistoryCount)] {
 		if Verify(h, pin) {
-			return fmt.Errorf("PIN was used recently: it must differ from the last %d PINs (PINHistoryCount)", p.HistoryCount)
+			return broke(RuleHistory, "PIN was used recently: it must differ from the last %d PINs (PINHistoryCount)", p.HistoryCount)
 		}
 	}
 	return nil
 }
 
 // commonPattern says which easily guessed pattern pin follows, or "".
-func commonPattern(pin string, extensions []string) string {
+func commonPattern(pin string, extensions []string) (Rule, string) {
 	ascending, descending, repeated := true, true, true
 	for i := 1; i < len(pin); i++ {
 		step := int(pin[i]) - int(pin[i-1])
@@ -61,18 +88,18 @@ func commonPattern(pin string, extensions []string) string {
 	}
 	switch {
 	case repeated:
-		return "one digit repeated"
+		return RuleCommonPattern, "one digit repeated"
 	case ascending:
-		return "ascending digits"
+		return RuleCommonPattern, "ascending digits"
 	case descending:
-		return "descending digits"
+		return RuleCommonPattern, "descending digits"
 	}
 	for _, ext := range extensions {
 		if strings.Contains(pin, ext) || strings.HasSuffix(ext, pin) {
-			return "the mailbox extension"
+			return RuleExtension, "the mailbox extension"
 		}
 	}
-	return ""
+	return 0, ""
 }
 
 // Generate returns a random PIN that satisfies p.

@@ -1,6 +1,7 @@
 package pin
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -110,5 +111,21 @@ func TestAssign(t *testing.T) {
 	}
 	if _, hash, err := Assign(strict, "284719", nil, []string{hash}); err == nil || hash != "" {
 		t.Fatalf("a PIN used just before was accepted (hash %q)", hash)
+	}
+}
+
+func TestCheckNamesTheRule(t *testing.T) {
+	h, err := Hash("480715")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]Rule{
+		"48a715": RuleDigits, "4807": RuleMinLength, strings.Repeat("4", 25): RuleMaxLength,
+		"111111": RuleCommonPattern, "123459": RuleExtension, "480715": RuleHistory,
+	} {
+		var re *RuleError
+		if err := Check(strict, p, []string{"12345"}, []string{h}); !errors.As(err, &re) || re.Rule != want {
+			t.Errorf("Check(%q) = %v; want rule %d", p, err, want)
+		}
 	}
 }
