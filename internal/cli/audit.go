@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,18 +24,9 @@ func (a *app) auditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.json {
-				if records == nil {
-					records = []directory.AuditRecord{}
-				}
-				return a.printJSON(records)
-			}
-			w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "Time\tUser\tCommand\tChanges")
-			for _, r := range records {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.DateTime), r.User, r.Command, summary(r.Changes))
-			}
-			return w.Flush()
+			return printRows(a, records, []string{"Time", "User", "Command", "Changes"}, func(r *directory.AuditRecord) []string {
+				return []string{r.Time.Local().Format(time.DateTime), r.User, r.Command, summary(r.Changes)}
+			})
 		},
 	}
 }

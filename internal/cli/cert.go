@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/openum/openum/internal/atomicfile"
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
@@ -47,6 +46,19 @@ func (a *app) certStore() (*certs.Store, error) {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	return certs.OpenStore(filepath.Join(a.dataDir, "certs"))
+}
+
+// loadStore opens DATA/certs and reads what it holds.
+func (a *app) loadStore() (*certs.Store, *certs.Contents, error) {
+	store, err := a.certStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := store.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, c, nil
 }
 
 // emit records a change to the store in DATA/events.log.
@@ -86,11 +98,7 @@ func (a *certCLI) certSelection(cmd *cobra.Command) (*certs.Store, *certs.Conten
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	store, err := a.certStore()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	c, err := store.Load()
+	store, c, err := a.loadStore()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -105,11 +113,7 @@ func (a *app) usableThumbprint(thumbprint, fqdn string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	store, err := a.certStore()
-	if err != nil {
-		return "", err
-	}
-	c, err := store.Load()
+	_, c, err := a.loadStore()
 	if err != nil {
 		return "", err
 	}
@@ -121,56 +125,6 @@ func (a *app) usableThumbprint(thumbprint, fqdn string) (string, error) {
 		return "", fmt.Errorf("certificate %s is not usable: %s", tp, strings.Join(st.Reasons, "; "))
 	}
 	return tp, nil
-}
-
-// certView is what "cert get" shows of a certificate.
-type certView struct {
-	Thumbprint       string
-	SHA256           string
-	Subject          string
-	Issuer           string
-	SerialNumber     string
-	NotBefore        time.Time
-	NotAfter         time.Time
-	DaysLeft         int
-	Kind             certs.Kind
-	EKU              []string
-	Names            []string
-	HasPrivateKey    bool
-	Store            certs.Location
-	Trust            certs.Trust `json:",omitempty"` // trusted store only: CA, or Pinned (admits exactly itself)
-	Usable           *bool       `json:",omitempty"` // personal store only
-	NotUsableBecause []string    `json:",omitempty"`
-	InUse            bool        `json:",omitempty"`
-}
-
-func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Time) certView {
-	x := c.X509
-	v := certView{
-		Thumbprint:    c.Thumbprint(),
-		SHA256:        c.SHA256(),
-		Subject:       x.Subject.String(),
-		Issuer:        x.Issuer.String(),
-		SerialNumber:  certs.SerialNumber(x),
-		NotBefore:     x.NotBefore.UTC(),
-		NotAfter:      x.NotAfter.UTC(),
-		DaysLeft:      certs.DaysLeft(x, now),
-		Kind:          certs.KindOf(x),
-		EKU:           certs.EKUs(x),
-		Names:         certs.Names(x),
-		HasPrivateKey: c.Key != nil,
-		Store:         c.Location,
-		Trust:         c.Trust,
-		InUse:         inUse,
-	}
-	if len(v.EKU) == 0 {
-		v.EKU = []string{"any (no EKU extension)"}
-	}
-	if st != nil {
-		v.Usable = &st.Usable
-		v.NotUsableBecause = st.Reasons
-	}
-	return v
 }
 
 // keyAndName reads --key-type, and --fqdn with the server record's name as
@@ -234,21 +188,14 @@ func (a *certCLI) certRequestCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutDir(out); err != nil {
-				return err
-			}
-			store, err := a.certStore()
+			err = a.writeFromStore(out, 0o644, func(store *certs.Store) ([]byte, error) {
+				csr, err := store.NewRequest(certs.RequestOptions{FQDN: fqdn, SANs: sans, KeyType: kt})
+				if err != nil || der {
+					return csr, err
+				}
+				return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}), nil
+			})
 			if err != nil {
-				return err
-			}
-			csr, err := store.NewRequest(certs.RequestOptions{FQDN: fqdn, SANs: sans, KeyType: kt})
-			if err != nil {
-				return err
-			}
-			if !der {
-				csr = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})
-			}
-			if err := certs.WriteFileAtomic(out, csr, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "wrote a certificate request for %s to %s\n", fqdn, out)
@@ -265,16 +212,26 @@ func (a *certCLI) certRequestCommand() *cobra.Command {
 	return cmd
 }
 
-// checkOutDir fails early when an output file's directory does not exist,
-// before anything is written to the store.
-func checkOutDir(out string) error {
+// writeFromStore writes to the file out, mode perm, what produce makes
+// from the store. A missing directory for out fails first, before produce
+// changes the store (a request keeps its key there); out is written whole
+// or not at all.
+func (a *certCLI) writeFromStore(out string, perm os.FileMode, produce func(*certs.Store) ([]byte, error)) error {
 	if out == "" {
 		return fmt.Errorf("--out is required")
 	}
 	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
 		return fmt.Errorf("--out: directory %s does not exist", filepath.Dir(out))
 	}
-	return nil
+	store, err := a.certStore()
+	if err != nil {
+		return err
+	}
+	data, err := produce(store)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(out, data, perm)
 }
 
 func (a *certCLI) certImportCommand() *cobra.Command {
@@ -352,22 +309,14 @@ func (a *certCLI) certExportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutDir(out); err != nil {
-				return err
-			}
-			store, err := a.certStore()
-			if err != nil {
-				return err
-			}
-			data, err := store.Export(tp, f, password)
-			if err != nil {
-				return err
-			}
 			perm := os.FileMode(0o644)
 			if f == certs.FormatPFX {
 				perm = 0o600 // it holds the private key
 			}
-			if err := certs.WriteFileAtomic(out, data, perm); err != nil {
+			err = a.writeFromStore(out, perm, func(store *certs.Store) ([]byte, error) {
+				return store.Export(tp, f, password)
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.out, "exported %s to %s (%s)\n", tp, out, f)
@@ -379,176 +328,6 @@ func (a *certCLI) certExportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&password, "password", "", "the PFX password (required for pfx)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
-}
-
-func (a *certCLI) certGetCommand() *cobra.Command {
-	var trusted bool
-	cmd := &cobra.Command{
-		Use:   "get [THUMBPRINT]",
-		Short: "Show the certificates of the personal store (--trusted: the trusted roots), or one",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				return a.showCert(cmd, args[0], trusted)
-			}
-			_, c, sel, err := a.certSelection(cmd)
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			var views []certView
-			if trusted {
-				for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
-					views = append(views, newCertView(t, nil, false, now))
-				}
-				return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "Store", "Trust"})
-			}
-			for _, cand := range sel.Candidates {
-				views = append(views, newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, now))
-			}
-			return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "HasPrivateKey", "Usable", "InUse"})
-		},
-	}
-	cmd.Flags().BoolVar(&trusted, "trusted", false, "the trusted root store and intermediate CAs")
-	return cmd
-}
-
-// showCert prints one certificate of any part of the store.
-func (a *certCLI) showCert(cmd *cobra.Command, thumbprint string, trusted bool) error {
-	tp, err := certs.ParseThumbprint(thumbprint)
-	if err != nil {
-		return err
-	}
-	_, c, sel, err := a.certSelection(cmd)
-	if err != nil {
-		return err
-	}
-	for _, cand := range sel.Candidates {
-		if cand.Thumbprint == tp && !trusted {
-			return a.printOne(newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, time.Now()))
-		}
-	}
-	for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
-		if t.Thumbprint() == tp {
-			return a.printOne(newCertView(t, nil, false, time.Now()))
-		}
-	}
-	return &certs.NotFoundError{Thumbprint: tp}
-}
-
-func (a *certCLI) certSelectCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "select",
-		Short: "Show which certificate the server would use now, and why each other one lost",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, sel, err := a.certSelection(cmd)
-			if err != nil {
-				return err
-			}
-			if a.json {
-				return a.printJSON(sel)
-			}
-			return a.printSelection(sel)
-		},
-	}
-}
-
-// printSelection explains a selection in words.
-func (a *certCLI) printSelection(sel *certs.Selection) error {
-	w := a.out
-	fmt.Fprintf(w, "Server FQDN: %s\n", sel.FQDN)
-	if sel.Pin != "" {
-		fmt.Fprintf(w, "Pinned:      %s\n", sel.Pin)
-	}
-	if sel.PinProblem != "" {
-		fmt.Fprintf(w, "Warning:     %s; the server chooses as if nothing were pinned\n", sel.PinProblem)
-	}
-	if sel.Chosen != nil {
-		fmt.Fprintf(w, "In use:      %s  %s  %s, expires %s\n", sel.Chosen.Thumbprint, sel.Chosen.Subject, sel.Chosen.Kind, sel.Chosen.NotAfter.UTC().Format("2006-01-02"))
-		fmt.Fprintf(w, "Why:         %s\n", strings.TrimPrefix(sel.Chosen.Verdict, "chosen: "))
-	} else {
-		fmt.Fprintf(w, "In use:      none: no certificate is usable, so the server generates a self-signed certificate for %s when it starts in a secured mode\n", sel.FQDN)
-	}
-	if len(sel.Candidates) == 0 {
-		fmt.Fprintln(w, "\nThe personal store is empty.")
-		return nil
-	}
-	fmt.Fprintln(w, "\nCandidates, in the order the server prefers them:")
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tThumbprint\tKind\tNotAfter\tVerdict")
-	for i, c := range sel.Candidates {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, c.Thumbprint, c.Kind, c.NotAfter.UTC().Format("2006-01-02"), c.Verdict)
-	}
-	return tw.Flush()
-}
-
-func (a *certCLI) certRemoveCommand() *cobra.Command {
-	var trusted, force bool
-	cmd := &cobra.Command{
-		Use:   "remove THUMBPRINT",
-		Short: "Remove a certificate (and its key); refused for the one in use unless --force",
-		Args:  exactArgs("THUMBPRINT"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tp, err := certs.ParseThumbprint(args[0])
-			if err != nil {
-				return err
-			}
-			store, c, sel, err := a.certSelection(cmd)
-			if err != nil {
-				return err
-			}
-			loc := certs.Personal
-			if trusted {
-				loc = certs.Trusted
-				if t := c.Find(tp); t != nil && t.Location == certs.Intermediate {
-					loc = certs.Intermediate
-				}
-			}
-			cert := c.Find(tp)
-			if cert == nil || cert.Location != loc {
-				return &certs.NotFoundError{Thumbprint: tp, Location: loc}
-			}
-			if !force {
-				if err := inUse(sel, tp, loc); err != nil {
-					return err
-				}
-			}
-			if err := store.Remove(loc, tp); err != nil {
-				return err
-			}
-			if err := a.emit(cmd, events.CertificateStoreChanged, fmt.Sprintf("A certificate was removed from the %s store.", strings.ToLower(string(loc))), certEventAttrs(cert)...); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "removed %s from the %s store\n", tp, strings.ToLower(string(loc)))
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&trusted, "trusted", false, "remove from the trusted root store (or the intermediate CAs)")
-	cmd.Flags().BoolVar(&force, "force", false, "remove even the certificate in use, or the root it chains to")
-	return cmd
-}
-
-// inUse refuses the removal of what the server's TLS depends on: the
-// certificate in use or pinned, or a CA its chain goes through.
-func inUse(sel *certs.Selection, tp string, loc certs.Location) error {
-	if loc == certs.Personal {
-		if sel.Chosen != nil && sel.Chosen.Thumbprint == tp {
-			return fmt.Errorf("certificate %s is the one in use: remove it with --force, after importing another", tp)
-		}
-		if sel.Pin == tp {
-			return fmt.Errorf("certificate %s is pinned (server set --certificate-thumbprint): unpin it first, or use --force", tp)
-		}
-		return nil
-	}
-	if sel.Chosen != nil {
-		for _, ca := range sel.Chosen.Chain {
-			if certs.Thumbprint(ca) == tp {
-				return fmt.Errorf("the certificate in use (%s) chains through %s: remove it with --force", sel.Chosen.Thumbprint, tp)
-			}
-		}
-	}
-	return nil
 }
 
 func certEventAttrs(c *certs.Certificate) []slog.Attr {

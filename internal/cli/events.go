@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,18 +47,7 @@ func (a *app) eventsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.json {
-				if recs == nil {
-					recs = []events.Record{}
-				}
-				return a.printJSON(recs)
-			}
-			w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "Time\tEventID\tLevel\tMessage")
-			for _, r := range recs {
-				fmt.Fprintln(w, eventRow(r))
-			}
-			return w.Flush()
+			return printRows(a, recs, []string{"Time", "EventID", "Level", "Message"}, eventRow)
 		},
 	}
 	cmd.Flags().IntVar(&id, "id", 0, "only this event ID")
@@ -81,14 +69,14 @@ func (a *app) followEvents(ctx context.Context, path string, filter events.Filte
 			_, err = fmt.Fprintf(a.out, "%s\n", b)
 			return err
 		}
-		_, err := fmt.Fprintln(a.out, strings.ReplaceAll(eventRow(r), "\t", "  "))
+		_, err := fmt.Fprintln(a.out, strings.Join(eventRow(&r), "  "))
 		return err
 	})
 }
 
-// eventRow is one event as a tab-separated table row.
-func eventRow(r events.Record) string {
-	return fmt.Sprintf("%s\t%d\t%s\t%s", r.Time.Local().Format("2006-01-02 15:04:05"), r.EventID, r.Level, r.Message+details(r.Attrs))
+// eventRow is one event as the cells of a table row.
+func eventRow(r *events.Record) []string {
+	return []string{r.Time.Local().Format("2006-01-02 15:04:05"), strconv.Itoa(int(r.EventID)), r.Level, r.Message + details(r.Attrs)}
 }
 
 // parseSince reads a Go duration, or a number of days written Nd.

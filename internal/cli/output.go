@@ -33,6 +33,19 @@ func (a *app) printOne(obj any) error {
 // printList prints objects: a JSON array with --json, else a table of the
 // given columns.
 func printList[T any](a *app, objs []T, columns []string) error {
+	return printRows(a, objs, columns, func(obj *T) []string {
+		fields := jsonFields(obj)
+		cells := make([]string, len(columns))
+		for j, c := range columns {
+			cells[j] = plain(fields[c])
+		}
+		return cells
+	})
+}
+
+// printRows prints objects: a JSON array with --json (empty, not null, when
+// there are none), else a table with columns for header and row's cells.
+func printRows[T any](a *app, objs []T, header []string, row func(*T) []string) error {
 	if a.json {
 		if objs == nil {
 			objs = []T{}
@@ -40,14 +53,9 @@ func printList[T any](a *app, objs []T, columns []string) error {
 		return a.printJSON(objs)
 	}
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, strings.Join(columns, "\t"))
+	fmt.Fprintln(w, strings.Join(header, "\t"))
 	for i := range objs {
-		fields := jsonFields(&objs[i])
-		cells := make([]string, len(columns))
-		for j, c := range columns {
-			cells[j] = plain(fields[c])
-		}
-		fmt.Fprintln(w, strings.Join(cells, "\t"))
+		fmt.Fprintln(w, strings.Join(row(&objs[i]), "\t"))
 	}
 	return w.Flush()
 }

@@ -34,16 +34,7 @@ func TestCorruptMessagesAreQuarantinedOnceAndOthersDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	log, err := events.Open(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &Worker{Spool: s, Transport: Maildir{Dir: mail}, Events: log}
-	w.defaults()
-	for range 3 {
-		w.deliverDue(context.Background())
-	}
-	log.Close()
+	deliverPasses(t, s, mail, logPath, 3)
 
 	if files, _ := filepath.Glob(filepath.Join(mail, "alice@example.test", "new", "*")); len(files) != 1 {
 		t.Fatalf("%d messages delivered to the Maildir; want the good one", len(files))
@@ -73,16 +64,7 @@ func TestCorruptMessagesAreQuarantinedOnceAndOthersDelivered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err = events.Open(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w2 := &Worker{Spool: s2, Transport: Maildir{Dir: mail}, Events: log}
-	w2.defaults()
-	for range 2 {
-		w2.deliverDue(context.Background())
-	}
-	log.Close()
+	deliverPasses(t, s2, mail, logPath, 2)
 	if b, err := os.ReadFile(filepath.Join(spoolDir, "quarantine", "crash1", "crash1.wav")); err != nil || string(b) != "RIFF-audio-crash1" {
 		t.Errorf("the interrupted recording in quarantine: %q, %v", b, err)
 	}
@@ -111,5 +93,21 @@ func TestCorruptMessagesAreQuarantinedOnceAndOthersDelivered(t *testing.T) {
 	}
 	if failed, _ := events.Read(logPath, events.Filter{ID: events.DeliveryFailed}); len(failed) != 0 {
 		t.Errorf("%d events 1082 for messages that cannot be read; want none", len(failed))
+	}
+}
+
+// deliverPasses has a worker look at the spool n times, delivering into the
+// Maildir mail and writing events to logPath.
+func deliverPasses(t *testing.T, s *Spool, mail, logPath string, n int) {
+	t.Helper()
+	log, err := events.Open(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	w := &Worker{Spool: s, Transport: Maildir{Dir: mail}, Events: log}
+	w.defaults()
+	for range n {
+		w.deliverDue(context.Background())
 	}
 }
