@@ -50,11 +50,12 @@ func TestConnectivity(t *testing.T) {
 	s.openum("dialplan", "new", "OPEN", "--number-of-digits-in-extension", "4")
 	s.openum("dialplan", "new", "SIPSEC", "--number-of-digits-in-extension", "4", "--voip-security", "sipsecured")
 	s.openum("dialplan", "new", "SEC", "--number-of-digits-in-extension", "4", "--voip-security", "secured")
-	// The local loop calls as the server itself: a gateway known by the
-	// server's own name.
-	s.openum("gateway", "new", "SELF", "--address", "localhost")
+	// The local loop calls as the server itself, a trusted peer by its
+	// record's name (SPEC PEER-5): no gateway is named like it. The pilots
+	// of a gateway's hunt groups name the dial plans it calls.
+	s.openum("gateway", "new", "GW1", "--address", "gw1.localhost")
 	for plan, pilot := range map[string]string{"OPEN": "1001", "SIPSEC": "1002", "SEC": "1003"} {
-		s.openum("huntgroup", "new", "HG-"+plan, "--gateway", "SELF", "--dialplan", plan, "--pilot-identifier", pilot)
+		s.openum("huntgroup", "new", "HG-"+plan, "--gateway", "GW1", "--dialplan", plan, "--pilot-identifier", pilot)
 	}
 	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN,SIPSEC,SEC")
 	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
@@ -103,6 +104,24 @@ func TestConnectivity(t *testing.T) {
 	r, code = s.connectivity(tls, "--secured", "--media-secured", "--phone", "1003")
 	if step, detail := r.last(); code == 0 || step != "INVITE" || !strings.Contains(detail, "503") {
 		t.Errorf("NoNewCalls: exit %d, %s: %s", code, step, detail)
+	}
+}
+
+// The quickstart's site passes the local loop of test connectivity as it
+// is, Secured: the server's own certificate names its server record, a
+// trusted peer (SPEC PEER-5). Over TCP its Secured dial plan refuses the
+// call: 403 at the INVITE.
+func TestConnectivityAfterQuickstart(t *testing.T) {
+	s := newSite(t)
+	s.openum("quickstart")
+	tcpPort, tlsPort := s.serve()
+	r, code := s.connectivity("--remote-port="+itoa(tlsPort), "--secured", "--media-secured")
+	if code != 0 || !r.EntireOperationSuccess {
+		t.Errorf("secured, media secured: exit %d, report %+v", code, r)
+	}
+	r, code = s.connectivity("--remote-port=" + itoa(tcpPort))
+	if step, detail := r.last(); code == 0 || step != "INVITE" || !strings.Contains(detail, "403") {
+		t.Errorf("over TCP: exit %d, %s: %s; want 403 at the INVITE", code, step, detail)
 	}
 }
 

@@ -67,7 +67,8 @@ func reason(status int) string {
 
 // Peer is who is at the other end of a connection or datagram.
 type Peer struct {
-	Gateway     string         // the configured gateway's name
+	Gateway     string         // the configured gateway's name, when the peer is one
+	Server      string         // else the openum server's record name (SPEC PEER-5)
 	Addr        netip.AddrPort // source address
 	Transport   string         // "TCP", "TLS" or "UDP"
 	Certificate string         // the SHA-1 thumbprint of its certificate, over TLS
@@ -127,9 +128,16 @@ func checkRequest(req *sip.Request) *Rejection {
 	return nil
 }
 
-// checkPeer refuses a request from a gateway that the view no longer
-// trusts: removed or disabled since its connection opened.
+// checkPeer refuses a request from a peer that the view no longer
+// trusts: a gateway removed or disabled, or a server removed, since its
+// connection opened. It returns the gateway; nil for a server.
 func (v *view) checkPeer(p Peer) (*directory.IPGateway, *Rejection) {
+	if p.Server != "" {
+		if _, err := v.dir.Server(p.Server); err != nil {
+			return nil, refuse(403, events.PeerRefused, "server %q is no longer in the directory", p.Server)
+		}
+		return nil, nil
+	}
 	gw, err := v.dir.IPGateway(p.Gateway)
 	if err != nil {
 		return nil, refuse(403, events.PeerRefused, "gateway %q is no longer in the directory", p.Gateway)
@@ -152,7 +160,7 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 		return nil, refuse(503, events.CallRefusedOverload, "server %s is disabled", v.server.Name)
 	case v.server.Status == directory.NoNewCalls:
 		return nil, refuse(503, events.CallRefusedOverload, "server %s takes no new calls (NoNewCalls)", v.server.Name)
-	case gw.Status == directory.NoNewCalls:
+	case gw != nil && gw.Status == directory.NoNewCalls:
 		return nil, refuse(503, events.CallRefusedOverload, "gateway %s takes no new calls (NoNewCalls)", gw.Name)
 	}
 	pilot := req.Recipient.User
@@ -161,14 +169,21 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 			pilot = to.Address.User
 		}
 	}
-	hg := v.huntGroup(gw.Name, pilot)
-	if hg == nil {
-		return nil, refuse(404, events.NoHuntGroup, "no hunt group of gateway %s for pilot %q", gw.Name, pilot)
+	var a *admission
+	if gw != nil {
+		hg := v.huntGroup(gw.Name, pilot)
+		if hg == nil {
+			return nil, refuse(404, events.NoHuntGroup, "no hunt group of gateway %s for pilot %q", gw.Name, pilot)
+		}
+		dp, err := v.dir.DialPlan(hg.UMDialPlan)
+		if err != nil || !v.serves(dp.Name) {
+			return nil, refuse(404, events.NoHuntGroup, "dial plan %s of hunt group %s is not served by %s", hg.UMDialPlan, hg.Name, v.server.Name)
+		}
+		a = &admission{Gateway: *gw, HuntGroup: *hg, DialPlan: *dp}
+	} else if a, rej = v.serverPlan(p, pilot, req.Body()); rej != nil {
+		return nil, rej
 	}
-	dp, err := v.dir.DialPlan(hg.UMDialPlan)
-	if err != nil || !v.serves(dp.Name) {
-		return nil, refuse(404, events.NoHuntGroup, "dial plan %s of hunt group %s is not served by %s", hg.UMDialPlan, hg.Name, v.server.Name)
-	}
+	dp := &a.DialPlan
 	if dp.VoIPSecurity.SignalingSecured() && p.Transport != "TLS" {
 		return nil, refuse(403, events.CallRefusedSecurity,
 			"secure transport required: dial plan %s is %s but the call came over %s", dp.Name, dp.VoIPSecurity, p.Transport)
@@ -181,7 +196,8 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 		return nil, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30,
 			Cause: fmt.Sprintf("MaxCallsAllowed (%d) reached", v.server.MaxCallsAllowed)}
 	}
-	return &admission{Gateway: *gw, HuntGroup: *hg, DialPlan: *dp, Offer: offer}, nil
+	a.Offer = offer
+	return a, nil
 }
 
 // admitOffer is the one judge of an SDP offer, in an INVITE and in a

@@ -89,6 +89,9 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 		slog.String("method", string(req.Method)), slog.Int("status", r.Status), slog.String("reason", r.Cause),
 		slog.String("gateway", peer.Gateway), slog.String("source", peer.Addr.String()), slog.String("transport", peer.Transport),
 	}, r.Attrs...)
+	if peer.Server != "" {
+		attrs = append(attrs, slog.String("server", peer.Server))
+	}
 	if held > 0 {
 		attrs = append(attrs, slog.Int("Suppressed", held))
 	}

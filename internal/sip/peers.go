@@ -41,28 +41,40 @@ func (s *Server) applyTLSSettings(c *tls.Config) {
 	}
 }
 
-// identify finds the gateway at the other end (SPEC PEER-1, PEER-2): over
-// TLS by the names in its verified certificate, otherwise by its address.
-// It returns why not when the peer is no configured gateway.
+// identify finds the peer at the other end (SPEC PEER-1, PEER-2, PEER-5):
+// over TLS by the names in its verified certificate, otherwise by its
+// address. A name or address that is a gateway's makes the peer that
+// gateway; else one that is an openum server's makes it that server, a
+// peer that is never taken for a gateway (see serverPlan). It returns why
+// not when the peer is neither.
 func (s *Server) identify(ip netip.Addr, transport string, state *tls.ConnectionState) (Peer, string) {
 	v := s.view.Load()
 	if state == nil {
-		if name, ok := v.byIP[ip]; ok {
-			return Peer{Gateway: name, Transport: transport}, ""
+		if p, ok := v.peerAt(ip); ok {
+			p.Transport = transport
+			return p, ""
 		}
-		return Peer{}, "address is not a configured gateway"
+		return Peer{}, "address is not a configured gateway or server"
 	}
 	if len(state.VerifiedChains) == 0 || len(state.PeerCertificates) == 0 {
 		return Peer{}, "no verified client certificate"
 	}
 	leaf := state.PeerCertificates[0]
 	names := certs.Names(leaf)
+	p := Peer{Transport: transport, Certificate: certs.Thumbprint(leaf)}
 	for _, n := range names {
-		if name, ok := v.byFQDN[strings.ToLower(n)]; ok {
-			return Peer{Gateway: name, Transport: transport, Certificate: certs.Thumbprint(leaf)}, ""
+		if name, ok := v.byFQDN[fqdnKey(n)]; ok {
+			p.Gateway = name
+			return p, ""
 		}
 	}
-	return Peer{}, fmt.Sprintf("certificate %s names %s, which is no enabled gateway's FQDN",
+	for _, n := range names {
+		if name, ok := v.servers[fqdnKey(n)]; ok {
+			p.Server = name
+			return p, ""
+		}
+	}
+	return Peer{}, fmt.Sprintf("certificate %s names %s, which is no enabled gateway's FQDN and no server's",
 		certs.Thumbprint(leaf), strings.Join(names, ", "))
 }
 
@@ -130,8 +142,8 @@ func (s *Server) filterDatagram(info sip.TransportReadProps, data []byte) ([]byt
 	if s.refusedWhileBanned(context.Background(), ip, "UDP") {
 		return nil, nil
 	}
-	if _, ok := s.view.Load().byIP[ip]; !ok {
-		s.peerRefused(context.Background(), ip, "UDP", "address is not a configured gateway")
+	if _, ok := s.view.Load().peerAt(ip); !ok {
+		s.peerRefused(context.Background(), ip, "UDP", "address is not a configured gateway or server")
 		return nil, nil
 	}
 	return data, nil

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openum/openum/internal/directory"
@@ -27,8 +28,12 @@ type view struct {
 	server directory.Server
 	byIP   map[netip.Addr]string // gateway name by IP address (configured, or its FQDN resolved)
 	byFQDN map[string]string     // gateway name by lower-case FQDN
-	built  time.Time             // when the FQDNs were resolved
-	shared []string              // gateways whose addresses collide, for event 1175
+	// Other openum servers are peers too (SPEC PEER-5), known by their
+	// record's name over TLS and by the addresses it resolves to over TCP.
+	servers     map[string]string     // server record name by lower-case FQDN
+	serversByIP map[netip.Addr]string // server record name by IP address, where no gateway has it
+	built       time.Time             // when the FQDNs were resolved
+	shared      []string              // gateways whose addresses collide, for event 1175
 }
 
 // Reload reads the directory and makes new calls follow it; calls in
@@ -83,7 +88,8 @@ func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view,
 	if err != nil {
 		return nil, fmt.Errorf("sip: no server record %q in the directory (openum server set --name %s)", fqdn, fqdn)
 	}
-	v := &view{dir: snap, server: *sv, byIP: map[netip.Addr]string{}, byFQDN: map[string]string{}, built: time.Now()}
+	v := &view{dir: snap, server: *sv, byIP: map[netip.Addr]string{}, byFQDN: map[string]string{},
+		servers: map[string]string{}, serversByIP: map[netip.Addr]string{}, built: time.Now()}
 	// Over TCP a gateway is known by its address: the one configured, or
 	// those its FQDN resolves to now. A configured address comes first.
 	claim := func(ip netip.Addr, gateway string) {
@@ -94,6 +100,7 @@ func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view,
 		}
 	}
 	var named []directory.IPGateway
+	var names []string // looked up together: the named gateways', then the servers'
 	for _, g := range snap.IPGateways {
 		if g.Status == directory.Disabled {
 			continue
@@ -101,17 +108,63 @@ func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view,
 		if ip, err := netip.ParseAddr(g.Address); err == nil {
 			claim(ip.Unmap(), g.Name)
 		} else {
-			v.byFQDN[strings.ToLower(strings.TrimSuffix(g.Address, "."))] = g.Name
+			v.byFQDN[fqdnKey(g.Address)] = g.Name
 			named = append(named, g)
+			names = append(names, g.Address)
 		}
 	}
-	for _, g := range named {
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		addrs, _ := net.DefaultResolver.LookupNetIP(rctx, "ip", g.Address)
-		cancel()
-		for _, a := range addrs {
+	for _, s := range snap.Servers {
+		v.servers[fqdnKey(s.Name)] = s.Name
+		names = append(names, s.Name)
+	}
+	addrs := resolve(ctx, names)
+	for i, g := range named {
+		for _, a := range addrs[i] {
 			claim(a.Unmap(), g.Name)
 		}
 	}
+	// An address a gateway has stays the gateway's: a server is never
+	// taken for one, nor one for a server.
+	for i, s := range snap.Servers {
+		for _, a := range addrs[len(named)+i] {
+			if _, gateway := v.byIP[a.Unmap()]; !gateway {
+				if _, taken := v.serversByIP[a.Unmap()]; !taken {
+					v.serversByIP[a.Unmap()] = s.Name
+				}
+			}
+		}
+	}
 	return v, nil
+}
+
+func fqdnKey(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
+
+// resolveTimeout bounds the name look-ups of one view together: they run
+// at once, so a reload waits for the slowest name, never for their sum.
+const resolveTimeout = 2 * time.Second
+
+// resolve looks each name up, all at once; a name that does not resolve
+// within resolveTimeout has no address.
+func resolve(ctx context.Context, names []string) [][]netip.Addr {
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
+	out := make([][]netip.Addr, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { out[i], _ = net.DefaultResolver.LookupNetIP(ctx, "ip", name) })
+	}
+	wg.Wait()
+	return out
+}
+
+// peerAt is the peer known by address ip, for TCP and UDP: a gateway, else
+// an openum server.
+func (v *view) peerAt(ip netip.Addr) (Peer, bool) {
+	if name, ok := v.byIP[ip]; ok {
+		return Peer{Gateway: name}, true
+	}
+	if name, ok := v.serversByIP[ip]; ok {
+		return Peer{Server: name}, true
+	}
+	return Peer{}, false
 }
