@@ -198,7 +198,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		return fail(err)
 	}
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
-	answering := &voicemail.Answering{Spool: spool, Delivered: worker.Kick, Events: log,
+	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Events: log,
 		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
 	n.srv, err = sip.New(ctx, sip.Config{
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,

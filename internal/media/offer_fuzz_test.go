@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// FuzzParseOffer feeds arbitrary bytes to ParseOffer, the first thing
+// FuzzParseOffer feeds arbitrary bytes to ParseRemote, the first thing
 // openum does with a caller's SDP (SPEC MEDIA-2, MEDIA-3). The seeds are
 // offers real peers sent (sipp, baresip, linphone, the gateways of the SIP
 // tests) and run as a unit test; fuzz with
@@ -19,7 +19,7 @@ func FuzzParseOffer(f *testing.F) {
 	}
 	local := netip.MustParseAddrPort("127.0.0.1:20000")
 	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := ParseOffer(body)
+		o, err := ParseRemote(body)
 		if (o == nil) == (err == nil) {
 			t.Fatalf("offer %v and error %v: want exactly one", o, err)
 		}
@@ -30,7 +30,7 @@ func FuzzParseOffer(f *testing.F) {
 		// Whatever openum accepts, it can answer, and its answer reads back
 		// as the same stream.
 		_, acceptable := o.Acceptable()
-		a, err := NewAnswer(o, local, o.Secure)
+		a, err := NewLocalAnswer(o, local, o.Secure)
 		if o.Secure && !acceptable {
 			if err == nil {
 				t.Fatal("an SRTP answer to an offer without an acceptable crypto")
@@ -38,10 +38,10 @@ func FuzzParseOffer(f *testing.F) {
 			return
 		}
 		if err != nil {
-			t.Fatalf("NewAnswer: %v", err)
+			t.Fatalf("NewLocalAnswer: %v", err)
 		}
 		sdp := a.Marshal()
-		back, err := ParseOffer(sdp)
+		back, err := ParseRemote(sdp)
 		if err != nil {
 			t.Fatalf("openum's own answer does not parse: %v\n%s", err, sdp)
 		}
@@ -57,7 +57,7 @@ func FuzzParseOffer(f *testing.F) {
 			t.Fatalf("answer address %v, want %v", back.Addr, local)
 		}
 		if a.Crypto != nil {
-			if len(back.Crypto) != 1 || !bytes.Equal(back.Crypto[0].Key, a.Crypto.Key) || bytes.Equal(a.Crypto.Key, a.Remote.Key) {
+			if len(back.Crypto) != 1 || !bytes.Equal(back.Crypto[0].Key, a.Crypto.Key) || bytes.Equal(a.Crypto.Key, a.RemoteCrypto.Key) {
 				t.Fatalf("the answer's key must be openum's own, fresh, and read back: %+v", back.Crypto)
 			}
 		}
@@ -65,7 +65,7 @@ func FuzzParseOffer(f *testing.F) {
 }
 
 // checkOffer holds what openum relies on in a parsed offer.
-func checkOffer(t *testing.T, o *Offer) {
+func checkOffer(t *testing.T, o *Remote) {
 	t.Helper()
 	if len(o.Codecs) == 0 || !o.Addr.IsValid() {
 		t.Fatalf("offer without codec or address: %+v", o)

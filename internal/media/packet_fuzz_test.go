@@ -40,11 +40,11 @@ func FuzzPacket(f *testing.F) {
 	f.Add([]byte{0x80, 0xC8, 0, 6}) // an RTCP sender report's start
 	f.Add([]byte{0x80})
 	key := bytes.Repeat([]byte{1}, 30)
-	offer := &Offer{Codecs: []uint8{PCMU}, Event: 101}
-	rtpSide := &Answer{Codec: PCMU, Event: 101}
-	srtpSide := &Answer{Codec: PCMU, Event: 101, Crypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}, Remote: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}}
+	offer := &Remote{Codecs: []uint8{PCMU}, Event: 101}
+	rtpSide := &Local{Codec: PCMU, Event: 101}
+	srtpSide := &Local{Codec: PCMU, Event: 101, Crypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}, RemoteCrypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, side := range []*Answer{rtpSide, srtpSide} {
+		for _, side := range []*Local{rtpSide, srtpSide} {
 			s := &Stream{}
 			if err := s.Update(offer, side); err != nil {
 				t.Fatal(err)

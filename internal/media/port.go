@@ -24,15 +24,15 @@ type Ports struct {
 // on one; a caller (openum test connectivity, test load) offers on one and
 // starts it with the answer. Either Start or Close must follow OpenPort.
 type Port struct {
-	Local     *Answer // what this side sends the other: the answer, or the offer
+	Local     *Local // what this side sends the other: the answer, or the offer
 	conn      *net.UDPConn
 	answering bool
 }
 
 // OpenPort opens a UDP port in ports and builds the local description on
 // it: the answer to offer, or, with offer nil, an offer of G.711 (see
-// NewOffer). With secure the description carries a fresh SRTP key.
-func OpenPort(ports Ports, offer *Offer, secure bool) (*Port, error) {
+// NewLocalOffer). With secure the description carries a fresh SRTP key.
+func OpenPort(ports Ports, offer *Remote, secure bool) (*Port, error) {
 	conn, err := listenUDP(ports)
 	if err != nil {
 		return nil, err
@@ -40,9 +40,9 @@ func OpenPort(ports Ports, offer *Offer, secure bool) (*Port, error) {
 	p := &Port{conn: conn, answering: offer != nil}
 	addr := addrPortOf(conn.LocalAddr())
 	if p.answering {
-		p.Local, err = NewAnswer(offer, addr, secure)
+		p.Local, err = NewLocalAnswer(offer, addr, secure)
 	} else {
-		p.Local, err = NewOffer(addr, secure)
+		p.Local, err = NewLocalOffer(addr, secure)
 	}
 	if err != nil {
 		conn.Close()
@@ -55,7 +55,7 @@ func OpenPort(ports Ports, offer *Offer, secure bool) (*Port, error) {
 // answered, or the answer to the port's offer, which must keep the offer's
 // codec and security (see Accept; Local becomes what was agreed). On error
 // the port is closed.
-func (p *Port) Start(remote *Offer) (*Stream, error) {
+func (p *Port) Start(remote *Remote) (*Stream, error) {
 	var err error
 	if !p.answering {
 		p.Local, err = p.Local.Accept(remote)

@@ -64,23 +64,25 @@ type Crypto struct {
 	Key   []byte // master key and salt
 }
 
-// Offer is what openum needs of a caller's SDP offer: its audio stream.
-type Offer struct {
-	Addr      netip.AddrPort // where the caller receives audio
+// Remote is the other side's description, as openum reads it from its
+// SDP: the caller's offer to the server, or the server's answer to a call
+// openum places. Only its audio stream counts.
+type Remote struct {
+	Addr      netip.AddrPort // where the other side receives audio
 	Secure    bool           // the audio is RTP/SAVP
-	Codecs    []uint8        // the offered G.711 payload types, in offer order
-	Crypto    []Crypto       // the acceptable a=crypto lines, in offer order
+	Codecs    []uint8        // the G.711 payload types it lists, in its order
+	Crypto    []Crypto       // the acceptable a=crypto lines, in its order
 	Event     int            // telephone-event payload type, or -1
 	Direction Direction
 }
 
-// ErrNoAudio is returned for an offer without a usable audio stream.
-var ErrNoAudio = errors.New("media: the offer has no audio stream with G.711")
+// ErrNoAudio is returned for an SDP without a usable audio stream.
+var ErrNoAudio = errors.New("media: the SDP has no audio stream with G.711")
 
-// ParseOffer reads an SDP offer. It keeps only what openum implements: a
+// ParseRemote reads the other side's SDP, an offer or an answer. It keeps only what openum implements: a
 // crypto line with an MKI or a key lifetime too short to matter is
 // skipped rather than half understood.
-func ParseOffer(body []byte) (*Offer, error) {
+func ParseRemote(body []byte) (*Remote, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(body); err != nil {
 		return nil, fmt.Errorf("media: bad SDP: %w", err)
@@ -89,7 +91,7 @@ func ParseOffer(body []byte) (*Offer, error) {
 		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
 			continue
 		}
-		o := &Offer{Event: -1, Direction: SendRecv}
+		o := &Remote{Event: -1, Direction: SendRecv}
 		for _, a := range append(sd.Attributes, md.Attributes...) {
 			if d := Direction(a.Key); d == SendOnly || d == RecvOnly || d == Inactive || d == SendRecv {
 				o.Direction = d // the media level, read last, wins
@@ -193,9 +195,9 @@ func validLifetime(p string) bool {
 	return err == nil && n >= 1<<20
 }
 
-// Acceptable returns the offer's best crypto line by openum's order of
+// Acceptable returns the description's best crypto line by openum's order of
 // suites, or false.
-func (o *Offer) Acceptable() (Crypto, bool) {
+func (o *Remote) Acceptable() (Crypto, bool) {
 	for _, suite := range Suites {
 		if i := slices.IndexFunc(o.Crypto, func(c Crypto) bool { return c.Suite == suite }); i >= 0 {
 			return o.Crypto[i], true
@@ -204,23 +206,25 @@ func (o *Offer) Acceptable() (Crypto, bool) {
 	return Crypto{}, false
 }
 
-// Answer is openum's side of a negotiated audio stream.
-type Answer struct {
-	Addr      netip.AddrPort // where openum receives audio
-	Codec     uint8
-	Event     int     // telephone-event payload type, or -1
-	Crypto    *Crypto // openum's own key for the suite chosen, nil for RTP
-	Remote    *Crypto // the caller's key, nil for RTP
-	Direction Direction
-	Session   uint64
-	Version   uint64 // the o= line's version: one more for each new answer
+// Local is this side's description of the audio stream: the answer the
+// server gives, or the offer a call openum places makes. Marshal writes it
+// as SDP.
+type Local struct {
+	Addr         netip.AddrPort // where this side receives audio
+	Codec        uint8
+	Event        int     // telephone-event payload type, or -1
+	Crypto       *Crypto // openum's own key for the suite chosen, nil for RTP
+	RemoteCrypto *Crypto // the other side's key, nil for RTP
+	Direction    Direction
+	Session      uint64
+	Version      uint64 // the o= line's version: one more for each new answer
 }
 
-// NewAnswer answers offer on local. With secure, it chooses the best
+// NewLocalAnswer is the server's description: the answer to offer, on local. With secure, it chooses the best
 // acceptable crypto suite and makes a fresh random key for it.
-func NewAnswer(offer *Offer, local netip.AddrPort, secure bool) (*Answer, error) {
+func NewLocalAnswer(offer *Remote, local netip.AddrPort, secure bool) (*Local, error) {
 	now := uint64(time.Now().UnixNano())
-	a := &Answer{Addr: local, Codec: offer.Codecs[0], Event: offer.Event, Direction: offer.Direction.Answer(), Session: now, Version: now}
+	a := &Local{Addr: local, Codec: offer.Codecs[0], Event: offer.Event, Direction: offer.Direction.Answer(), Session: now, Version: now}
 	if !secure {
 		return a, nil
 	}
@@ -232,17 +236,17 @@ func NewAnswer(offer *Offer, local netip.AddrPort, secure bool) (*Answer, error)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	a.Remote = &remote
+	a.RemoteCrypto = &remote
 	a.Crypto = &Crypto{Tag: remote.Tag, Suite: remote.Suite, Key: key}
 	return a, nil
 }
 
-// NewOffer is openum's side of a call it places (test connectivity, load
+// NewLocalOffer is the description of a call openum places (test connectivity, load
 // tests): G.711 µ-law and telephone-event on local, with a fresh
 // AES_CM_128_HMAC_SHA1_80 key when secure. Its Marshal is the SDP offer.
-func NewOffer(local netip.AddrPort, secure bool) (*Answer, error) {
+func NewLocalOffer(local netip.AddrPort, secure bool) (*Local, error) {
 	now := uint64(time.Now().UnixNano())
-	o := &Answer{Addr: local, Codec: PCMU, Event: 101, Direction: SendRecv, Session: now, Version: now}
+	o := &Local{Addr: local, Codec: PCMU, Event: 101, Direction: SendRecv, Session: now, Version: now}
 	if secure {
 		key := make([]byte, keyLen["AES_CM_128_HMAC_SHA1_80"])
 		if _, err := rand.Read(key); err != nil {
@@ -253,10 +257,10 @@ func NewOffer(local netip.AddrPort, secure bool) (*Answer, error) {
 	return o, nil
 }
 
-// Accept checks the answer (parsed like an offer) to an offer openum made,
+// Accept checks the remote answer to the offer a made,
 // and returns the local side to stream with. A secured offer must come back
 // secured, with the same suite: never a silent fall back to RTP.
-func (a *Answer) Accept(answer *Offer) (*Answer, error) {
+func (a *Local) Accept(answer *Remote) (*Local, error) {
 	local := *a
 	if !slices.Contains(answer.Codecs, a.Codec) {
 		return nil, fmt.Errorf("media: the answer chose no codec openum offered (%v)", answer.Codecs)
@@ -277,7 +281,7 @@ func (a *Answer) Accept(answer *Offer) (*Answer, error) {
 	if !ok || remote.Suite != a.Crypto.Suite {
 		return nil, errors.New("media: the answer carries no key for the offered SRTP suite")
 	}
-	local.Remote = &remote
+	local.RemoteCrypto = &remote
 	return &local, nil
 }
 
@@ -285,7 +289,7 @@ func (a *Answer) Accept(answer *Offer) (*Answer, error) {
 // port, the same codec when still offered, and openum's key kept when the
 // suite is unchanged. A call that was secured stays secured: an offer
 // without an acceptable crypto line is refused, never downgraded.
-func (a *Answer) Reanswer(offer *Offer) (*Answer, error) {
+func (a *Local) Reanswer(offer *Remote) (*Local, error) {
 	n := *a
 	n.Version++
 	n.Direction = offer.Direction.Answer()
@@ -303,7 +307,7 @@ func (a *Answer) Reanswer(offer *Offer) (*Answer, error) {
 	if !ok || !offer.Secure {
 		return nil, errors.New("media: the new offer would drop SRTP from a secured call")
 	}
-	n.Remote = &remote
+	n.RemoteCrypto = &remote
 	if remote.Suite != a.Crypto.Suite {
 		key := make([]byte, keyLen[remote.Suite])
 		if _, err := rand.Read(key); err != nil {
@@ -317,7 +321,7 @@ func (a *Answer) Reanswer(offer *Offer) (*Answer, error) {
 }
 
 // Marshal writes the answer as SDP.
-func (a *Answer) Marshal() []byte {
+func (a *Local) Marshal() []byte {
 	ipver := "IP4"
 	if a.Addr.Addr().Is6() {
 		ipver = "IP6"

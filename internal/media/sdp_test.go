@@ -14,7 +14,7 @@ const savpOffer = "v=0\r\no=gw 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7
 	"a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n"
 
 func TestParseOffer(t *testing.T) {
-	o, err := ParseOffer([]byte(savpOffer))
+	o, err := ParseRemote([]byte(savpOffer))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,20 +30,20 @@ func TestParseOffer(t *testing.T) {
 	}
 	for _, bad := range []string{"", "v=0\r\n", strings.Replace(savpOffer, "m=audio", "m=video", 1),
 		strings.Replace(savpOffer, "c=IN IP4 192.0.2.7", "c=IN IP4 gw.example", 2)} {
-		if _, err := ParseOffer([]byte(bad)); err == nil {
-			t.Errorf("ParseOffer accepted %q", bad)
+		if _, err := ParseRemote([]byte(bad)); err == nil {
+			t.Errorf("ParseRemote accepted %q", bad)
 		}
 	}
 }
 
 func TestAnswerIsFreshAndNeverLogsTheOfferKey(t *testing.T) {
-	o, _ := ParseOffer([]byte(savpOffer))
-	a1, err := NewAnswer(o, netip.MustParseAddrPort("127.0.0.1:20000"), true)
+	o, _ := ParseRemote([]byte(savpOffer))
+	a1, err := NewLocalAnswer(o, netip.MustParseAddrPort("127.0.0.1:20000"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, _ := NewAnswer(o, netip.MustParseAddrPort("127.0.0.1:20000"), true)
-	if bytes.Equal(a1.Crypto.Key, a2.Crypto.Key) || bytes.Equal(a1.Crypto.Key, a1.Remote.Key) {
+	a2, _ := NewLocalAnswer(o, netip.MustParseAddrPort("127.0.0.1:20000"), true)
+	if bytes.Equal(a1.Crypto.Key, a2.Crypto.Key) || bytes.Equal(a1.Crypto.Key, a1.RemoteCrypto.Key) {
 		t.Fatal("answer keys are not fresh per call")
 	}
 	sdp := string(a1.Marshal())
@@ -51,20 +51,20 @@ func TestAnswerIsFreshAndNeverLogsTheOfferKey(t *testing.T) {
 		strings.Contains(sdp, "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz") {
 		t.Fatalf("answer:\n%s", sdp)
 	}
-	if _, err := NewAnswer(&Offer{Codecs: []uint8{PCMU}}, netip.MustParseAddrPort("127.0.0.1:20000"), true); err == nil {
+	if _, err := NewLocalAnswer(&Remote{Codecs: []uint8{PCMU}}, netip.MustParseAddrPort("127.0.0.1:20000"), true); err == nil {
 		t.Fatal("a secured answer to an offer without crypto")
 	}
 }
 
 func TestReanswerHoldAndNoDowngrade(t *testing.T) {
-	o, _ := ParseOffer([]byte(savpOffer))
-	a, _ := NewAnswer(o, netip.MustParseAddrPort("127.0.0.1:20000"), true)
-	hold, _ := ParseOffer([]byte(strings.Replace(savpOffer, "c=IN IP4 192.0.2.7", "c=IN IP4 0.0.0.0", 1)))
+	o, _ := ParseRemote([]byte(savpOffer))
+	a, _ := NewLocalAnswer(o, netip.MustParseAddrPort("127.0.0.1:20000"), true)
+	hold, _ := ParseRemote([]byte(strings.Replace(savpOffer, "c=IN IP4 192.0.2.7", "c=IN IP4 0.0.0.0", 1)))
 	h, err := a.Reanswer(hold)
 	if err != nil || h.Direction != RecvOnly || !bytes.Equal(h.Crypto.Key, a.Crypto.Key) || h.Version != a.Version+1 {
 		t.Fatalf("hold: %+v, %v", h, err)
 	}
-	plain, _ := ParseOffer([]byte(strings.Replace(savpOffer, "RTP/SAVP", "RTP/AVP", 1)))
+	plain, _ := ParseRemote([]byte(strings.Replace(savpOffer, "RTP/SAVP", "RTP/AVP", 1)))
 	if _, err := a.Reanswer(plain); err == nil {
 		t.Fatal("a re-INVITE dropped SRTP from a secured call")
 	}
@@ -74,7 +74,7 @@ func TestReanswerHoldAndNoDowngrade(t *testing.T) {
 // answer never names PCMU's payload type 0 as telephone-event.
 func TestTelephoneEventNeedsADynamicListedType(t *testing.T) {
 	for _, rtpmap := range []string{"a=rtpmap: telephone-event/8000", "a=rtpmap:0 telephone-event/8000", "a=rtpmap:102 telephone-event/8000", "a=rtpmap:300 telephone-event/8000"} {
-		o, err := ParseOffer([]byte(strings.Replace(savpOffer, "a=rtpmap:101 telephone-event/8000", rtpmap, 1)))
+		o, err := ParseRemote([]byte(strings.Replace(savpOffer, "a=rtpmap:101 telephone-event/8000", rtpmap, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}

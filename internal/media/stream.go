@@ -58,7 +58,7 @@ type Stream struct {
 	stats    Stats
 }
 
-// negotiated is what an offer and its answer settled: replaced whole by a
+// negotiated is what the two descriptions settled: replaced whole by a
 // re-INVITE, never changed in place.
 type negotiated struct {
 	remote      netip.AddrPort
@@ -81,50 +81,50 @@ type Stats struct {
 	Last    atomic.Int64  // when the last accepted packet came, in Unix nanoseconds
 }
 
-// newStream starts the stream negotiated by offer and answer on conn, which
-// it then owns (see Port.Start).
-func newStream(conn *net.UDPConn, offer *Offer, answer *Answer) (*Stream, error) {
+// newStream starts the stream the remote and local descriptions negotiated
+// on conn, which it then owns (see Port.Start).
+func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error) {
 	s := &Stream{
 		conn: conn, received: make(chan Received, 64), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
-	if err := s.Update(offer, answer); err != nil {
+	if err := s.Update(remote, local); err != nil {
 		return nil, err
 	}
 	go s.readLoop()
 	return s, nil
 }
 
-// Update applies a new offer and answer (a re-INVITE: new address, hold,
-// new keys). The SRTP contexts are rebuilt only when a key changed, so the
+// Update applies new remote and local descriptions (a re-INVITE: new
+// address, hold, new keys). The SRTP contexts are rebuilt only when a key changed, so the
 // replay window and rollover counter carry on otherwise.
-func (s *Stream) Update(offer *Offer, answer *Answer) error {
+func (s *Stream) Update(remote *Remote, local *Local) error {
 	old := s.negotiated.Load()
 	n := &negotiated{
-		remote: offer.Addr, codec: answer.Codec, event: answer.Event,
-		send: answer.Direction.Sends(), callerSends: offer.Direction == SendRecv,
-		encode: encoderFor(answer.Codec), decode: decoderFor(answer.Codec),
+		remote: remote.Addr, codec: local.Codec, event: local.Event,
+		send: local.Direction.Sends(), callerSends: remote.Direction == SendRecv,
+		encode: encoderFor(local.Codec), decode: decoderFor(local.Codec),
 	}
-	if answer.Crypto != nil {
+	if local.Crypto != nil {
 		var err error
-		if old != nil && old.out != nil && sameKey(old, answer) {
+		if old != nil && old.out != nil && sameKey(old, local) {
 			n.out, n.in = old.out, old.in
 		} else {
-			if n.out, err = srtpContext(answer.Crypto); err != nil {
+			if n.out, err = srtpContext(local.Crypto); err != nil {
 				return err
 			}
-			if n.in, err = srtpContext(answer.Remote, srtp.SRTPReplayProtection(replayWindow), srtp.SRTCPReplayProtection(replayWindow)); err != nil {
+			if n.in, err = srtpContext(local.RemoteCrypto, srtp.SRTPReplayProtection(replayWindow), srtp.SRTCPReplayProtection(replayWindow)); err != nil {
 				return err
 			}
 		}
-		n.keys = [2]string{string(answer.Crypto.Key), string(answer.Remote.Key)}
+		n.keys = [2]string{string(local.Crypto.Key), string(local.RemoteCrypto.Key)}
 	}
 	s.negotiated.Store(n)
 	return nil
 }
 
-func sameKey(old *negotiated, a *Answer) bool {
-	return old.keys == [2]string{string(a.Crypto.Key), string(a.Remote.Key)}
+func sameKey(old *negotiated, a *Local) bool {
+	return old.keys == [2]string{string(a.Crypto.Key), string(a.RemoteCrypto.Key)}
 }
 
 func srtpContext(c *Crypto, opts ...srtp.ContextOption) (*srtp.Context, error) {

@@ -13,11 +13,11 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 	key := bytes.Repeat([]byte{3}, 30)
 	c := &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}
 	sender, receiver := &Stream{}, &Stream{}
-	offer := &Offer{Codecs: []uint8{PCMU}, Event: -1}
-	if err := sender.Update(offer, &Answer{Codec: PCMU, Event: -1, Crypto: c, Remote: c}); err != nil {
+	offer := &Remote{Codecs: []uint8{PCMU}, Event: -1}
+	if err := sender.Update(offer, &Local{Codec: PCMU, Event: -1, Crypto: c, RemoteCrypto: c}); err != nil {
 		b.Fatal(err)
 	}
-	if err := receiver.Update(offer, &Answer{Codec: PCMU, Event: -1, Crypto: c, Remote: c}); err != nil {
+	if err := receiver.Update(offer, &Local{Codec: PCMU, Event: -1, Crypto: c, RemoteCrypto: c}); err != nil {
 		b.Fatal(err)
 	}
 	out := sender.negotiated.Load().out

@@ -23,7 +23,7 @@ func pair(t *testing.T, suite string) (server, caller *Stream) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offer := &Offer{Addr: addrPortOf(cc.LocalAddr()), Codecs: []uint8{PCMU}, Event: 101, Secure: suite != ""}
+	offer := &Remote{Addr: addrPortOf(cc.LocalAddr()), Codecs: []uint8{PCMU}, Event: 101, Secure: suite != ""}
 	if suite != "" {
 		key := make([]byte, keyLen[suite])
 		for i := range key {
@@ -31,7 +31,7 @@ func pair(t *testing.T, suite string) (server, caller *Stream) {
 		}
 		offer.Crypto = []Crypto{{Tag: 1, Suite: suite, Key: key}}
 	}
-	answer, err := NewAnswer(offer, addrPortOf(sc.LocalAddr()), suite != "")
+	answer, err := NewLocalAnswer(offer, addrPortOf(sc.LocalAddr()), suite != "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +39,8 @@ func pair(t *testing.T, suite string) (server, caller *Stream) {
 		t.Fatal(err)
 	}
 	// The caller's view: our answer is its offer, and the keys swap sides.
-	mirror := &Answer{Codec: PCMU, Event: 101, Crypto: answer.Remote, Remote: answer.Crypto}
-	if caller, err = newStream(cc, &Offer{Addr: answer.Addr, Codecs: []uint8{PCMU}}, mirror); err != nil {
+	mirror := &Local{Codec: PCMU, Event: 101, Crypto: answer.RemoteCrypto, RemoteCrypto: answer.Crypto}
+	if caller, err = newStream(cc, &Remote{Addr: answer.Addr, Codecs: []uint8{PCMU}}, mirror); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close(); caller.Close() })

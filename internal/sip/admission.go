@@ -80,7 +80,7 @@ type admission struct {
 	Gateway   directory.IPGateway
 	HuntGroup directory.HuntGroup
 	DialPlan  directory.DialPlan
-	Offer     *media.Offer
+	Offer     *media.Remote
 }
 
 // checkRequest refuses a request that RFC 3261 says a UAS must not act on
@@ -205,14 +205,14 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 // without one (a late offer) gets 488. It enforces SPEC SEC-2: SRTP for
 // Secured, RTP otherwise; an offer that cannot be met gets 488, never a
 // downgrade.
-func admitOffer(dp *directory.DialPlan, body []byte) (*media.Offer, *Rejection) {
+func admitOffer(dp *directory.DialPlan, body []byte) (*media.Remote, *Rejection) {
 	if len(body) == 0 {
 		if dp.VoIPSecurity == directory.Secured {
 			return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured and the INVITE carries no SRTP offer", dp.Name)
 		}
 		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s: the INVITE carries no SDP offer", dp.Name)
 	}
-	offer, err := media.ParseOffer(body)
+	offer, err := media.ParseRemote(body)
 	if err != nil {
 		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s: %v", dp.Name, err)
 	}
@@ -222,7 +222,7 @@ func admitOffer(dp *directory.DialPlan, body []byte) (*media.Offer, *Rejection) 
 	return offer, nil
 }
 
-func offerMatchesMode(dp *directory.DialPlan, offer *media.Offer) *Rejection {
+func offerMatchesMode(dp *directory.DialPlan, offer *media.Remote) *Rejection {
 	if dp.VoIPSecurity == directory.Secured {
 		if !offer.Secure {
 			return refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured but the offer is RTP/AVP, not SRTP", dp.Name)

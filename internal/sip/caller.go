@@ -104,7 +104,7 @@ func (c *Caller) Options(ctx context.Context) (int, error) {
 // Outcall is a call the caller placed.
 type Outcall struct {
 	Audio  *media.Stream
-	Local  *media.Answer // what the caller offered and streams with
+	Local  *media.Local  // what the caller offered and streams with
 	Setup  time.Duration // from INVITE to 200 OK
 	dialog *sipgo.DialogClientSession
 }
@@ -145,7 +145,7 @@ func (c *Caller) Call(ctx context.Context, number string, secure bool) (*Outcall
 		return nil, fmt.Errorf("sip: INVITE: %w", err)
 	}
 	out := &Outcall{Setup: time.Since(start), dialog: dlg}
-	answer, err := media.ParseOffer(dlg.InviteResponse.Body())
+	answer, err := media.ParseRemote(dlg.InviteResponse.Body())
 	if err == nil {
 		out.Audio, err = port.Start(answer) // closes the port on error
 		out.Local = port.Local

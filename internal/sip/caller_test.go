@@ -43,7 +43,7 @@ func TestCallerPlacesCallsInEachMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if call.Local.Crypto == nil || call.Local.Remote == nil {
+	if call.Local.Crypto == nil || call.Local.RemoteCrypto == nil {
 		t.Fatal("a Secured call without SRTP keys")
 	}
 	_ = call.Hangup(ctx)

@@ -36,7 +36,7 @@ type call struct {
 	dialog    *sipgo.DialogServerSession
 
 	mu     sync.Mutex // serialises re-INVITEs
-	answer *media.Answer
+	answer *media.Local
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {

@@ -45,7 +45,7 @@ func (v *view) serverPlan(p Peer, number string, body []byte) (*admission, *Reje
 		}
 	}
 	srtp := false
-	if offer, err := media.ParseOffer(body); err == nil {
+	if offer, err := media.ParseRemote(body); err == nil {
 		srtp = offer.Secure
 	}
 	for _, dp := range plans {

@@ -24,12 +24,24 @@ type answerCall struct {
 
 	msg     *delivery.Message // the message being recorded
 	started time.Time         // when recording began
-	stop    string            // why recording stopped: hang-up, #, silence, max duration
+	stop    stopReason        // why recording stopped
 	samples int               // recorded samples, after trimming
 	err     error             // why the message could not be kept
 }
 
 type state func(ctx context.Context) state
+
+// stopReason is why recording stopped, as events 9300 and 9304 show it.
+type stopReason string
+
+// The reasons recording stops.
+const (
+	stopHangUp      stopReason = "hang-up"
+	stopHash        stopReason = "#" // the caller pressed #
+	stopSilence     stopReason = "silence"
+	stopMaxDuration stopReason = "max duration"
+	stopWriteError  stopReason = "write error"
+)
 
 func (m *answerCall) run(ctx context.Context) {
 	for st := m.greet; st != nil; {
@@ -82,22 +94,22 @@ loop:
 	for {
 		select {
 		case <-ctx.Done():
-			m.stop = "hang-up"
+			m.stop = stopHangUp
 			break loop
 		case r, ok := <-m.call.Audio.Received():
 			if !ok {
-				m.stop = "hang-up"
+				m.stop = stopHangUp
 				break loop
 			}
 			if r.Digit == '#' {
-				m.stop = "#"
+				m.stop = stopHash
 				break loop
 			}
 			if r.PCM == nil {
 				continue
 			}
 			if err = wav.Write(timeline.Push(r.Timestamp, r.PCM)); err != nil {
-				m.stop = "write error"
+				m.stop = stopWriteError
 				break loop
 			}
 			if rms(r.PCM) >= voiceLevel {
@@ -106,9 +118,9 @@ loop:
 		case <-tick.C:
 			switch now := m.now(); {
 			case now.Sub(lastVoice) >= idle:
-				m.stop = "silence"
+				m.stop = stopSilence
 			case now.Sub(m.started) >= limit:
-				m.stop = "max duration"
+				m.stop = stopMaxDuration
 			default:
 				continue
 			}
@@ -119,7 +131,7 @@ loop:
 		err = wav.Write(timeline.Flush())
 	}
 	m.samples = wav.Samples()
-	if m.stop != "max duration" {
+	if m.stop != stopMaxDuration {
 		// Keep a breath after the last word, not the dead air before the
 		// caller hung up, pressed # or fell silent.
 		m.samples = min(m.samples, voicedSamples+media.SampleRate/4)
@@ -153,13 +165,13 @@ func (m *answerCall) save(ctx context.Context) state {
 	}
 	m.a.Events.Emit(ctx, events.MessageRecorded, "voice message recorded",
 		slog.String("id", m.id), slog.String("mailbox", m.box.EmailAddress), slog.String("caller", c.Caller),
-		slog.Duration("duration", msg.Duration), slog.String("stop", m.stop), slog.String("callid", c.ID),
+		slog.Duration("duration", msg.Duration), slog.String("stop", string(m.stop)), slog.String("callid", c.ID),
 		slog.Uint64("packets", c.Audio.Stats().Packets.Load()), slog.Uint64("dropped_foreign", c.Audio.Stats().Foreign.Load()),
 		slog.Uint64("dropped_bad", c.Audio.Stats().Bad.Load()))
-	if m.a.Delivered != nil {
-		m.a.Delivered()
+	if m.a.Spooled != nil {
+		m.a.Spooled()
 	}
-	if m.stop != "hang-up" {
+	if m.stop != stopHangUp {
 		play(ctx, c.Audio, Prompt("saved"))
 	}
 	return nil
@@ -173,7 +185,7 @@ func (m *answerCall) lost(ctx context.Context) state {
 	m.a.Events.Emit(ctx, events.RecordingFailed, "a voice message could not be saved",
 		slog.String("file", failedFile(m.err)), slog.String("errno", errnoName(m.err)), slog.String("error", m.err.Error()),
 		slog.String("id", m.id), slog.String("mailbox", m.box.EmailAddress), slog.String("callid", m.call.ID),
-		slog.String("gateway", m.call.Gateway.Name), slog.String("stop", m.stop))
+		slog.String("gateway", m.call.Gateway.Name), slog.String("stop", string(m.stop)))
 	play(ctx, m.call.Audio, Prompt("notsaved"))
 	return nil
 }

@@ -29,7 +29,7 @@ var promptFiles embed.FS
 // serve. Its fields are set once, before the first call.
 type Answering struct {
 	Spool     *delivery.Spool
-	Delivered func() // called after a message is spooled, to wake delivery
+	Spooled   func() // called after a message is spooled, to wake delivery
 	Events    *events.Log
 	From      string // the sender address of voice mail, voicemail@<server FQDN>
 	Greetings string // custom greetings: <Greetings>/<delivery.MaildirName(address)>.wav

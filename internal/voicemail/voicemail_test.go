@@ -64,7 +64,7 @@ func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	offer, err := media.ParseOffer(callerPort.Local.Marshal())
+	offer, err := media.ParseRemote(callerPort.Local.Marshal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer, err := media.ParseOffer(serverPort.Local.Marshal())
+	answer, err := media.ParseRemote(serverPort.Local.Marshal())
 	if err != nil {
 		t.Fatal(err)
 	}
