@@ -66,6 +66,7 @@ func TestGuideCommands(t *testing.T) {
 	for _, want := range []string{
 		"VoIPSecurity                      : Secured",
 		"EntireOperationSuccess: true",
+		"started in secured mode", // events --id 1112
 		"SRTP is Enabled",
 		"refused: the trunk gateway has no FQDN",
 		"chosen: the usable PKI certificate", // cert select after the PKI import

@@ -231,7 +231,7 @@ func (m *Manager) Check(ctx context.Context) error {
 	})
 	switch {
 	case old == nil:
-		m.events.Emit(ctx, events.CertificateInUse,
+		m.events.Emit(ctx, events.TLSCertificateInUse,
 			fmt.Sprintf("The certificate %s is in use for TLS (%s).", sel.Chosen.Thumbprint, sel.Chosen.Verdict),
 			certAttrs(sel.Chosen.X509)...)
 	case changed:

@@ -89,7 +89,7 @@ func TestManagerGeneratesSelfSignedWhenNothingUsable(t *testing.T) {
 	if len(gen) != 1 || gen[0].Attrs["Thumbprint"] != cur.Thumbprint() {
 		t.Errorf("self-signed events %+v", gen)
 	}
-	inUse := read(events.CertificateInUse)
+	inUse := read(events.TLSCertificateInUse)
 	if len(inUse) != 1 {
 		t.Fatalf("in-use events %+v", inUse)
 	}

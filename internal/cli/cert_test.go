@@ -401,8 +401,8 @@ func TestEventsCommand(t *testing.T) {
 	if len(recs) != 2 || recs[0].EventID != 9108 || recs[0].Attrs["Thumbprint"] == nil {
 		t.Errorf("events --json: %+v", recs)
 	}
-	if out := ok(t, data, "events", "--id", "9100"); strings.Count(out, "\n") != 1 {
-		t.Errorf("events --id 9100:\n%s", out)
+	if out := ok(t, data, "events", "--id", "1114"); strings.Count(out, "\n") != 1 {
+		t.Errorf("events --id 1114:\n%s", out)
 	}
 	if out := ok(t, data, "events", "--since", "0s", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Errorf("events --since 0s: %s", out)

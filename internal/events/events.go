@@ -33,7 +33,9 @@ type EventID int
 // Events that Exchange UM also has (SPEC OPS-1): same ID, same meaning.
 // Later parts of openum emit them.
 const (
+	SecuredStart            EventID = 1112 // the server started in secured mode: its TLS listener is open
 	GatewayTLSFailed        EventID = 1113 // TLS certificate exchange with a gateway failed
+	TLSCertificateInUse     EventID = 1114 // the certificate the server uses for TLS, at start
 	InvalidExtension        EventID = 1109 // a call for an extension that does not exist
 	GatewayOptionsNoAnswer  EventID = 1400 // a gateway did not answer OPTIONS
 	GatewaysShareAddress    EventID = 1175 // two gateway FQDNs resolve to one address
@@ -47,7 +49,6 @@ const (
 
 // Certificate events (SPEC CERT-4, CERT-6, CERT-7): openum's range 9100-9199.
 const (
-	CertificateInUse        EventID = 9100 // a certificate was put in use
 	CertificateChanged      EventID = 9101 // the certificate in use changed
 	CertificateExpiring     EventID = 9102 // the certificate in use expires within 30 days
 	CertificateExpired      EventID = 9103 // the certificate in use or pinned has expired

@@ -16,7 +16,7 @@ func TestEmitAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	l.Emit(ctx, CertificateInUse, "certificate in use", slog.String("Thumbprint", "AB"))
+	l.Emit(ctx, TLSCertificateInUse, "certificate in use", slog.String("Thumbprint", "AB"))
 	l.Emit(ctx, CertificateExpiring, "certificate expires soon", slog.Int("DaysLeft", 29))
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestEmitAndRead(t *testing.T) {
 	if len(all) != 2 {
 		t.Fatalf("read %d records, want 2: %+v", len(all), all)
 	}
-	if all[0].EventID != CertificateInUse || all[0].Level != "Information" || all[0].Message != "certificate in use" || all[0].Attrs["Thumbprint"] != "AB" {
+	if all[0].EventID != TLSCertificateInUse || all[0].Level != "Information" || all[0].Message != "certificate in use" || all[0].Attrs["Thumbprint"] != "AB" {
 		t.Errorf("first record = %+v", all[0])
 	}
 	if all[1].Level != "Warning" || all[1].Attrs["DaysLeft"] != float64(29) {
@@ -78,7 +78,7 @@ func TestReadSkipsTornLineAndMissingFile(t *testing.T) {
 
 func TestNilLogDiscards(t *testing.T) {
 	var l *Log
-	l.Emit(context.Background(), CertificateInUse, "ignored")
+	l.Emit(context.Background(), TLSCertificateInUse, "ignored")
 	if err := l.Close(); err != nil {
 		t.Error(err)
 	}
@@ -86,7 +86,7 @@ func TestNilLogDiscards(t *testing.T) {
 
 func TestLevels(t *testing.T) {
 	for id, want := range map[EventID]slog.Level{
-		CertificateInUse:    slog.LevelInfo,
+		TLSCertificateInUse: slog.LevelInfo,
 		CertificateExpiring: slog.LevelWarn,
 		CertificateExpired:  slog.LevelError,
 		GatewayTLSFailed:    slog.LevelError,

@@ -138,13 +138,13 @@ func TestRotationByAnotherWriterIsFollowed(t *testing.T) {
 	}
 	defer b.Close()
 	ctx := context.Background()
-	a.Emit(ctx, CertificateInUse, "a", slog.Int("N", 0))
+	a.Emit(ctx, TLSCertificateInUse, "a", slog.Int("N", 0))
 	// b's records are large: each rotates, so a's file, rotated out and
 	// then dropped, still has room for a's next record.
 	for i := range 5 {
-		b.Emit(ctx, CertificateInUse, "b", slog.Int("N", i), slog.String("Pad", strings.Repeat("x", 600)))
+		b.Emit(ctx, TLSCertificateInUse, "b", slog.Int("N", i), slog.String("Pad", strings.Repeat("x", 600)))
 	}
-	a.Emit(ctx, CertificateInUse, "a", slog.Int("N", 1))
+	a.Emit(ctx, TLSCertificateInUse, "a", slog.Int("N", 1))
 	recs, err := Read(path, Filter{})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestRotationDropsOldestAndReadsOldestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		l.Emit(context.Background(), CertificateInUse, "r", slog.Int("N", i))
+		l.Emit(context.Background(), TLSCertificateInUse, "r", slog.Int("N", i))
 	}
 	l.Close()
 	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {

@@ -4,7 +4,6 @@ package events
 // 9200-9299. A refusal says here why; the peer is told nothing it could use.
 const (
 	Listening             EventID = 9200 // the server listens on a port
-	StartedSecured        EventID = 9201 // the TLS listener started with a certificate
 	PeerRefused           EventID = 9202 // a source that is not a trusted gateway was refused
 	CallRefusedSecurity   EventID = 9203 // a call broke its dial plan's VoIP security mode (403)
 	SRTPNegotiationFailed EventID = 9204 // the offer's media did not match the dial plan's mode (488)

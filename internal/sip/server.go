@@ -172,7 +172,7 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		s.serve(tl, "TLS", s.serverTLSConfig, s.sip.ServeTLS)
 		cert := s.cfg.Certs.Current()
-		s.cfg.Events.Emit(ctx, events.StartedSecured, "started in secured mode",
+		s.cfg.Events.Emit(ctx, events.SecuredStart, "started in secured mode",
 			slog.String("address", tl.Addr().String()), slog.String("thumbprint", cert.Thumbprint()),
 			slog.String("sha256", cert.SHA256()))
 	}
