@@ -522,15 +522,48 @@ func TestSmtpSecuredVoiceMessageToPostfix(t *testing.T) {
 	}
 }
 
+// newSmtpSite is a site with a secured mailbox and a Postfix, not started,
+// that requires openum's certificate and whose CA openum trusts.
+func newSmtpSite(t *testing.T) (*site, *postfix) {
+	t.Helper()
+	s := newSite(t)
+	s.securedMailbox()
+	mx := newPostfix(t, s.path("um.crt"))
+	s.openum("cert", "import", mx.ca(), "--trusted")
+	return s, mx
+}
+
+// waitUndelivered waits for a failed delivery (1082) and returns the
+// spool's one message.
+func (s *site) waitUndelivered() []string {
+	s.t.Helper()
+	s.waitEvent(1082, 20*time.Second)
+	ids := s.spooled()
+	if len(ids) != 1 {
+		s.t.Fatalf("spool queue holds %v; want the message", ids)
+	}
+	return ids
+}
+
+// deliveredOnce waits until the spool is empty, when nothing can be sent
+// again, and checks that mx got the message once, with one event 9301.
+func (s *site) deliveredOnce(mx *postfix) {
+	s.t.Helper()
+	s.waitSpoolEmpty(10 * time.Second)
+	if n := len(mx.messages()); n != 1 {
+		s.t.Errorf("%d messages in the Maildir; want 1", n)
+	}
+	if n := s.eventCount(9301); n != 1 {
+		s.t.Errorf("%d events 9301 (delivered); want 1", n)
+	}
+}
+
 // The mail server stops during a call: openum keeps the message in its spool
 // and says so (event 1082, not 1423: the mail server is down, TLS is fine),
 // then delivers it, once, when the mail server is back.
 func TestSmtpMailServerDownDuringCall(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	s.securedMailbox()
-	mx := newPostfix(t, s.path("um.crt"))
-	s.openum("cert", "import", mx.ca(), "--trusted")
+	s, mx := newSmtpSite(t)
 	mx.start()
 	_, tlsPort := s.serve("--smtp", mx.addr())
 
@@ -546,11 +579,7 @@ func TestSmtpMailServerDownDuringCall(t *testing.T) {
 	default:
 		t.Fatal("the call ended before the mail server was stopped")
 	}
-	s.waitEvent(1082, 20*time.Second)
-	ids := s.spooled()
-	if len(ids) != 1 {
-		t.Fatalf("spool queue holds %v; want the message", ids)
-	}
+	ids := s.waitUndelivered()
 	if n := s.eventCount(1423); n != 0 {
 		t.Errorf("%d events 1423 (TLS failed) for a mail server that is down", n)
 	}
@@ -561,13 +590,7 @@ func TestSmtpMailServerDownDuringCall(t *testing.T) {
 	if got, want := h.Get("Message-Id"), "<"+ids[0]+"@localhost>"; got != want {
 		t.Errorf("Message-ID = %s; want %s", got, want)
 	}
-	s.waitSpoolEmpty(10 * time.Second)
-	if n := len(mx.messages()); n != 1 {
-		t.Errorf("%d messages in the Maildir; want 1", n)
-	}
-	if n := s.eventCount(9301); n != 1 {
-		t.Errorf("%d events 9301 (delivered); want 1", n)
-	}
+	s.deliveredOnce(mx)
 }
 
 // openum is killed (SIGKILL) after the message is spooled and before it
@@ -575,17 +598,10 @@ func TestSmtpMailServerDownDuringCall(t *testing.T) {
 // mail server back, it delivers the message exactly once.
 func TestSmtpKill9BetweenRecordingAndDelivery(t *testing.T) {
 	t.Parallel()
-	s := newSite(t)
-	s.securedMailbox()
-	mx := newPostfix(t, s.path("um.crt")) // configured, not started: down
-	s.openum("cert", "import", mx.ca(), "--trusted")
+	s, mx := newSmtpSite(t) // the mail server is down
 	_, tlsPort := s.serve("--smtp", mx.addr())
 	s.securedCall(tlsPort)
-	s.waitEvent(1082, 20*time.Second)
-	ids := s.spooled()
-	if len(ids) != 1 {
-		t.Fatalf("spool queue holds %v; want the message", ids)
-	}
+	ids := s.waitUndelivered()
 
 	first := s.proc
 	if err := first.Process.Kill(); err != nil {
@@ -609,12 +625,5 @@ func TestSmtpKill9BetweenRecordingAndDelivery(t *testing.T) {
 	if _, err := wavFormat(audio); err != nil {
 		t.Errorf("the attachment is not the WAV it should be: %v", err)
 	}
-	// Once the spool is empty nothing can be sent again: count.
-	s.waitSpoolEmpty(10 * time.Second)
-	if n := len(mx.messages()); n != 1 {
-		t.Errorf("%d messages in the Maildir; want 1", n)
-	}
-	if n := s.eventCount(9301); n != 1 {
-		t.Errorf("%d events 9301 (delivered); want 1", n)
-	}
+	s.deliveredOnce(mx)
 }
