@@ -79,7 +79,7 @@ func checkOffer(t *testing.T, o *Remote) {
 		t.Fatalf("telephone-event payload type %d", o.Event)
 	}
 	for _, c := range o.Crypto {
-		if n, ok := keyLen[c.Suite]; !ok || len(c.Key) != n || c.Tag < 0 {
+		if n, ok := keyLen(c.Suite); !ok || len(c.Key) != n || c.Tag < 0 {
 			t.Fatalf("crypto %s tag %d with a %d-byte key", c.Suite, c.Tag, len(c.Key))
 		}
 	}

@@ -24,7 +24,7 @@ func FuzzParseCrypto(f *testing.F) {
 		if !ok {
 			return
 		}
-		if n, known := keyLen[c.Suite]; !known || len(c.Key) != n {
+		if n, known := keyLen(c.Suite); !known || len(c.Key) != n {
 			t.Fatalf("accepted %q as %s with a %d-byte key", v, c.Suite, len(c.Key))
 		}
 	})

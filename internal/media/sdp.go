@@ -16,12 +16,6 @@ import (
 	"github.com/pion/sdp/v3"
 )
 
-// The SRTP crypto suites openum accepts, strongest first (SPEC MEDIA-2).
-var Suites = []string{"AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"}
-
-// keyLen is the master key plus salt length of each suite, in bytes.
-var keyLen = map[string]int{"AEAD_AES_128_GCM": 16 + 12, "AES_CM_128_HMAC_SHA1_80": 16 + 14, "AES_CM_128_HMAC_SHA1_32": 16 + 14}
-
 // G.711 payload types, µ-law first (SPEC MEDIA-1).
 const (
 	PCMU = 0
@@ -157,7 +151,7 @@ func parseCrypto(v string) (Crypto, bool) {
 		return Crypto{}, false
 	}
 	tag, err := strconv.Atoi(fields[0])
-	n, known := keyLen[fields[1]]
+	n, known := keyLen(fields[1])
 	if err != nil || !known {
 		return Crypto{}, false
 	}
@@ -198,8 +192,8 @@ func validLifetime(p string) bool {
 // Acceptable returns the description's best crypto line by openum's order of
 // suites, or false.
 func (o *Remote) Acceptable() (Crypto, bool) {
-	for _, suite := range Suites {
-		if i := slices.IndexFunc(o.Crypto, func(c Crypto) bool { return c.Suite == suite }); i >= 0 {
+	for _, suite := range suites {
+		if i := slices.IndexFunc(o.Crypto, func(c Crypto) bool { return c.Suite == suite.name }); i >= 0 {
 			return o.Crypto[i], true
 		}
 	}
@@ -232,8 +226,8 @@ func NewLocalAnswer(offer *Remote, local netip.AddrPort, secure bool) (*Local, e
 	if !ok {
 		return nil, errors.New("media: the offer has no acceptable SRTP crypto suite")
 	}
-	key := make([]byte, keyLen[remote.Suite])
-	if _, err := rand.Read(key); err != nil {
+	key, err := newKey(remote.Suite)
+	if err != nil {
 		return nil, err
 	}
 	a.RemoteCrypto = &remote
@@ -248,11 +242,11 @@ func NewLocalOffer(local netip.AddrPort, secure bool) (*Local, error) {
 	now := uint64(time.Now().UnixNano())
 	o := &Local{Addr: local, Codec: PCMU, Event: 101, Direction: SendRecv, Session: now, Version: now}
 	if secure {
-		key := make([]byte, keyLen["AES_CM_128_HMAC_SHA1_80"])
-		if _, err := rand.Read(key); err != nil {
+		key, err := newKey(offerSuite)
+		if err != nil {
 			return nil, err
 		}
-		o.Crypto = &Crypto{Tag: 1, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}
+		o.Crypto = &Crypto{Tag: 1, Suite: offerSuite, Key: key}
 	}
 	return o, nil
 }
@@ -309,8 +303,8 @@ func (a *Local) Reanswer(offer *Remote) (*Local, error) {
 	}
 	n.RemoteCrypto = &remote
 	if remote.Suite != a.Crypto.Suite {
-		key := make([]byte, keyLen[remote.Suite])
-		if _, err := rand.Read(key); err != nil {
+		key, err := newKey(remote.Suite)
+		if err != nil {
 			return nil, err
 		}
 		n.Crypto = &Crypto{Tag: remote.Tag, Suite: remote.Suite, Key: key}
@@ -318,6 +312,19 @@ func (a *Local) Reanswer(offer *Remote) (*Local, error) {
 		n.Crypto = &Crypto{Tag: remote.Tag, Suite: a.Crypto.Suite, Key: a.Crypto.Key}
 	}
 	return &n, nil
+}
+
+// newKey makes a fresh random SDES key (master key and salt) for suite.
+func newKey(suite string) ([]byte, error) {
+	n, ok := keyLen(suite)
+	if !ok {
+		return nil, fmt.Errorf("media: unknown SRTP suite %q", suite)
+	}
+	key := make([]byte, n)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // Marshal writes the answer as SDP.

@@ -22,12 +22,6 @@ const FrameSamples = 160
 // FrameDuration is the time one packet's audio lasts.
 const FrameDuration = 20 * time.Millisecond
 
-var profiles = map[string]srtp.ProtectionProfile{
-	"AES_CM_128_HMAC_SHA1_80": srtp.ProtectionProfileAes128CmHmacSha1_80,
-	"AES_CM_128_HMAC_SHA1_32": srtp.ProtectionProfileAes128CmHmacSha1_32,
-	"AEAD_AES_128_GCM":        srtp.ProtectionProfileAeadAes128Gcm,
-}
-
 // replayWindow is how many packets back SRTP replay protection remembers.
 const replayWindow = 128
 
@@ -128,12 +122,15 @@ func sameKey(old *negotiated, a *Local) bool {
 }
 
 func srtpContext(c *Crypto, opts ...srtp.ContextOption) (*srtp.Context, error) {
-	profile := profiles[c.Suite]
-	keyLen, err := profile.KeyLen()
+	p, ok := profile(c.Suite)
+	if !ok {
+		return nil, fmt.Errorf("media: unknown SRTP suite %q", c.Suite)
+	}
+	keyLen, err := p.KeyLen()
 	if err != nil {
 		return nil, err
 	}
-	ctx, err := srtp.CreateContext(c.Key[:keyLen], c.Key[keyLen:], profile, opts...)
+	ctx, err := srtp.CreateContext(c.Key[:keyLen], c.Key[keyLen:], p, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("media: SRTP %s: %w", c.Suite, err)
 	}

@@ -25,7 +25,8 @@ func pair(t *testing.T, suite string) (server, caller *Stream) {
 	}
 	offer := &Remote{Addr: addrPortOf(cc.LocalAddr()), Codecs: []uint8{PCMU}, Event: 101, Secure: suite != ""}
 	if suite != "" {
-		key := make([]byte, keyLen[suite])
+		n, _ := keyLen(suite)
+		key := make([]byte, n)
 		for i := range key {
 			key[i] = byte(i * 7)
 		}

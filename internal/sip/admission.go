@@ -229,7 +229,7 @@ func offerMatchesMode(dp *directory.DialPlan, offer *media.Remote) *Rejection {
 		}
 		if _, ok := offer.Acceptable(); !ok {
 			return refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured but the offer has no acceptable a=crypto (accepted: %s)",
-				dp.Name, strings.Join(media.Suites, ", "))
+				dp.Name, strings.Join(media.SuiteNames(), ", "))
 		}
 		return nil
 	}
