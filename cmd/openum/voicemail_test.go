@@ -377,16 +377,7 @@ const (
 // greetingAndTone is how long the caller waits before speaking: the
 // default greeting and the 400 ms tone.
 func greetingAndTone(t *testing.T) float64 {
-	f, err := os.Open(filepath.Join("..", "..", "internal", "voicemail", "prompts", "greeting.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := media.ReadWAV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return float64(len(pcm))/media.SampleRate + 0.4
+	return float64(len(prompt(t, "greeting")))/media.SampleRate + 0.4
 }
 
 // securedMailbox sets up the directory of TestSecuredVoiceMessageFromBaresip:

@@ -283,8 +283,7 @@ func tlsPair(t *testing.T, ln net.Listener, client *tls.Config) (conn *tls.Conn,
 func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
 	root := testpki.NewRootCA(t, "Test Root")
 	rogue := testpki.NewRootCA(t, "Rogue Root")
-	s := openTestStore(t)
-	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	s := trustingStore(t, root)
 	inter := root.Intermediate(t, "Test Issuing CA")
 	serverCert, serverKey := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
 	mustImport(t, s, testpki.PEM(t, serverKey, serverCert, inter.Cert), "", false)
@@ -365,8 +364,7 @@ func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
 
 func TestClientTLSConfig(t *testing.T) {
 	root := testpki.NewRootCA(t, "Test Root")
-	s := openTestStore(t)
-	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	s := trustingStore(t, root)
 	ours, ourKey := root.Issue(t, testpki.Leaf{CN: "um1.example.com"})
 	mustImport(t, s, testpki.PEM(t, ourKey, ours), "", false)
 	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})

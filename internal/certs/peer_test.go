@@ -124,8 +124,7 @@ func TestPeerTrustVerify(t *testing.T) {
 // accepts.
 func TestClientTLSConfigRefusesAGatewaySigningForAnother(t *testing.T) {
 	root := testpki.NewRootCA(t, "Contoso Root CA")
-	s := openTestStore(t)
-	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	s := trustingStore(t, root)
 	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,12 @@
 package certs
 
 import (
+	"crypto"
+	"crypto/x509"
 	"errors"
 	"testing"
+
+	"github.com/openum/openum/internal/testpki"
 )
 
 // The test PKI (CAs, leaves, keys, PEM) is internal/testpki; these are
@@ -14,6 +18,24 @@ func openTestStore(t testing.TB) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// issuingChain makes a root CA, an issuing CA under it, and a certificate
+// for um1.example.com that the issuing CA signed, with its key.
+func issuingChain(t testing.TB) (root, inter *testpki.CA, leaf *x509.Certificate, key crypto.Signer) {
+	t.Helper()
+	root = testpki.NewRootCA(t, "Test Root")
+	inter = root.Intermediate(t, "Test Issuing CA")
+	leaf, key = inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
+	return root, inter, leaf, key
+}
+
+// trustingStore is a new store whose trusted store holds root.
+func trustingStore(t testing.TB, root *testpki.CA) *Store {
+	t.Helper()
+	s := openTestStore(t)
+	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
 	return s
 }
 

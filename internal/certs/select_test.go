@@ -21,8 +21,7 @@ func TestSelectionOrder(t *testing.T) {
 	inter := root.Intermediate(t, "Test Issuing CA")
 	untrusted := testpki.NewRootCA(t, "Untrusted Root")
 
-	s := openTestStore(t)
-	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	s := trustingStore(t, root)
 	mustImport(t, s, testpki.PEM(t, nil, inter.Cert), "", false)
 
 	type entry struct {
@@ -155,8 +154,7 @@ func TestIntermediateRestrictingEKU(t *testing.T) {
 	}
 	inter := &testpki.CA{Cert: testpki.Create(t, tmpl, root.Cert, key.Public(), root.Key), Key: key}
 	leaf, lkey := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
-	s := openTestStore(t)
-	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	s := trustingStore(t, root)
 	mustImport(t, s, testpki.PEM(t, lkey, leaf, inter.Cert), "", false)
 	c := mustLoad(t, s)
 	st := Evaluate(c, c.Personal[0], "um1.example.com", time.Now())

@@ -36,12 +36,8 @@ func storeFiles(t *testing.T, s *Store) []string {
 }
 
 func TestImportPEMAnyOrderWithChain(t *testing.T) {
-	root := testpki.NewRootCA(t, "Test Root")
-	inter := root.Intermediate(t, "Test Issuing CA")
-	leaf, key := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
-
-	s := openTestStore(t)
-	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
+	root, inter, leaf, key := issuingChain(t)
+	s := trustingStore(t, root)
 	// key first, then the intermediate, then the leaf, then the root
 	data := append(testpki.PEM(t, key), testpki.PEM(t, nil, inter.Cert, leaf, root.Cert)...)
 	res := mustImport(t, s, data, "", false)
@@ -90,12 +86,8 @@ func TestImportLegacyKeyFormats(t *testing.T) {
 }
 
 func TestImportDERAndPFXRoundTrip(t *testing.T) {
-	root := testpki.NewRootCA(t, "Test Root")
-	inter := root.Intermediate(t, "Test Issuing CA")
-	leaf, key := inter.Issue(t, testpki.Leaf{CN: "um1.example.com"})
-
-	src := openTestStore(t)
-	mustImport(t, src, testpki.PEM(t, nil, root.Cert), "", true)
+	root, inter, leaf, key := issuingChain(t)
+	src := trustingStore(t, root)
 	mustImport(t, src, testpki.PEM(t, key, leaf, inter.Cert), "", false)
 	tp := Thumbprint(leaf)
 
