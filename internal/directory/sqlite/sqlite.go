@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"time"
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/sqlitedb"
@@ -137,9 +136,7 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 				return fmt.Errorf("directory: write %s: %w", c.Object, err)
 			}
 		}
-		record, _ := json.Marshal(diff)
-		if _, err := conn.ExecContext(ctx, "INSERT INTO audit (at, user, command, changes) VALUES (?, ?, ?, ?)",
-			time.Now().UTC().Format(time.RFC3339Nano), actor.User, actor.Command, string(record)); err != nil {
+		if err := sqlitedb.AppendAudit(ctx, conn, actor, diff); err != nil {
 			return fmt.Errorf("directory: audit: %w", err)
 		}
 		changes = diff
@@ -240,23 +237,9 @@ func writeExtensions(ctx context.Context, conn *sql.Conn, next *directory.Snapsh
 
 // Audit implements directory.Directory.
 func (s *Store) Audit(ctx context.Context) ([]directory.AuditRecord, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT at, user, command, changes FROM audit ORDER BY id")
+	records, err := sqlitedb.ReadAudit(ctx, s.db)
 	if err != nil {
 		return nil, fmt.Errorf("directory: audit: %w", err)
 	}
-	defer rows.Close()
-	var out []directory.AuditRecord
-	for rows.Next() {
-		var at, changes string
-		var rec directory.AuditRecord
-		if err := rows.Scan(&at, &rec.User, &rec.Command, &changes); err != nil {
-			return nil, fmt.Errorf("directory: audit: %w", err)
-		}
-		rec.Time, _ = time.Parse(time.RFC3339Nano, at)
-		if err := json.Unmarshal([]byte(changes), &rec.Changes); err != nil {
-			return nil, fmt.Errorf("directory: audit: %w", err)
-		}
-		out = append(out, rec)
-	}
-	return out, rows.Err()
+	return records, nil
 }
