@@ -67,7 +67,7 @@ func (id EventID) Level() slog.Level {
 		GatewaysShareAddress, PINLockout, LogonFailuresDisconnect, DeliveryFailed,
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
-		MessageIncomplete, BannedSourceRefused,
+		MessageIncomplete, BannedSourceRefused, LogonSourceCoolDown,
 		MaildirAmbiguous:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
