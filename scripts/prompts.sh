@@ -35,10 +35,10 @@ part mailbox-full "Sorry, the mailbox of the person you are calling is full, and
 part welcome "Welcome to voice mail."
 part enter-extension "Please enter your extension, followed by the pound key."
 part enter-pin "Please enter your pin, followed by the pound key."
-part other-extension "To enter a different extension, press star."
+part other-extension "To enter a different extension,"
 part invalid-logon "That extension and pin combination is not valid."
-part too-many-failures "Too many failed attempts. Goodbye."
-part mailbox-locked "Your mailbox is locked. Please contact your administrator. Goodbye."
+part too-many-failures "Too many failed attempts."
+part mailbox-locked "Your mailbox is locked. Please contact your administrator."
 
 # PIN change.
 part pin-expired "Your pin has expired."
