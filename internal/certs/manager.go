@@ -20,25 +20,22 @@ import (
 // starts warning about it, once a day (CERT-7).
 const ExpiryWarning = 30 * 24 * time.Hour
 
-// DefaultInterval is how often a Manager looks at the store by default.
-const DefaultInterval = 2 * time.Second
-
 // ManagerOptions configure a Manager. Only FQDN is required.
 type ManagerOptions struct {
-	FQDN     string        // the server's FQDN: the name its certificate must have
-	Pin      string        // thumbprint pinned by the administrator; empty for none
-	Events   *events.Log   // where certificate events go; nil discards them
-	Interval time.Duration // how often Run looks at the store; default DefaultInterval
-	KeyType  KeyType       // key of a self-signed certificate it generates; default ECDSAP256
+	FQDN    string      // the server's FQDN: the name its certificate must have
+	Pin     string      // thumbprint pinned by the administrator; empty for none
+	Events  *events.Log // where certificate events go; nil discards them
+	KeyType KeyType     // key of a self-signed certificate it generates; default ECDSAP256
 	// Now is the clock; default time.Now. Tests move it to see expiry.
 	Now func() time.Time
 }
 
 // Manager hands the SIP layer the server's current certificate and the TLS
-// configurations built on it, and keeps them current: each Check (Run calls
-// it every Interval) notices a change to the store made by this process or
-// another (the openum command line), a new pin, a certificate that expired
-// or became valid, and switches to the certificate Select then chooses.
+// configurations built on it, and keeps them current: each Check (openum
+// serve's watcher calls it every second, and on SIGHUP) notices a change to
+// the store made by this process or another (the openum command line), a
+// new pin, a certificate that expired or became valid, and switches to the
+// certificate Select then chooses.
 // Handshakes take the certificate and trusted roots current when they
 // start, so connections already established are not disturbed.
 //
@@ -49,11 +46,10 @@ type ManagerOptions struct {
 // A Manager is safe for concurrent use. Its zero value is not usable: make
 // one with NewManager.
 type Manager struct {
-	store    *Store
-	events   *events.Log
-	now      func() time.Time
-	interval time.Duration
-	keyType  KeyType
+	store   *Store
+	events  *events.Log
+	now     func() time.Time
+	keyType KeyType
 
 	current atomic.Pointer[managerState]
 
@@ -89,7 +85,6 @@ func NewManager(ctx context.Context, store *Store, opts ManagerOptions) (*Manage
 		store:    store,
 		events:   opts.Events,
 		now:      opts.Now,
-		interval: opts.Interval,
 		keyType:  opts.KeyType,
 		fqdn:     opts.FQDN,
 		pin:      opts.Pin,
@@ -99,9 +94,6 @@ func NewManager(ctx context.Context, store *Store, opts ManagerOptions) (*Manage
 	if m.now == nil {
 		m.now = time.Now
 	}
-	if m.interval <= 0 {
-		m.interval = DefaultInterval
-	}
 	if err := m.Check(ctx); err != nil && m.current.Load() == nil {
 		return nil, err
 	}
@@ -109,28 +101,13 @@ func NewManager(ctx context.Context, store *Store, opts ManagerOptions) (*Manage
 }
 
 // SetServer changes the FQDN the certificate must name and the pinned
-// thumbprint (empty for none); the SIP layer calls it when the server's
-// directory record changes. The next Check applies it.
+// thumbprint (empty for none), as the server's directory record says: the
+// watcher of openum serve calls it on each change. The next Check applies
+// it.
 func (m *Manager) SetServer(fqdn, pin string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fqdn, m.pin = fqdn, pin
-}
-
-// Run calls Check every Interval until ctx is done, and returns ctx's
-// error. Problems are reported as events, and the current certificate
-// stays in use meanwhile.
-func (m *Manager) Run(ctx context.Context) error {
-	t := time.NewTicker(m.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			_ = m.Check(ctx)
-		}
-	}
 }
 
 // Current returns the certificate in use.

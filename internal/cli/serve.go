@@ -48,10 +48,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Answer SIP calls from the gateways in the directory.
 
 The server listens on TCP and on mutual TLS at once (UDP only with --udp),
-refuses every peer that is not a configured gateway, and holds each call to
-the VoIP security mode of its dial plan. Directory and certificate changes
-apply to new calls within seconds, or at once on SIGHUP. SIGINT or SIGTERM
-drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
+refuses every peer that is not a configured gateway or openum server, and
+holds each call to the VoIP security mode of its dial plan. Directory and
+certificate changes apply to new calls within seconds, or at once on SIGHUP.
+SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd, o) },
 	}
@@ -111,7 +111,7 @@ wait:
 	for {
 		select {
 		case <-hup:
-			if err := errors.Join(n.srv.Reload(ctx), n.manager.Check(ctx)); err != nil {
+			if err := n.reload(ctx, true); err != nil {
 				fmt.Fprintf(a.out, "openum: reload: %v (the running configuration stays)\n", err)
 			}
 		case <-ctx.Done():
@@ -134,7 +134,8 @@ type node struct {
 	log     *events.Log
 	manager *certs.Manager
 	srv     *sip.Server
-	done    context.CancelFunc // stops delivery and the certificate watch
+	watcher *directory.Watcher // the directory, for srv and manager (see watch)
+	done    context.CancelFunc // stops delivery and the watch
 }
 
 // start wires and starts the server for record: event log, certificates,
@@ -186,6 +187,11 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err != nil {
 		return fail(err)
 	}
+	n.watcher = directory.NewWatcher(dir)
+	snap, err := n.watcher.Snapshot(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	spool, err := delivery.OpenSpool(filepath.Join(a.dataDir, "spool"))
 	if err != nil {
 		return fail(err)
@@ -204,7 +210,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
 		TLS: sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets, CipherSuites: ciphers}, RTPPorts: rtp,
-		Directory: dir, Certs: n.manager, Events: log, Calls: answering, Ready: answering.Ready,
+		Directory: snap, Certs: n.manager, Events: log, Calls: answering, Ready: answering.Ready,
 	})
 	if err != nil {
 		return fail(err)
@@ -213,7 +219,9 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		return fail(err)
 	}
 	go func() { _ = worker.Run(bg) }()
-	go func() { _ = n.manager.Run(bg) }()
+	n.watcher.Subscribe(n.srv.Apply)
+	n.watcher.Subscribe(followServer(n.manager, record.Name))
+	go n.watch(bg)
 	return n, nil
 }
 

@@ -26,6 +26,11 @@ type Directory interface {
 	Update(ctx context.Context, actor Actor, fn func(*Snapshot) error) ([]Change, error)
 	// Audit returns the audit log, oldest first.
 	Audit(ctx context.Context) ([]AuditRecord, error)
+	// Version says whether the configuration changed: it returns a number
+	// that differs from the one returned before whenever an Update by this
+	// process or another wrote something since. It is cheap, so that a
+	// watcher can ask often and read a Snapshot only on a change.
+	Version(ctx context.Context) (uint64, error)
 	// Close releases the store.
 	Close() error
 }

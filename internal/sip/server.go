@@ -27,11 +27,6 @@ import (
 	"github.com/openum/openum/internal/events"
 )
 
-// Snapshotter is where the server reads its configuration from.
-type Snapshotter interface {
-	Snapshot(ctx context.Context) (*directory.Snapshot, error)
-}
-
 // TLSSettings are the TLS knobs an administrator may turn.
 type TLSSettings struct {
 	MinVersion     uint16   // tls.VersionTLS12 (default) or tls.VersionTLS13
@@ -51,12 +46,14 @@ type Config struct {
 	StartSecured bool // with no dial plan associated, open the TLS listener (SPEC SEC-5)
 	Limits       Limits
 	TLS          TLSSettings
-	// ReloadEvery is how often the directory is read for changes.
-	ReloadEvery time.Duration
-	Directory   Snapshotter
-	Certs       *certs.Manager
-	Events      *events.Log
-	Calls       CallHandler // takes answered calls; nil holds them silent
+	// Directory is the configuration to start with; Apply gives the next.
+	Directory *directory.Snapshot
+	// HousekeepingEvery is how often expired bans are lifted and gateway
+	// names resolved again when due (every minute); default 2 s.
+	HousekeepingEvery time.Duration
+	Certs             *certs.Manager
+	Events            *events.Log
+	Calls             CallHandler // takes answered calls; nil holds them silent
 	// Ready, when set, is asked just before an admitted call is answered
 	// whether the application can take it now (voice mail: is there disk
 	// space to keep a message?); a Rejection refuses the call as it says.
@@ -89,18 +86,21 @@ type Server struct {
 	wg        sync.WaitGroup
 }
 
-// New builds a server. It reads the directory once, so that a server whose
-// record is broken fails here rather than on the first call.
+// New builds a server on the configuration cfg.Directory, so that a server
+// whose record is broken fails here rather than on the first call.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.ReloadEvery <= 0 {
-		cfg.ReloadEvery = 2 * time.Second
+	if cfg.HousekeepingEvery <= 0 {
+		cfg.HousekeepingEvery = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, limits: cfg.Limits.withDefaults(), calls: map[string]*call{}, listeners: map[string]net.Addr{}}
 	s.sources = newSources(s.limits, time.Now)
-	if err := s.Reload(ctx); err != nil {
+	if cfg.Directory == nil {
+		return nil, errors.New("sip: no configuration (Config.Directory)")
+	}
+	if err := s.Apply(ctx, cfg.Directory); err != nil {
 		return nil, err
 	}
 	parser := sip.NewParser()
@@ -217,9 +217,9 @@ func (s *Server) Addrs() map[string]net.Addr {
 	return out
 }
 
-// housekeeping reloads the directory and lifts expired bans.
+// housekeeping lifts expired bans and resolves gateway names again.
 func (s *Server) housekeeping(ctx context.Context) {
-	t := time.NewTicker(s.cfg.ReloadEvery)
+	t := time.NewTicker(s.cfg.HousekeepingEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -227,9 +227,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := s.refresh(ctx); err != nil {
-			s.cfg.Events.Emit(ctx, events.DirectoryReloadFailed, "directory reload failed; the current configuration stays", slog.String("error", err.Error()))
-		}
+		s.resolveAgain(ctx)
 		s.liftBans(ctx)
 	}
 }

@@ -29,6 +29,7 @@ type fixture struct {
 	t      testing.TB
 	dir    *sqlite.Store
 	srv    *Server
+	watch  *directory.Watcher // feeds srv and its certificate manager, as openum serve does
 	ca     *testCA
 	roots  *x509.CertPool // what gateways trust: the server's certificate
 	events string
@@ -96,11 +97,24 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	}
 	f.roots = x509.NewCertPool()
 	f.roots.AddCert(manager.Current().X509)
-	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
-		Limits: limits, Directory: dir, Certs: manager, Events: log, ReloadEvery: time.Hour, Ready: o.ready})
+	f.watch = directory.NewWatcher(dir)
+	snap, err := f.watch.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
+		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.watch.Subscribe(f.srv.Apply)
+	f.watch.Subscribe(func(_ context.Context, snap *directory.Snapshot) error {
+		sv, err := snap.Server("um.localhost")
+		if err == nil {
+			manager.SetServer(sv.Name, sv.CertificateThumbprint)
+		}
+		return err
+	})
 	if o.now != nil {
 		f.srv.sources.now = o.now // before Start: nothing reads it yet
 	}
@@ -144,8 +158,8 @@ func (f *fixture) update(fn func(*directory.Snapshot) error) {
 	if _, err := f.dir.Update(context.Background(), directory.Actor{User: "test"}, fn); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.srv != nil {
-		if err := f.srv.Reload(context.Background()); err != nil {
+	if f.watch != nil {
+		if err := f.watch.Check(context.Background()); err != nil {
 			f.t.Fatal(err)
 		}
 	}
@@ -498,7 +512,7 @@ func TestGatewaysSharingAnAddress(t *testing.T) {
 		return s.AddIPGateway(g)
 	})
 	f.event(events.GatewaysShareAddress, "127.0.0.1")
-	if err := f.srv.Reload(context.Background()); err != nil {
+	if err := f.watch.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(events.GatewaysShareAddress); n != 1 {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -36,51 +35,44 @@ type view struct {
 	shared      []string              // gateways whose addresses collide, for event 1175
 }
 
-// Reload reads the directory and makes new calls follow it; calls in
-// progress keep the configuration they began with. On error the current
-// configuration stays.
-func (s *Server) Reload(ctx context.Context) error {
-	snap, err := s.cfg.Directory.Snapshot(ctx)
-	if err != nil {
-		return fmt.Errorf("sip: reload: %w", err)
-	}
-	return s.apply(ctx, snap)
-}
-
-// refresh reloads when the directory changed, or when the gateways' names
-// are due to be resolved again (dnsRefresh): the housekeeping tick is short
-// and name look-ups are not free.
-func (s *Server) refresh(ctx context.Context) error {
-	snap, err := s.cfg.Directory.Snapshot(ctx)
-	if err != nil {
-		return fmt.Errorf("sip: reload: %w", err)
-	}
-	if old := s.view.Load(); old != nil && reflect.DeepEqual(old.dir, snap) && time.Since(old.built) < dnsRefresh {
-		return nil
-	}
-	return s.apply(ctx, snap)
-}
-
-// dnsRefresh is how often gateway FQDNs are resolved again for TCP peers.
-const dnsRefresh = time.Minute
-
-func (s *Server) apply(ctx context.Context, snap *directory.Snapshot) error {
+// Apply makes new calls follow snap; calls in progress keep the
+// configuration they began with (SPEC SEC-4). On error the current
+// configuration stays. Calls to Apply must not overlap (a
+// directory.Watcher makes them one at a time).
+func (s *Server) Apply(ctx context.Context, snap *directory.Snapshot) error {
 	v, err := newView(ctx, snap, s.cfg.FQDN)
 	if err != nil {
 		return err
 	}
-	old := s.view.Swap(v)
+	s.announce(ctx, s.view.Swap(v), v)
+	return nil
+}
+
+// dnsRefresh is how often gateway and server names are resolved again for
+// TCP peers.
+const dnsRefresh = time.Minute
+
+// resolveAgain builds the view again from the same snapshot when its names
+// are due to be resolved again (dnsRefresh), unless Apply brought a newer
+// one meanwhile.
+func (s *Server) resolveAgain(ctx context.Context) {
+	old := s.view.Load()
+	if time.Since(old.built) < dnsRefresh {
+		return
+	}
+	if v, err := newView(ctx, old.dir, s.cfg.FQDN); err == nil && s.view.CompareAndSwap(old, v) {
+		s.announce(ctx, old, v)
+	}
+}
+
+// announce logs the address clashes that v has and old had not.
+func (s *Server) announce(ctx context.Context, old, v *view) {
 	for _, clash := range v.shared {
 		if old == nil || !slices.Contains(old.shared, clash) {
 			// Exchange's 1175: over TCP such a source is taken for the first gateway.
 			s.cfg.Events.Emit(ctx, events.GatewaysShareAddress, "two gateways share an address", slog.String("gateways", clash))
 		}
 	}
-	if s.cfg.Certs != nil {
-		// A new name or pinned certificate applies without a restart.
-		s.cfg.Certs.SetServer(v.server.Name, v.server.CertificateThumbprint)
-	}
-	return nil
 }
 
 func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view, error) {

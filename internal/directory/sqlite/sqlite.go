@@ -235,6 +235,18 @@ func writeExtensions(ctx context.Context, conn *sql.Conn, next *directory.Snapsh
 	return nil
 }
 
+// Version implements directory.Directory: the ID of the last audit record.
+// Every Update that writes adds one in the same transaction (SPEC DIR-4),
+// and AUTOINCREMENT never gives an ID twice, so the audit log is the
+// change counter.
+func (s *Store) Version(ctx context.Context) (uint64, error) {
+	var v uint64
+	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM audit").Scan(&v); err != nil {
+		return 0, fmt.Errorf("directory: version: %w", err)
+	}
+	return v, nil
+}
+
 // Audit implements directory.Directory.
 func (s *Store) Audit(ctx context.Context) ([]directory.AuditRecord, error) {
 	records, err := sqlitedb.ReadAudit(ctx, s.db)

@@ -1,0 +1,95 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Watcher hands each new configuration to the parts of a server that
+// follow it (the SIP layer, the certificate manager), in the order they
+// subscribed. It reads a Snapshot only when Version says the directory
+// changed, or when told to (Reload), so it may be asked every second.
+//
+// A Watcher is safe for concurrent use: Check and Reload run one at a
+// time. Make one with NewWatcher.
+type Watcher struct {
+	dir Directory
+
+	mu          sync.Mutex
+	version     uint64
+	read        bool // version holds the version of a snapshot read
+	subscribers []func(context.Context, *Snapshot) error
+}
+
+// NewWatcher returns a watcher of dir with no subscribers.
+func NewWatcher(dir Directory) *Watcher { return &Watcher{dir: dir} }
+
+// Snapshot reads the configuration now, without handing it to the
+// subscribers, and remembers its version: the next Check compares with it.
+// A server reads its first configuration so, before it subscribes.
+func (w *Watcher) Snapshot(ctx context.Context) (*Snapshot, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.snapshot(ctx)
+}
+
+// Subscribe adds fn, which Check and Reload call with each new snapshot.
+// fn keeps what it has when it returns an error.
+func (w *Watcher) Subscribe(fn func(context.Context, *Snapshot) error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.subscribers = append(w.subscribers, fn)
+}
+
+// Check reads the directory and hands it to the subscribers when its
+// Version changed since the last read; otherwise it reads nothing more. A
+// configuration that a subscriber refuses is not offered again until the
+// directory changes again (or Reload), so its error is returned once.
+func (w *Watcher) Check(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v, err := w.dir.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if w.read && v == w.version {
+		return nil
+	}
+	return w.reload(ctx)
+}
+
+// Reload reads the directory and hands it to the subscribers, changed or
+// not (SIGHUP). It returns every subscriber's error, joined.
+func (w *Watcher) Reload(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reload(ctx)
+}
+
+func (w *Watcher) reload(ctx context.Context) error {
+	snap, err := w.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, fn := range w.subscribers {
+		errs = append(errs, fn(ctx, snap))
+	}
+	return errors.Join(errs...)
+}
+
+// snapshot reads the version before the snapshot: a change written between
+// the two is then seen again by the next Check, never missed.
+func (w *Watcher) snapshot(ctx context.Context) (*Snapshot, error) {
+	v, err := w.dir.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := w.dir.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.version, w.read = v, true
+	return snap, nil
+}
