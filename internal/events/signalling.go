@@ -30,4 +30,5 @@ const (
 	CallRefusedDiskFull EventID = 9305 // too little free disk space for a message: refused before answer (503)
 	SpoolQuarantined    EventID = 9306 // a spooled message could not be read: moved to quarantine
 	MaildirAmbiguous    EventID = 9307 // a Maildir folder may hold several mailboxes' messages
+	MailboxFull         EventID = 9308 // a mailbox reached its quota: the caller heard "the mailbox is full"
 )
