@@ -30,7 +30,7 @@ func (a *app) serverCommand() *cobra.Command {
 	}
 	set := &cobra.Command{
 		Use:   "set [NAME]",
-		Short: "Change this server's record (NAME is needed only when several servers share the directory)",
+		Short: "Change this server's record (NAME is needed only when several servers share the directory and none is named like this host)",
 		Args:  cobra.MaximumNArgs(1),
 	}
 	apply := bindFields(set, serverFields)
