@@ -90,7 +90,9 @@ func TestCoolDownWindowAndEnd(t *testing.T) {
 	set.SourceMailboxes, set.SourceWindow, set.CoolDown = 3, 1500*time.Millisecond, 300*time.Millisecond
 	e := newEnv(t, 4, set, nil)
 	src := logon.Source{Gateway: "GW1", CallingNumber: "+15550001111"}
-	try := func(i int, digits string) logon.Outcome { return e.logon(e.svc.Begin("DP1", src), ext(i), digits).Outcome }
+	try := func(i int, digits string) logon.Outcome {
+		return e.logon(e.svc.Begin("DP1", src), ext(i), digits).Outcome
+	}
 
 	try(0, wrongPIN)
 	try(1, wrongPIN)

@@ -26,7 +26,7 @@ func TestLogonOutcomes(t *testing.T) {
 		m3.PINExpired = true
 		m4, _ := s.Mailbox(user(4))
 		m4.PIN.SetAt = time.Now().Add(-61 * 24 * time.Hour) // PINLifetime is 60 days
-		m4.DisplayName = "old PIN" // the audit diff sees no PIN change without a new hash
+		m4.DisplayName = "old PIN"                          // the audit diff sees no PIN change without a new hash
 		m5, _ := s.Mailbox(user(5))
 		m5.PIN = directory.PINState{} // no PIN at all
 		dp2 := directory.NewDialPlan("DP2")
