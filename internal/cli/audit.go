@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 func (a *app) auditCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "audit",
-		Short: "List every change to the directory: who, when, which command, what changed",
+		Short: "List every change to the directory and the message store: who, when, which command, what changed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := a.directory(cmd.Context())
@@ -24,6 +25,17 @@ func (a *app) auditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			msgs, err := a.messages(cmd.Context())
+			if err != nil {
+				return err
+			}
+			messages, err := msgs.Audit(cmd.Context())
+			if err != nil {
+				return err
+			}
+			// Two logs, each in order: one, in time order.
+			records = append(records, messages...)
+			slices.SortStableFunc(records, func(x, y directory.AuditRecord) int { return x.Time.Compare(y.Time) })
 			return printRows(a, records, []string{"Time", "User", "Command", "Changes"}, func(r *directory.AuditRecord) []string {
 				return []string{r.Time.Local().Format(time.DateTime), r.User, r.Command, summary(r.Changes)}
 			})

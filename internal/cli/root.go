@@ -18,6 +18,7 @@ import (
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/msgstore"
 )
 
 // app is what every command shares: the global flags and the directory,
@@ -28,6 +29,7 @@ type app struct {
 	out     io.Writer
 	args    []string // the command line, for the audit log
 	dir     directory.Directory
+	msgs    msgstore.Store
 }
 
 // Main runs the openum command line with args (without the program name)
@@ -45,6 +47,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if a.dir != nil {
 		err = errors.Join(err, a.dir.Close())
+	}
+	if a.msgs != nil {
+		err = errors.Join(err, a.msgs.Close())
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "openum: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
@@ -73,6 +78,7 @@ func (a *app) rootCommand() *cobra.Command {
 		policyNoun.command(a),
 		a.mailboxCommand(),
 		a.serverCommand(),
+		a.messageCommand(),
 		a.auditCommand(),
 		a.certCommand(),
 		a.eventsCommand(),
