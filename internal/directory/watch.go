@@ -18,19 +18,24 @@ type Watcher struct {
 
 	mu          sync.Mutex
 	version     uint64
-	read        bool // version holds the version of a snapshot read
+	last        *Snapshot // the last read, of that version; nil before the first
 	subscribers []func(context.Context, *Snapshot) error
 }
 
 // NewWatcher returns a watcher of dir with no subscribers.
 func NewWatcher(dir Directory) *Watcher { return &Watcher{dir: dir} }
 
-// Snapshot reads the configuration now, without handing it to the
-// subscribers, and remembers its version: the next Check compares with it.
-// A server reads its first configuration so, before it subscribes.
+// Snapshot returns the configuration last read from the directory, which
+// the subscribers were handed; the first call reads it, and the next Check
+// compares with its version. A server reads its first configuration so,
+// before it subscribes, and its other parts the running one, without
+// asking the directory. The snapshot is shared: it must not be changed.
 func (w *Watcher) Snapshot(ctx context.Context) (*Snapshot, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.last != nil {
+		return w.last, nil
+	}
 	return w.snapshot(ctx)
 }
 
@@ -53,7 +58,7 @@ func (w *Watcher) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if w.read && v == w.version {
+	if w.last != nil && v == w.version {
 		return nil
 	}
 	return w.reload(ctx)
@@ -90,6 +95,6 @@ func (w *Watcher) snapshot(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.version, w.read = v, true
+	w.version, w.last = v, snap
 	return snap, nil
 }

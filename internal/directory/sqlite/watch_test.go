@@ -123,8 +123,20 @@ func TestWatcherReadsOnlyChanges(t *testing.T) {
 	if _, err := got[0].IPGateway("GW1"); err != nil {
 		t.Fatalf("the subscriber did not get the other process's gateway: %v", err)
 	}
+	// Other readers get the running configuration, which reads nothing
+	// and hides no change from the next Check.
+	if snap, err := w.Snapshot(ctx); err != nil || snap != got[0] || dir.reads.Load() != 2 {
+		t.Fatalf("Snapshot: %v; want the configuration last handed on, not read again", err)
+	}
+	addGatewayElsewhere(t, file, "GW2")
+	if _, err := w.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Check(ctx); err != nil || len(got) != 2 {
+		t.Fatalf("Check after Snapshot: %v, %d snapshots handed on; want the change to GW2 too", err, len(got))
+	}
 	// SIGHUP: read and hand on, changed or not.
-	if err := w.Reload(ctx); err != nil || len(got) != 2 {
-		t.Fatalf("Reload: %v, %d snapshots handed on; want 2", err, len(got))
+	if err := w.Reload(ctx); err != nil || len(got) != 3 {
+		t.Fatalf("Reload: %v, %d snapshots handed on; want 3", err, len(got))
 	}
 }
