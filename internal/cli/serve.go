@@ -19,6 +19,7 @@ import (
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/sip"
 	"github.com/openum/openum/internal/voicemail"
 )
@@ -196,6 +197,10 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err != nil {
 		return fail(err)
 	}
+	msgs, err := a.messages(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	maildir := delivery.Maildir{Dir: filepath.Join(a.dataDir, "mail")}
 	var transport delivery.Transport = maildir
 	if o.smtp != "" {
@@ -219,6 +224,10 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		return fail(err)
 	}
 	go func() { _ = worker.Run(bg) }()
+	go msgstore.RunPurge(bg, msgs, a.actor(), msgstore.PurgeInterval, n.watcher.Snapshot,
+		func(err error) {
+			fmt.Fprintf(a.out, "openum: purge of deleted messages: %v (retried in an hour)\n", err)
+		})
 	n.watcher.Subscribe(n.srv.Apply)
 	n.watcher.Subscribe(followServer(n.manager, record.Name))
 	go n.watch(bg)

@@ -59,3 +59,30 @@ func Retention(snap *directory.Snapshot) func(mailbox string) time.Duration {
 		return days(p.DeletedMessageRetention)
 	}
 }
+
+// PurgeInterval is how often a running server purges deleted messages: the
+// retention is counted in days, so an hour late is soon enough.
+const PurgeInterval = time.Hour
+
+// RunPurge purges s at once, then every interval until ctx ends, each run
+// with the retention of the directory as snapshot returns it then. A run
+// that fails is reported to failed and retried at the next interval.
+func RunPurge(ctx context.Context, s Store, actor directory.Actor, interval time.Duration,
+	snapshot func(context.Context) (*directory.Snapshot, error), failed func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		snap, err := snapshot(ctx)
+		if err == nil {
+			_, err = s.Purge(ctx, actor, time.Now(), Retention(snap))
+		}
+		if err != nil && ctx.Err() == nil {
+			failed(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -288,3 +288,40 @@ func TestRetentionFollowsThePolicy(t *testing.T) {
 		t.Errorf("a mailbox not in the directory: %v; want the default 14 days", got)
 	}
 }
+
+// The running server's purge loop purges at once, with the directory's
+// retention, and stops with its context.
+func TestRunPurgeUsesTheDirectory(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s, _ := newStore(t)
+	m := save(t, s, "alice@example.test", t0, 800)
+	if _, err := s.SetState(ctx, admin, m.ID, msgstore.Deleted, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	p := directory.NewMailboxPolicy("P0", "DP1")
+	p.DeletedMessageRetention = 0
+	snap := &directory.Snapshot{MailboxPolicies: []directory.MailboxPolicy{p},
+		Mailboxes: []directory.Mailbox{{EmailAddress: "alice@example.test", UMMailboxPolicy: "P0"}}}
+	runs := make(chan struct{}, 10)
+	done := make(chan struct{})
+	go func() {
+		msgstore.RunPurge(ctx, s, directory.Actor{User: "openum", Command: "openum serve"}, 10*time.Millisecond,
+			func(context.Context) (*directory.Snapshot, error) {
+				select {
+				case runs <- struct{}{}:
+				default:
+				}
+				return snap, nil
+			},
+			func(err error) { t.Errorf("purge failed: %v", err) })
+		close(done)
+	}()
+	<-runs
+	<-runs // the first run has finished
+	var nf *msgstore.NotFoundError
+	if _, err := s.Get(ctx, m.ID); !errors.As(err, &nf) {
+		t.Fatalf("a message deleted an hour ago under DeletedMessageRetention 0 is still there: %v", err)
+	}
+	cancel()
+	<-done
+}
