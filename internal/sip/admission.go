@@ -74,6 +74,14 @@ type Peer struct {
 	Certificate string         // the SHA-1 thumbprint of its certificate, over TLS
 }
 
+// name tells peers apart: a gateway and a server of one name are two peers.
+func (p Peer) name() string {
+	if p.Gateway != "" {
+		return "gateway " + p.Gateway
+	}
+	return "server " + p.Server
+}
+
 // admission is the verdict on an INVITE: the hunt group and dial plan the
 // call belongs to, and its SDP offer.
 type admission struct {

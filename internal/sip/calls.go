@@ -24,11 +24,11 @@ import (
 
 // call is an answered call in the registry, under its dialog's ID (Call-ID
 // and both tags, as sipgo's dialog cache keys it): an in-dialog request
-// must name all three, and come from the gateway that placed the call on
-// the same transport, to reach it.
+// must name all three, and come from the peer (gateway or server) that
+// placed the call, on the same transport, to reach it.
 type call struct {
 	id        string // the Call-ID
-	gateway   string
+	placedBy  string // Peer.name of the peer that placed it
 	transport string
 	plan      directory.DialPlan
 	cancel    context.CancelFunc
@@ -131,7 +131,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	defer dlg.Close()
 	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
 	defer cancel()
-	c := &call{id: req.CallID().Value(), gateway: peer.Gateway, transport: peer.Transport, plan: adm.DialPlan,
+	c := &call{id: req.CallID().Value(), placedBy: peer.name(), transport: peer.Transport, plan: adm.DialPlan,
 		cancel: cancel, stream: stream, dialog: dlg, answer: answer}
 	s.mu.Lock()
 	s.calls[dlg.ID] = c
@@ -149,7 +149,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		suite = answer.Crypto.Suite
 	}
 	s.cfg.Events.Emit(ctx, events.CallAdmitted, "call admitted",
-		slog.String("gateway", adm.Gateway.Name), slog.String("huntgroup", adm.HuntGroup.Name),
+		slog.String("gateway", adm.Gateway.Name), slog.String("server", peer.Server), slog.String("huntgroup", adm.HuntGroup.Name),
 		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
 		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id))
 
@@ -245,7 +245,7 @@ func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
 
 // dialogOf finds the call an in-dialog request belongs to: the one whose
 // dialog its Call-ID, From tag and To tag name (RFC 3261 12.2.2), placed by
-// the same gateway over the same transport. nil means 481.
+// the same peer over the same transport. nil means 481.
 func (s *Server) dialogOf(req *sip.Request, peer Peer) *call {
 	id, err := sip.DialogIDFromRequestUAS(req)
 	if err != nil {
@@ -254,7 +254,7 @@ func (s *Server) dialogOf(req *sip.Request, peer Peer) *call {
 	s.mu.Lock()
 	c := s.calls[id]
 	s.mu.Unlock()
-	if c == nil || c.gateway != peer.Gateway || c.transport != peer.Transport {
+	if c == nil || c.placedBy != peer.name() || c.transport != peer.Transport {
 		return nil
 	}
 	return c

@@ -140,7 +140,7 @@ func (t *Target) handshake(ctx context.Context, conn net.Conn) (string, error) {
 	var one [1]byte
 	if _, err := tc.Read(one[:]); err != nil && !isTimeout(err) {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", errors.New("the server closed the connection after the handshake: it does not know a gateway by this certificate's name (unknown gateway)")
+			return "", errors.New("the server closed the connection after the handshake: it knows no gateway or server by this certificate's name (unknown peer)")
 		}
 		return "", fmt.Errorf("the server refused openum's client certificate %s: %w", t.clientCert.Thumbprint(), err)
 	}
