@@ -17,9 +17,6 @@ import (
 	"github.com/openum/openum/internal/events"
 )
 
-// The fixture of this package's tests: a running server on loopback with
-// a real SQLite directory, certificates and event log, and raw peers.
-
 // fixture is a running server on loopback with a real SQLite directory,
 // a real certificate store and a real event log:
 //
