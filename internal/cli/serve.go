@@ -209,8 +209,12 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		return fail(err)
 	}
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
-	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Events: log,
+	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Store: msgs, Events: log,
 		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
+	// Before delivery: a message a crash kept out of the store is still in the spool.
+	if err := answering.Recover(ctx); err != nil {
+		return fail(err)
+	}
 	n.srv, err = sip.New(ctx, sip.Config{
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,

@@ -32,6 +32,9 @@ type Message struct {
 	NextAttempt  time.Time
 	FirstFailure time.Time `json:",omitempty"`
 	Escalated    bool      `json:",omitempty"` // event 1185 was written
+	// Stored says the message store holds the message (it was saved there
+	// before it was queued), so that recovery at start need not look it up.
+	Stored bool `json:",omitempty"`
 }
 
 // attachmentName is the audio file's name in the e-mail.

@@ -1,13 +1,13 @@
 package media
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,9 +26,9 @@ const FrameDuration = 20 * time.Millisecond
 const replayWindow = 128
 
 // Received is one packet of the caller's audio, decoded, or the end of a
-// DTMF key press (RFC 4733).
+// DTMF key press (an RFC 4733 event, or a SIP INFO: see InjectDigit).
 type Received struct {
-	Timestamp uint32
+	Timestamp uint32  // the RTP timestamp; 0 for a key press by SIP INFO
 	PCM       []int16 // nil for a key press
 	Digit     byte    // '0'-'9', '*', '#', 'A'-'D'; 0 for audio
 }
@@ -48,6 +48,8 @@ type Stream struct {
 	buf    []byte
 
 	received chan Received
+	closing  sync.RWMutex // held to send on received from outside readLoop; taken whole to close it
+	dtmfVia  atomic.Int32 // the way this call's key presses come (see takeDigit)
 	done     chan struct{}
 	stats    Stats
 }
@@ -69,10 +71,11 @@ type negotiated struct {
 
 // Stats counts what a stream received.
 type Stats struct {
-	Packets atomic.Uint64 // accepted RTP packets
-	Foreign atomic.Uint64 // dropped: not from the caller's address
-	Bad     atomic.Uint64 // dropped: not RTP, failed authentication or replayed
-	Last    atomic.Int64  // when the last accepted packet came, in Unix nanoseconds
+	Packets       atomic.Uint64 // accepted RTP packets
+	Foreign       atomic.Uint64 // dropped: not from the caller's address
+	Bad           atomic.Uint64 // dropped: not RTP, failed authentication or replayed
+	DoubledDigits atomic.Uint64 // key presses dropped: they came the other way than the call's first (see takeDigit)
+	Last          atomic.Int64  // when the last accepted packet came, in Unix nanoseconds
 }
 
 // newStream starts the stream the remote and local descriptions negotiated
@@ -198,7 +201,7 @@ func (s *Stream) SendDigit(key byte) error {
 	if n.event < 0 {
 		return errors.New("media: the call negotiated no telephone-event")
 	}
-	code := bytes.IndexByte([]byte(digits), key)
+	code := strings.IndexByte(DTMFKeys, key)
 	if code < 0 {
 		return fmt.Errorf("media: %q is not a DTMF key", key)
 	}
@@ -263,7 +266,7 @@ func (s *Stream) Play(ctx context.Context, pcm []int16) error {
 }
 
 func (s *Stream) readLoop() {
-	defer close(s.received)
+	defer s.closeReceived()
 	buf := make([]byte, 1500)
 	var lastEvent uint32
 	var sawEvent bool
@@ -293,6 +296,9 @@ func (s *Stream) readLoop() {
 				continue // RFC 4733 repeats the end packet: one key press
 			}
 			lastEvent, sawEvent = r.Timestamp, true
+			if !s.takeDigit(viaRTP) {
+				continue
+			}
 		}
 		select {
 		case s.received <- *r:
@@ -351,17 +357,6 @@ func (s *negotiated) parse(data []byte, stats *Stats) (*Received, bool) {
 	}
 	return nil, true
 }
-
-// digit maps an RFC 4733 event code to its key.
-func digit(event byte) byte {
-	if int(event) < len(digits) {
-		return digits[event]
-	}
-	return 0
-}
-
-// digits are the DTMF keys in RFC 4733 event code order.
-const digits = "0123456789*#ABCD"
 
 func addrPortOf(a net.Addr) netip.AddrPort {
 	ap, _ := netip.ParseAddrPort(a.String())

@@ -23,7 +23,9 @@ type Rejection struct {
 	RetryAfter int // seconds, for 503; 0 for none
 	// Unsupported lists the option tags a 420 names in its Unsupported header.
 	Unsupported string
-	Attrs       []slog.Attr // more detail for the event
+	// Accept lists the bodies a 415 names in its Accept header.
+	Accept string
+	Attrs  []slog.Attr // more detail for the event
 }
 
 func (r *Rejection) Error() string {

@@ -35,8 +35,9 @@ type call struct {
 	stream    *media.Stream
 	dialog    *sipgo.DialogServerSession
 
-	mu     sync.Mutex // serialises re-INVITEs
-	answer *media.Local
+	mu       sync.Mutex // serialises re-INVITEs and INFOs
+	answer   *media.Local
+	lastInfo uint32 // the CSeq of the last INFO whose key was delivered
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
@@ -141,7 +142,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		delete(s.calls, dlg.ID)
 		s.mu.Unlock()
 	}()
-	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), allow()); err != nil {
 		return
 	}
 	suite := "none"

@@ -1,7 +1,7 @@
 package sip
 
 // The request guard every request passes, the one place a Rejection becomes
-// a response, and the small handlers (OPTIONS, ACK, BYE).
+// a response, and the small handlers (OPTIONS, ACK, BYE; INFO is in info.go).
 
 import (
 	"context"
@@ -80,6 +80,9 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 	if r.Unsupported != "" {
 		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
 	}
+	if r.Accept != "" {
+		headers = append(headers, sip.NewHeader("Accept", r.Accept))
+	}
 	ok, held := s.sources.mayLog(peer.Addr.Addr(), r.Event) // counted before the peer hears
 	s.respond(tx, req, r.Status, nil, headers...)
 	if !ok {
@@ -103,10 +106,12 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer
 		s.reject(context.Background(), tx, req, peer, rej)
 		return
 	}
-	s.respond(tx, req, 200, nil,
-		sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
-		sip.NewHeader("Accept", "application/sdp"))
+	s.respond(tx, req, 200, nil, allow(), sip.NewHeader("Accept", "application/sdp, "+dtmfTypes))
 }
+
+// allow is the Allow header of OPTIONS and of the answer to an INVITE: the
+// methods openum handles.
+func allow() sip.Header { return sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO") }
 
 // onAck confirms the dialog an ACK names; an ACK for no dialog gets no
 // answer (none is ever sent to an ACK).

@@ -4,17 +4,20 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"os"
 	"time"
 
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/sip"
 )
 
-// answerCall is one call to a mailbox: greet, tone, record, save. Each state
-// is a method that returns the next one; nil ends the call.
+// answerCall is one call to a mailbox: admit (the quota), greet, tone,
+// record, save. Each state is a method that returns the next one; nil ends
+// the call.
 type answerCall struct {
 	a    *Answering
 	call *sip.Call
@@ -23,6 +26,7 @@ type answerCall struct {
 	id   string
 
 	msg     *delivery.Message // the message being recorded
+	wav     string            // its recording's file
 	started time.Time         // when recording began
 	stop    stopReason        // why recording stopped
 	samples int               // recorded samples, after trimming
@@ -44,7 +48,7 @@ const (
 )
 
 func (m *answerCall) run(ctx context.Context) {
-	for st := m.greet; st != nil; {
+	for st := m.admit; st != nil; {
 		st = st(ctx)
 	}
 }
@@ -74,10 +78,11 @@ func (m *answerCall) record(ctx context.Context) state {
 		ID: m.id, To: m.box.EmailAddress, ToName: m.box.DisplayName, From: m.a.From,
 		CallerID: c.Caller, CallerName: c.CallerName, CallID: c.ID, Received: m.started,
 	}
-	path, err := m.a.Spool.Begin(m.msg)
+	var err error
+	m.wav, err = m.a.Spool.Begin(m.msg)
 	var wav *media.WAVWriter
 	if err == nil {
-		wav, err = media.CreateWAV(path)
+		wav, err = media.CreateWAV(m.wav)
 	}
 	if err != nil {
 		m.err = err
@@ -154,23 +159,36 @@ loop:
 	return m.save
 }
 
-// save makes the message durable, then tells the caller.
+// save keeps the message in the store, then queues its mail copy (in that
+// order: see store.go), then tells the caller. The call's context ends
+// with a hang-up, which must not stop the message being kept.
 func (m *answerCall) save(ctx context.Context) state {
 	c, msg := m.call, m.msg
 	msg.Duration = time.Duration(m.samples) * time.Second / media.SampleRate
-	if err := m.a.Spool.Enqueue(msg); err != nil {
-		// Not 1082: nothing reached delivery. The recording could not be kept.
+	wav, err := os.ReadFile(m.wav)
+	var kept msgstore.Message
+	if err == nil {
+		kept, err = m.a.Store.Save(context.WithoutCancel(ctx), directory.Actor{}, storeMessage(msg), wav)
+	}
+	if err != nil {
 		m.err = err
 		return m.lost
 	}
+	msg.Stored = true
+	if err := m.a.Spool.Enqueue(msg); err != nil {
+		// The message is kept: the caller hears "saved". Its recording and
+		// note stay in the spool, so that the next start queues the mail.
+		m.a.Events.Emit(ctx, events.DeliveryFailed, "voice message kept in the message store, but its mail copy could not be spooled: it is spooled at the next start",
+			slog.String("id", m.id), slog.String("to", m.box.EmailAddress), slog.Int64("store_id", kept.ID),
+			slog.String("file", failedFile(err)), slog.String("errno", errnoName(err)), slog.String("error", err.Error()))
+	} else if m.a.Spooled != nil {
+		m.a.Spooled()
+	}
 	m.a.Events.Emit(ctx, events.MessageRecorded, "voice message recorded",
-		slog.String("id", m.id), slog.String("mailbox", m.box.EmailAddress), slog.String("caller", c.Caller),
+		slog.String("id", m.id), slog.Int64("store_id", kept.ID), slog.String("mailbox", m.box.EmailAddress), slog.String("caller", c.Caller),
 		slog.Duration("duration", msg.Duration), slog.String("stop", string(m.stop)), slog.String("callid", c.ID),
 		slog.Uint64("packets", c.Audio.Stats().Packets.Load()), slog.Uint64("dropped_foreign", c.Audio.Stats().Foreign.Load()),
 		slog.Uint64("dropped_bad", c.Audio.Stats().Bad.Load()))
-	if m.a.Spooled != nil {
-		m.a.Spooled()
-	}
 	if m.stop != stopHangUp {
 		play(ctx, c.Audio, Prompt("saved"))
 	}

@@ -1,6 +1,8 @@
 package voicemail
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,9 +78,11 @@ func TestFullDiskEndsTheRecordingAndSaysSo(t *testing.T) {
 	tc.heardTheFailure()
 }
 
-// A recording that cannot be queued (here the queue is not a directory)
-// is a message that could not be kept: 9304, not a delivery failure.
-func TestSpoolFailureIsNotADeliveryFailure(t *testing.T) {
+// A recording the store kept but that cannot be queued for mail (here the
+// queue is not a directory) is a kept message: the caller hears "saved",
+// 1082 says the mail copy waits, and its recording stays in the spool, so
+// that the next start queues it, once.
+func TestSpoolFailureKeepsTheMessage(t *testing.T) {
 	t.Parallel()
 	var spool string
 	tc := newTestCall(t, "12345", nil, func(dir string) { spool = dir })
@@ -90,16 +94,43 @@ func TestSpoolFailureIsNotADeliveryFailure(t *testing.T) {
 	tc.speak(1)
 	tc.press('#')
 	tc.waitHandled(10 * time.Second)
-	if rec := tc.recordingFailed(); rec.Attrs["errno"] != "ENOTDIR" || !strings.HasPrefix(rec.Attrs["file"].(string), queue) {
-		t.Errorf("event 9304 %+v; want the queue's file and ENOTDIR", rec)
+	recs, _ := events.Read(tc.events, events.Filter{ID: events.DeliveryFailed})
+	if len(recs) != 1 || recs[0].Attrs["errno"] != "ENOTDIR" || !strings.HasPrefix(recs[0].Attrs["file"].(string), queue) {
+		t.Errorf("1082 %v; want one, with the queue's file and ENOTDIR", recs)
 	}
-	if tc.hasEvent(events.DeliveryFailed) || tc.hasEvent(events.MessageRecorded) {
-		t.Error("1082 or 9300 for a message that was never queued")
+	if tc.hasEvent(events.RecordingFailed) || !tc.hasEvent(events.MessageRecorded) {
+		t.Error("9304, or no 9300, for a message the store kept")
 	}
-	if left, _ := filepath.Glob(filepath.Join(spool, "recording", "*")); len(left) != 0 {
-		t.Errorf("left in the spool: %v", left)
+	list, audio := stored(t, tc.store)
+	if len(list) != 1 {
+		t.Fatalf("%d messages in the store; want 1", len(list))
 	}
-	tc.heardTheFailure()
+	tc.caller.Close()
+	if heard, want := <-tc.heard, len(beep())+len(Prompt("saved")); heard < want {
+		t.Errorf("the caller heard %.2f s; want the tone and 'saved' (%.2f s)", float64(heard)/media.SampleRate, float64(want)/media.SampleRate)
+	}
+
+	// The next start, the queue repaired: the mail copy is queued.
+	if err := os.Remove(queue); err != nil {
+		t.Fatal(err)
+	}
+	reopened, err := delivery.OpenSpool(spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Answering{Spool: reopened, Store: tc.store}).Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := reopened.Pending()
+	if len(pending) != 1 {
+		t.Fatalf("%d mail copies queued at the next start; want 1", len(pending))
+	}
+	if wav, _ := reopened.Audio(pending[0].ID); !bytes.Equal(wav, audio[0]) {
+		t.Error("the queued mail copy's audio is not the stored message's")
+	}
+	if again, _ := stored(t, tc.store); len(again) != 1 {
+		t.Errorf("%d messages in the store after the restart; want 1", len(again))
+	}
 }
 
 // Below MinFreeSpace, Ready refuses the call before it is answered (503,

@@ -19,6 +19,7 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/sip"
 )
 
@@ -28,8 +29,11 @@ var promptFiles embed.FS
 // Answering takes voice messages; it is the sip.CallHandler of openum
 // serve. Its fields are set once, before the first call.
 type Answering struct {
-	Spool     *delivery.Spool
-	Spooled   func() // called after a message is spooled, to wake delivery
+	Spool   *delivery.Spool
+	Spooled func() // called after a message is spooled, to wake delivery
+	// Store keeps every message recorded (SPEC UM-6); the spool queues its
+	// mail copy. See store.go for which of the two is the truth.
+	Store     msgstore.Store
 	Events    *events.Log
 	From      string // the sender address of voice mail, voicemail@<server FQDN>
 	Greetings string // custom greetings: <Greetings>/<delivery.MaildirName(address)>.wav

@@ -13,6 +13,8 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/msgstore/sqlite"
 	"github.com/openum/openum/internal/sip"
 )
 
@@ -24,6 +26,7 @@ type testCall struct {
 	call    *sip.Call
 	caller  *media.Stream
 	spool   *delivery.Spool
+	store   msgstore.Store
 	events  string
 	heard   chan int // samples the caller heard
 	hangUp  context.CancelFunc
@@ -36,6 +39,13 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 // directory before the spool opens it (to mount a small filesystem there).
 func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ...func(spool string)) *testCall {
 	t.Helper()
+	return startTestCall(t, target, clock, func(*directory.MailboxPolicy, msgstore.Store) {}, prepare...)
+}
+
+// startTestCall is newTestCall with a hook that sets the mailbox's policy
+// and fills the message store (a real SQLite one) before the call.
+func startTestCall(t *testing.T, target string, clock func() time.Time, setup func(*directory.MailboxPolicy, msgstore.Store), prepare ...func(spool string)) *testCall {
+	t.Helper()
 	dir := t.TempDir()
 	for _, p := range prepare {
 		p(filepath.Join(dir, "spool"))
@@ -44,6 +54,11 @@ func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ..
 	if err != nil {
 		t.Fatal(err)
 	}
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "messages.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
 	log, _ := events.Open(filepath.Join(dir, "events.log"))
 	t.Cleanup(func() { log.Close() })
 	greetings := filepath.Join(dir, "greetings")
@@ -57,6 +72,9 @@ func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ..
 	plan := directory.NewDialPlan("DP")
 	plan.NumberOfDigitsInExtension, plan.VoIPSecurity, plan.RecordingIdleTimeout, plan.MaxRecordingDuration = 5, directory.Secured, 2, 1
 	_ = snap.AddDialPlan(plan)
+	policy := directory.NewMailboxPolicy("P", "DP")
+	setup(&policy, store)
+	snap.MailboxPolicies = append(snap.MailboxPolicies, policy)
 	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "alice@example.test", DisplayName: "Alice", UMDialPlan: "DP", UMMailboxPolicy: "P", Extensions: directory.List[string]{"12345"}})
 
 	// The caller offers SRTP, openum answers, as over SIP.
@@ -86,8 +104,8 @@ func newTestCall(t *testing.T, target string, clock func() time.Time, prepare ..
 	}
 	t.Cleanup(func() { server.Close(); caller.Close() })
 
-	tc := &testCall{t: t, caller: caller, spool: spool, events: filepath.Join(dir, "events.log"), heard: make(chan int, 1), handled: make(chan struct{})}
-	tc.a = &Answering{Spool: spool, Events: log, From: "voicemail@um.example.test", Greetings: greetings, Now: clock}
+	tc := &testCall{t: t, caller: caller, spool: spool, store: store, events: filepath.Join(dir, "events.log"), heard: make(chan int, 1), handled: make(chan struct{})}
+	tc.a = &Answering{Spool: spool, Store: store, Events: log, From: "voicemail@um.example.test", Greetings: greetings, Now: clock}
 	tc.call = &sip.Call{ID: "call-1", DialPlan: plan, Directory: snap, Caller: "+15551234", CallerName: "Bob", Target: target, Audio: server}
 	// The caller listens to everything openum plays.
 	go func() {
