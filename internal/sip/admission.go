@@ -211,16 +211,14 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 }
 
 // admitOffer is the one judge of an SDP offer, in an INVITE and in a
-// re-INVITE alike. openum answers offers; it makes none, so an INVITE
-// without one (a late offer) gets 488. It enforces SPEC SEC-2: SRTP for
+// re-INVITE alike. An INVITE without one (a delayed offer) is admitted
+// with a nil offer: openum then offers in its 200, in the dial plan's mode,
+// and the ACK must answer (lateoffer.go). It enforces SPEC SEC-2: SRTP for
 // Secured, RTP otherwise; an offer that cannot be met gets 488, never a
 // downgrade.
 func admitOffer(dp *directory.DialPlan, body []byte) (*media.Remote, *Rejection) {
 	if len(body) == 0 {
-		if dp.VoIPSecurity == directory.Secured {
-			return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s is Secured and the INVITE carries no SRTP offer", dp.Name)
-		}
-		return nil, refuse(488, events.SRTPNegotiationFailed, "dial plan %s: the INVITE carries no SDP offer", dp.Name)
+		return nil, nil
 	}
 	offer, err := media.ParseRemote(body)
 	if err != nil {

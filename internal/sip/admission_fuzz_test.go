@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -99,7 +98,7 @@ func checkAdmission(v *view, p Peer, active int, adm *admission, rej *Rejection)
 		return fmt.Errorf("a %s plan admitted a call over %s", dp.VoIPSecurity, p.Transport)
 	}
 	if adm.Offer == nil {
-		return errors.New("admitted without an SDP offer: openum answers offers, it makes none")
+		return nil // a delayed offer: openum offers in the dial plan's mode (lateoffer.go)
 	}
 	if dp.VoIPSecurity == directory.Secured {
 		if !adm.Offer.Secure {

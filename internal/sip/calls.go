@@ -34,6 +34,8 @@ type call struct {
 	cancel    context.CancelFunc
 	stream    *media.Stream
 	dialog    *sipgo.DialogServerSession
+	// ack holds the body of the call's first ACK: a delayed offer's answer.
+	ack chan []byte
 
 	mu       sync.Mutex // serialises re-INVITEs and INFOs
 	answer   *media.Local
@@ -110,7 +112,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	}
 	port, err := media.OpenPort(media.Ports{IP: ip, First: ports.First, Last: ports.Last}, adm.Offer, adm.DialPlan.VoIPSecurity == directory.Secured)
 	var stream *media.Stream
-	if err == nil {
+	if err == nil && adm.Offer != nil {
 		stream, err = port.Start(adm.Offer)
 	}
 	if err != nil {
@@ -121,7 +123,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		s.reject(ctx, tx, req, peer, rej)
 		return
 	}
-	defer stream.Close()
+	defer func() { closeMedia(port, stream) }()
 	answer := port.Local
 	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(peer.Transport)}
 	dlg, err := ua.ReadInvite(req, tx)
@@ -133,7 +135,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
 	defer cancel()
 	c := &call{id: req.CallID().Value(), placedBy: peer.name(), transport: peer.Transport, plan: adm.DialPlan,
-		cancel: cancel, stream: stream, dialog: dlg, answer: answer}
+		cancel: cancel, stream: stream, dialog: dlg, answer: answer, ack: make(chan []byte, 1)}
 	s.mu.Lock()
 	s.calls[dlg.ID] = c
 	s.mu.Unlock()
@@ -142,7 +144,13 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		delete(s.calls, dlg.ID)
 		s.mu.Unlock()
 	}()
-	if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), allow()); err != nil {
+	if adm.Offer == nil {
+		// A delayed offer: openum offers in the 200, the ACK answers.
+		if stream, err = s.offerInOK(ctx, c, port, peer); err != nil {
+			return
+		}
+		answer = c.answer
+	} else if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), allow()); err != nil {
 		return
 	}
 	suite := "none"

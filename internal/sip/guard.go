@@ -117,6 +117,10 @@ func allow() sip.Header { return sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCE
 // answer (none is ever sent to an ACK).
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 	if c := s.dialogOf(req, peer); c != nil {
+		select {
+		case c.ack <- req.Body(): // before ReadAck: the 200's sender reads it next
+		default: // a retransmission, or the call has it already
+		}
 		_ = c.dialog.ReadAck(req, tx)
 	}
 }
