@@ -35,6 +35,10 @@ type Message struct {
 	// Stored says the message store holds the message (it was saved there
 	// before it was queued), so that recovery at start need not look it up.
 	Stored bool `json:",omitempty"`
+	// Notice, when set, makes this a plain-text notice to the mailbox's
+	// owner (a reset PIN) instead of a voice message: no recording, no
+	// caller, and Compose writes the text alone.
+	Notice *Notice `json:",omitempty"`
 }
 
 // attachmentName is the audio file's name in the e-mail.
@@ -59,26 +63,22 @@ func clock(d time.Duration) string {
 
 // Compose writes the message as MIME with the audio attached, and the
 // headers Exchange UM uses (MS-OXCMAIL) so mail clients treat it as voice
-// mail.
+// mail; a notice as plain text.
 func Compose(m *Message, audio []byte) []byte {
+	if m.Notice != nil {
+		return composeNotice(m)
+	}
 	var b bytes.Buffer
 	body := multipart.NewWriter(&b)
-	q := func(s string) string { return mime.QEncoding.Encode("utf-8", s) }
-	h := []string{
-		"From: " + q("Voice Mail") + " <" + m.From + ">",
-		"To: " + addr(q(m.ToName), m.To),
-		"Subject: " + q(m.Subject()),
-		"Date: " + m.Received.Format(time.RFC1123Z),
-		"Message-ID: <" + m.ID + "@" + domainOf(m.From) + ">",
-		"MIME-Version: 1.0",
+	h := append(envelope(m, m.Subject()),
 		"Content-Class: voice",
-		"X-CallingTelephoneNumber: " + headerSafe(m.CallerID),
-		"X-VoiceMessageSenderName: " + q(headerSafe(m.CallerName)),
-		"X-VoiceMessageDuration: " + fmt.Sprint(int(m.Duration.Round(time.Second).Seconds())),
-		"X-CallID: " + headerSafe(m.CallID),
-		"X-AttachmentOrder: " + attachmentName,
-		"Content-Type: multipart/mixed; boundary=\"" + body.Boundary() + "\"",
-	}
+		"X-CallingTelephoneNumber: "+headerSafe(m.CallerID),
+		"X-VoiceMessageSenderName: "+q(headerSafe(m.CallerName)),
+		"X-VoiceMessageDuration: "+fmt.Sprint(int(m.Duration.Round(time.Second).Seconds())),
+		"X-CallID: "+headerSafe(m.CallID),
+		"X-AttachmentOrder: "+attachmentName,
+		"Content-Type: multipart/mixed; boundary=\""+body.Boundary()+"\"",
+	)
 	var out bytes.Buffer
 	out.WriteString(strings.Join(h, "\r\n") + "\r\n\r\n")
 
@@ -108,6 +108,21 @@ func Compose(m *Message, audio []byte) []byte {
 	out.Write(b.Bytes())
 	return out.Bytes()
 }
+
+// envelope is the header every mail openum sends starts with.
+func envelope(m *Message, subject string) []string {
+	return []string{
+		"From: " + q("Voice Mail") + " <" + m.From + ">",
+		"To: " + addr(q(m.ToName), m.To),
+		"Subject: " + q(subject),
+		"Date: " + m.Received.Format(time.RFC1123Z),
+		"Message-ID: <" + m.ID + "@" + domainOf(m.From) + ">",
+		"MIME-Version: 1.0",
+	}
+}
+
+// q encodes a header's text, RFC 2047 where it is not ASCII.
+func q(s string) string { return mime.QEncoding.Encode("utf-8", s) }
 
 func addr(name, email string) string {
 	if name == "" {

@@ -100,8 +100,9 @@ func validID(id string) error {
 func (s *Spool) queueDir(id string) string { return filepath.Join(s.dir, "queue", id) }
 
 // Enqueue makes m and its recording (at RecordingPath, closed and synced)
-// durable and visible to the worker. When Enqueue returns nil, the message
-// survives a crash; when it fails (a full disk), Abandon forgets what it left.
+// durable and visible to the worker; a notice (m.Notice) has no recording.
+// When Enqueue returns nil, the message survives a crash; when it fails (a
+// full disk), Abandon forgets what it left.
 func (s *Spool) Enqueue(m *Message) error {
 	if err := validID(m.ID); err != nil {
 		return err
@@ -110,12 +111,12 @@ func (s *Spool) Enqueue(m *Message) error {
 	if err := os.Mkdir(staging, 0o700); err != nil {
 		return fmt.Errorf("delivery: spool: %w", err)
 	}
-	err := errors.Join(
-		os.Rename(s.recordingPath(m.ID), filepath.Join(staging, "audio.wav")),
-		writeSynced(filepath.Join(staging, "message.json"), m),
-		atomicfile.SyncDir(staging),
-		atomicfile.SyncDir(filepath.Dir(s.recordingPath(m.ID))),
-	)
+	var err error
+	if m.Notice == nil {
+		err = errors.Join(os.Rename(s.recordingPath(m.ID), filepath.Join(staging, "audio.wav")),
+			atomicfile.SyncDir(filepath.Dir(s.recordingPath(m.ID))))
+	}
+	err = errors.Join(err, writeSynced(filepath.Join(staging, "message.json"), m), atomicfile.SyncDir(staging))
 	if err == nil {
 		err = errors.Join(os.Rename(staging, s.queueDir(m.ID)), atomicfile.SyncDir(filepath.Join(s.dir, "queue")))
 	}
@@ -166,7 +167,7 @@ func (s *Spool) finishInterrupted() error {
 		id := strings.TrimSuffix(filepath.Base(d), ".new")
 		_, errA := os.Stat(filepath.Join(d, "audio.wav"))
 		var m Message
-		if errA == nil && readJSON(filepath.Join(d, "message.json"), &m) == nil {
+		if readJSON(filepath.Join(d, "message.json"), &m) == nil && (errA == nil || m.Notice != nil) {
 			if err := os.Rename(d, s.queueDir(id)); err != nil {
 				return fmt.Errorf("delivery: spool: %w", err)
 			}

@@ -97,9 +97,12 @@ func (w *Worker) deliverDue(ctx context.Context) time.Time {
 }
 
 func (w *Worker) deliver(ctx context.Context, m *Message) error {
-	audio, err := w.Spool.Audio(m.ID)
-	if err != nil {
-		return err
+	var audio []byte
+	if m.Notice == nil {
+		var err error
+		if audio, err = w.Spool.Audio(m.ID); err != nil {
+			return err
+		}
 	}
 	if err := w.Transport.Deliver(ctx, m, Compose(m, audio)); err != nil {
 		return err
@@ -108,7 +111,7 @@ func (w *Worker) deliver(ctx context.Context, m *Message) error {
 		return err
 	}
 	w.Events.Emit(ctx, events.MessageDelivered, "voice message delivered",
-		slog.String("id", m.ID), slog.String("to", m.To), slog.Int("attempts", m.Attempts+1))
+		slog.String("id", m.ID), slog.String("to", m.To), slog.Int("attempts", m.Attempts+1), slog.Bool("notice", m.Notice != nil))
 	return nil
 }
 

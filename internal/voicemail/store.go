@@ -42,7 +42,7 @@ func (a *Answering) Recover(ctx context.Context) error {
 		return err
 	}
 	for _, q := range pending {
-		if q.Stored {
+		if q.Stored || q.Notice != nil { // a notice is a mail, not a message
 			continue
 		}
 		kept, err := a.Store.List(ctx, q.To, "")
