@@ -31,6 +31,8 @@ var dialPlanNoun = noun[directory.DialPlan]{
 		stringField("outside-line-access-code", "digits", func(d *directory.DialPlan) *string { return &d.OutsideLineAccessCode }),
 		stringField("international-access-code", "digits", func(d *directory.DialPlan) *string { return &d.InternationalAccessCode }),
 		stringField("national-number-prefix", "digits", func(d *directory.DialPlan) *string { return &d.NationalNumberPrefix }),
+		boolField("allow-dial-plan-subscribers", "unauthenticated callers may be put through to the dial plan's mailboxes", func(d *directory.DialPlan) *bool { return &d.AllowDialPlanSubscribers }),
+		boolField("allow-extensions", "unauthenticated callers may be put through to any extension", func(d *directory.DialPlan) *bool { return &d.AllowExtensions }),
 		groupsField("configured-in-country-or-region-groups", func(d *directory.DialPlan) *directory.List[directory.DialingRuleGroup] {
 			return &d.ConfiguredInCountryOrRegionGroups
 		}),
@@ -103,6 +105,9 @@ var policyNoun = noun[directory.MailboxPolicy]{
 		intField("max-messages", "new and saved voice messages a mailbox keeps, 1-10000", func(p *directory.MailboxPolicy) *int { return &p.MaxMessages }),
 		intField("max-message-storage", "megabytes of new and saved voice messages a mailbox keeps, 1-100000", func(p *directory.MailboxPolicy) *int { return &p.MaxMessageStorage }),
 		intField("deleted-message-retention", "days a deleted voice message is kept before it is purged, 0-3650", func(p *directory.MailboxPolicy) *int { return &p.DeletedMessageRetention }),
+		intField("max-outcalls-per-day", "calls the server may place for a mailbox a day, 0-1000", func(p *directory.MailboxPolicy) *int { return &p.MaxOutcallsPerDay }),
+		intField("max-outcall-minutes-per-day", "minutes of calls the server may place for a mailbox a day, 0-1440", func(p *directory.MailboxPolicy) *int { return &p.MaxOutcallMinutesPerDay }),
+		boolField("allow-call-back", "subscribers may call back a message's caller (off by default)", func(p *directory.MailboxPolicy) *bool { return &p.AllowCallBack }),
 	},
 	required: []string{"dialplan"},
 }
@@ -132,6 +137,8 @@ var serverFields = []field[directory.Server]{
 	intField("sip-tcp-listening-port", "SIP over TCP", func(s *directory.Server) *int { return &s.SipTcpListeningPort }),
 	intField("sip-tls-listening-port", "SIP over mutual TLS", func(s *directory.Server) *int { return &s.SipTlsListeningPort }),
 	portRangeField("rtp-port-range", "UDP ports for media", func(s *directory.Server) *directory.PortRange { return &s.RtpPortRange }),
+	intField("max-outcalls-per-day", "calls the server may place a day, all mailboxes together, 0-100000", func(s *directory.Server) *int { return &s.MaxOutcallsPerDay }),
+	intField("max-outcall-minutes-per-day", "minutes of calls the server may place a day, 0-14400000", func(s *directory.Server) *int { return &s.MaxOutcallMinutesPerDay }),
 	stringField("certificate-thumbprint", "pin the TLS certificate by thumbprint (must be usable); empty to let the server choose", func(s *directory.Server) *string { return &s.CertificateThumbprint }),
 }
 

@@ -90,33 +90,29 @@ func (l List[T]) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]T(l))
 }
 
-// DialingRuleGroup is one named dialing rule of a dial plan (SPEC DIAL-1):
-// numbers matching NumberMask are dialled as DialedNumber.
-type DialingRuleGroup struct {
-	Name         string
-	NumberMask   string
-	DialedNumber string
-	Comment      string `json:",omitempty"`
-}
-
 // DialPlan groups extensions of one numbering plan and fixes the VoIP
 // security mode of every call that reaches it.
 type DialPlan struct {
-	Name                              string
-	NumberOfDigitsInExtension         int
-	URIType                           URIType
-	VoIPSecurity                      VoIPSecurity
-	CountryOrRegionCode               string
-	AccessTelephoneNumbers            List[string]
-	MaxCallDuration                   int // minutes
-	MaxRecordingDuration              int // minutes
-	RecordingIdleTimeout              int // seconds
-	IdleTimeout                       int // seconds
-	LogonFailuresBeforeDisconnect     int
-	InputFailuresBeforeDisconnect     int
-	OutsideLineAccessCode             string
-	InternationalAccessCode           string
-	NationalNumberPrefix              string
+	Name                          string
+	NumberOfDigitsInExtension     int
+	URIType                       URIType
+	VoIPSecurity                  VoIPSecurity
+	CountryOrRegionCode           string
+	AccessTelephoneNumbers        List[string]
+	MaxCallDuration               int // minutes
+	MaxRecordingDuration          int // minutes
+	RecordingIdleTimeout          int // seconds
+	IdleTimeout                   int // seconds
+	LogonFailuresBeforeDisconnect int
+	InputFailuresBeforeDisconnect int
+	OutsideLineAccessCode         string
+	InternationalAccessCode       string
+	NationalNumberPrefix          string
+	// AllowDialPlanSubscribers and AllowExtensions are what an
+	// unauthenticated caller may reach inside the dial plan: the extensions
+	// of its mailboxes, and any extension (Exchange's Set-UMDialPlan).
+	AllowDialPlanSubscribers          bool
+	AllowExtensions                   bool
 	ConfiguredInCountryOrRegionGroups List[DialingRuleGroup]
 	ConfiguredInternationalGroups     List[DialingRuleGroup]
 	AllowedInCountryOrRegionGroups    List[string]
@@ -136,7 +132,20 @@ func NewDialPlan(name string) DialPlan {
 		IdleTimeout:                   10,
 		LogonFailuresBeforeDisconnect: 3,
 		InputFailuresBeforeDisconnect: 3,
+		AllowDialPlanSubscribers:      true,
 	}
+}
+
+// UnmarshalJSON reads a dial plan; a field it lacks, as a dial plan stored
+// by an earlier openum lacks the fields added since, takes its default.
+func (d *DialPlan) UnmarshalJSON(b []byte) error {
+	type plain DialPlan // without this method
+	v := plain(NewDialPlan(""))
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*d = DialPlan(v)
+	return nil
 }
 
 // IPGateway is an IP gateway or IP PBX allowed to send calls (SPEC PEER-1).
@@ -201,6 +210,11 @@ type Server struct {
 	// CertificateThumbprint pins the certificate the server presents for
 	// mutual TLS (SHA-1 thumbprint); empty lets it choose (SPEC CERT-5).
 	CertificateThumbprint string `json:",omitempty"`
+	// The outcall budget of the whole server per day (SPEC DIAL-4), above
+	// every mailbox's own: what a toll-fraud ring that holds many PINs at
+	// once can spend. 0 places no calls.
+	MaxOutcallsPerDay       int
+	MaxOutcallMinutesPerDay int
 }
 
 // NewServer returns a server record with the defaults of SPEC §1.
@@ -212,7 +226,23 @@ func NewServer(name string) Server {
 		SipTcpListeningPort: 5060,
 		SipTlsListeningPort: 5061,
 		RtpPortRange:        PortRange{20000, 29999},
+		// 200 calls and 1000 minutes (under 17 hours) a day: ample for Play on
+		// Phone and transfers at a site of some hundred mailboxes, and a bound
+		// on a day's toll fraud an administrator can afford to discover late.
+		MaxOutcallsPerDay:       200,
+		MaxOutcallMinutesPerDay: 1000,
 	}
+}
+
+// UnmarshalJSON reads a server record; a field it lacks takes its default.
+func (s *Server) UnmarshalJSON(b []byte) error {
+	type plain Server // without this method
+	v := plain(NewServer(""))
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Server(v)
+	return nil
 }
 
 // MailboxPolicy holds the PIN, logon and dialing rules shared by mailboxes.
@@ -236,12 +266,23 @@ type MailboxPolicy struct {
 	MaxMessages             int // voice messages a mailbox keeps
 	MaxMessageStorage       int // megabytes of voice messages a mailbox keeps
 	DeletedMessageRetention int // days a deleted message is kept before it is purged
+	// The outcall budget of each mailbox per day (SPEC DIAL-4): calls the
+	// server places for it (Play on Phone, call back) and their minutes.
+	// 0 places no calls.
+	MaxOutcallsPerDay       int
+	MaxOutcallMinutesPerDay int
+	// AllowCallBack offers to call back a message's caller from the
+	// subscriber menu. Off by default: call back is how toll-fraud rings
+	// have emptied PBX accounts.
+	AllowCallBack bool
 }
 
 // NewMailboxPolicy returns a policy with the defaults of SPEC §1. The
 // quota's defaults are Asterisk's 100 messages (maxmsg) and 200 MB, some
 // three and a half hours of openum's 8 kHz 16-bit audio; the retention is
-// Exchange's 14 days for deleted items.
+// Exchange's 14 days for deleted items. The outcall budget, 10 calls and 60
+// minutes a day, covers listening to a day's messages on the phone and a
+// few call backs, and holds a stolen PIN to an hour of calls a day.
 func NewMailboxPolicy(name, dialPlan string) MailboxPolicy {
 	return MailboxPolicy{
 		Name:                        name,
@@ -256,6 +297,8 @@ func NewMailboxPolicy(name, dialPlan string) MailboxPolicy {
 		MaxMessages:                 100,
 		MaxMessageStorage:           200,
 		DeletedMessageRetention:     14,
+		MaxOutcallsPerDay:           10,
+		MaxOutcallMinutesPerDay:     60,
 	}
 }
 

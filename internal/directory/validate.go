@@ -87,8 +87,6 @@ func oneOf[T ~string](obj Ref, field string, v T, values []T) error {
 var (
 	digitsRE      = regexp.MustCompile(`^[0-9]+$`)
 	phoneRE       = regexp.MustCompile(`^\+?[0-9]{1,32}$`)
-	numberMaskRE  = regexp.MustCompile(`^\+?[0-9xX]*\*?$`)
-	dialedRE      = regexp.MustCompile(`^\+?[0-9xX]*\*?$`)
 	pilotRE       = regexp.MustCompile(`^[0-9A-Za-z+*#._-]{1,64}$`)
 	hostLabelRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	maxDigitsCode = 8
@@ -153,34 +151,6 @@ func phoneNumbers(obj Ref, field string, numbers []string) error {
 	return nil
 }
 
-func ruleGroups(obj Ref, field string, groups []DialingRuleGroup) error {
-	for i, g := range groups {
-		switch {
-		case g.Name == "" || strings.ContainsAny(g.Name, ",\n"):
-			return fieldErr(obj, field, "needs a name without commas for every group")
-		case slices.ContainsFunc(groups[:i], func(o DialingRuleGroup) bool { return SameName(o.Name, g.Name) }):
-			return fieldErr(obj, field, "names group %q twice", g.Name)
-		case !numberMaskRE.MatchString(g.NumberMask) || g.NumberMask == "":
-			return fieldErr(obj, field, "group %q: NumberMask must be digits and x, optionally ending in *, not %q", g.Name, g.NumberMask)
-		case !dialedRE.MatchString(g.DialedNumber) || g.DialedNumber == "":
-			return fieldErr(obj, field, "group %q: DialedNumber must be digits and x, optionally ending in *, not %q", g.Name, g.DialedNumber)
-		case strings.ContainsAny(g.Comment, "\n"):
-			return fieldErr(obj, field, "group %q: Comment must be one line", g.Name)
-		}
-	}
-	return nil
-}
-
-// groupsConfigured checks that every allowed group is configured in dialPlan.
-func groupsConfigured(obj Ref, field string, allowed []string, configured []DialingRuleGroup, dialPlan string) error {
-	for _, name := range allowed {
-		if !slices.ContainsFunc(configured, func(g DialingRuleGroup) bool { return SameName(g.Name, name) }) {
-			return fieldErr(obj, field, "names %q, which is not a configured group of dial plan %s", name, dialPlan)
-		}
-	}
-	return nil
-}
-
 func (g IPGateway) validate() error {
 	obj := Ref{Kind: KindIPGateway, Name: g.Name}
 	var addrErr error
@@ -218,6 +188,8 @@ func (s *Snapshot) validatePolicy(p MailboxPolicy) error {
 		inRange(obj, "MaxMessages", p.MaxMessages, 1, 10000),
 		inRange(obj, "MaxMessageStorage", p.MaxMessageStorage, 1, 100000),
 		inRange(obj, "DeletedMessageRetention", p.DeletedMessageRetention, 0, 3650),
+		inRange(obj, "MaxOutcallsPerDay", p.MaxOutcallsPerDay, 0, 1000),
+		inRange(obj, "MaxOutcallMinutesPerDay", p.MaxOutcallMinutesPerDay, 0, 1440),
 		groupsConfigured(obj, "AllowedInCountryOrRegionGroups", p.AllowedInCountryOrRegionGroups, dp.ConfiguredInCountryOrRegionGroups, dp.Name),
 		groupsConfigured(obj, "AllowedInternationalGroups", p.AllowedInternationalGroups, dp.ConfiguredInternationalGroups, dp.Name),
 	)
@@ -255,6 +227,8 @@ func (s *Snapshot) validateServer(sv Server) error {
 		inRange(obj, "SipTlsListeningPort", sv.SipTlsListeningPort, 1, 65535),
 		portsErr,
 		rtpErr,
+		inRange(obj, "MaxOutcallsPerDay", sv.MaxOutcallsPerDay, 0, 100000),
+		inRange(obj, "MaxOutcallMinutesPerDay", sv.MaxOutcallMinutesPerDay, 0, 1440*10000),
 	)
 }
 
