@@ -68,7 +68,7 @@ func (id EventID) Level() slog.Level {
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
 		MessageIncomplete, BannedSourceRefused, LogonSourceCoolDown,
-		MaildirAmbiguous, MailboxFull:
+		MaildirAmbiguous, MailboxFull, DialRestricted:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
