@@ -31,6 +31,7 @@ func TestScripts(t *testing.T) {
 			"perm":  checkPerm,
 			"sleep": sleep,
 			"wav":   writeWAV,
+			"logon": failLogons,
 		},
 	})
 }

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/logon"
 )
 
 func (a *app) mailboxCommand() *cobra.Command {
@@ -15,8 +17,8 @@ func (a *app) mailboxCommand() *cobra.Command {
 		mailboxNoun.getCommand(a, ""),
 		mailboxNoun.setCommand(a),
 		mailboxNoun.removeCommand(a, "disable"),
-		a.mailboxPINCommand("set-pin", "Set a mailbox's PIN (random when --pin is not given)"),
-		a.mailboxPINCommand("reset-pin", "Give a mailbox a new random PIN, expired and unlocked"),
+		a.mailboxSetPINCommand(),
+		a.mailboxResetPINCommand(),
 	)
 	return cmd
 }
@@ -81,26 +83,60 @@ func onlyPolicy(s *directory.Snapshot, dialPlan string) (string, error) {
 	return names[0], nil
 }
 
-func (a *app) mailboxPINCommand(verb, short string) *cobra.Command {
-	cmd := &cobra.Command{Use: verb + " EMAIL", Short: short, Args: exactArgs("EMAIL")}
-	var given string
-	expired := true
-	if verb == "set-pin" {
-		cmd.Flags().StringVar(&given, "pin", "", "the PIN (default: a random one, printed once)")
-		cmd.Flags().BoolVar(&expired, "pin-expired", true, "the user must choose a new PIN at next logon")
+// mailboxSetPINCommand is Exchange's Set-UMMailboxPIN: a given or random
+// PIN, expired by default as there, and the lift of a lock-out, in one
+// audited update (logon.SetPIN) that records that the PIN changed, never
+// the PIN. A PIN openum generates is shown once on stdout.
+func (a *app) mailboxSetPINCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "set-pin EMAIL [--pin P | --generate] [--expired] [--unlock]",
+		Short: "Set a mailbox's PIN (random unless --pin is given, or only --unlock), expire it, unlock the mailbox",
+		Args:  exactArgs("EMAIL"),
 	}
+	var c logon.PINChange
+	f := cmd.Flags()
+	f.StringVar(&c.PIN, "pin", "", "the PIN, checked against the mailbox policy")
+	f.BoolVar(&c.Generate, "generate", false, "a random PIN that meets the policy, printed once (the default without --pin or --unlock)")
+	f.BoolVar(&c.Expired, "expired", true, "the user must choose a new PIN at next logon (default with a new PIN; --expired=false to keep it)")
+	f.BoolVar(&c.Expired, "pin-expired", true, "the same as --expired")
+	f.BoolVar(&c.Unlock, "unlock", false, "lift a lock-out and clear the failed logons (a new PIN does so too)")
+	_ = f.MarkHidden("pin-expired")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		var generated string
-		_, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
-			generated, err = s.AssignPIN(args[0], given, expired)
-			return err
-		})
-		if err != nil {
-			return err
+		if c.PIN != "" && c.Generate {
+			return errors.New("give --pin or --generate, not both")
 		}
-		return a.showMailbox(cmd, args[0], generated)
+		c.Generate = c.Generate || c.PIN == "" && !c.Unlock
+		if !f.Changed("expired") && !f.Changed("pin-expired") {
+			// Unlocking alone leaves the PIN as it is, expiry included.
+			c.Expired = c.Generate || c.PIN != ""
+		}
+		return a.setPIN(cmd, args[0], c)
 	}
 	return cmd
+}
+
+// mailboxResetPINCommand gives a new random PIN, expired, which unlocks.
+func (a *app) mailboxResetPINCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-pin EMAIL",
+		Short: "Give a mailbox a new random PIN, expired and unlocked",
+		Args:  exactArgs("EMAIL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.setPIN(cmd, args[0], logon.PINChange{Generate: true, Expired: true})
+		},
+	}
+}
+
+func (a *app) setPIN(cmd *cobra.Command, email string, c logon.PINChange) error {
+	var generated string
+	_, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
+		generated, err = logon.SetPIN(s, email, c)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return a.showMailbox(cmd, email, generated)
 }
 
 // showMailbox prints the mailbox and, once, a PIN that openum generated.

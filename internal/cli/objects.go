@@ -126,7 +126,7 @@ var mailboxNoun = noun[directory.Mailbox]{
 	kind:    directory.KindMailbox,
 	list:    func(s *directory.Snapshot) []directory.Mailbox { return s.Mailboxes },
 	get:     (*directory.Snapshot).Mailbox,
-	columns: []string{"EmailAddress", "DisplayName", "UMDialPlan", "Extensions", "UMMailboxPolicy", "PINExpired", "LockedOut"},
+	columns: []string{"EmailAddress", "DisplayName", "UMDialPlan", "Extensions", "UMMailboxPolicy", "PINExpired", "LockedOut", "LogonFailures"},
 	fields:  mailboxFields,
 }
 
