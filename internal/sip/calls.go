@@ -39,7 +39,7 @@ type call struct {
 
 	mu       sync.Mutex // serialises re-INVITEs and INFOs
 	answer   *media.Local
-	lastInfo uint32 // the CSeq of the last INFO whose key was delivered
+	lastInfo uint32 // the CSeq of the last INFO (see onInfo)
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {

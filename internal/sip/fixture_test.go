@@ -42,6 +42,7 @@ type fixtureOptions struct {
 	udp     bool
 	now     func() time.Time
 	ready   func(*Call) *Rejection
+	calls   CallHandler
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -56,6 +57,9 @@ func withUDP() fixtureOption { return func(o *fixtureOptions) { o.udp = true } }
 func withReady(ready func(*Call) *Rejection) fixtureOption {
 	return func(o *fixtureOptions) { o.ready = ready }
 }
+
+// withCalls sets Config.Calls.
+func withCalls(h CallHandler) fixtureOption { return func(o *fixtureOptions) { o.calls = h } }
 
 // withClock makes the per-source limits and bans read now instead of
 // time.Now, so that a test can move their time on.
@@ -102,7 +106,7 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 		t.Fatal(err)
 	}
 	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
-		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready})
+		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready, Calls: o.calls})
 	if err != nil {
 		t.Fatal(err)
 	}

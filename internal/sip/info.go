@@ -34,10 +34,15 @@ var (
 )
 
 // onInfo hands the key an INFO carries to its call. An INFO for no dialog
-// gets 481; one older than the dialog's last request 500 (RFC 3261
+// gets 481; one older than the call's last INFO 500 (out of order, RFC 3261
 // 12.2.2); one with the CSeq of the last INFO is a repeat of a press
 // already delivered: 200, and nothing more. An INFO with no body (some
 // gateways' keep-alive) gets 200.
+//
+// The order is kept among INFOs, not by the dialog's CSeq (sipgo's
+// ReadRequest): a gateway sends its first key right after the ACK, sipgo
+// handles the two at once, and an INFO read first would make the dialog
+// refuse the ACK of a lower CSeq.
 func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 	ctx := context.Background()
 	c := s.dialogOf(req, peer)
@@ -47,10 +52,16 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.dialog.ReadRequest(req, tx); err != nil {
-		s.reject(ctx, tx, req, peer, refuse(500, events.MalformedRequest, "INFO on call %s: %v", c.id, err))
+	seq := req.CSeq().SeqNo
+	switch {
+	case seq < c.lastInfo:
+		s.reject(ctx, tx, req, peer, refuse(500, events.MalformedRequest, "INFO on call %s: CSeq %d after %d", c.id, seq, c.lastInfo))
+		return
+	case seq == c.lastInfo:
+		s.respond(tx, req, 200, nil)
 		return
 	}
+	c.lastInfo = seq
 	ctype := ""
 	if h := req.ContentType(); h != nil {
 		ctype = h.Value()
@@ -66,19 +77,13 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "INFO on call %s: %v", c.id, err))
 		return
 	}
-	seq := req.CSeq().SeqNo
-	if key == 0 || seq == c.lastInfo {
-		s.respond(tx, req, 200, nil)
-		return
-	}
-	if c.stream == nil || c.stream.InjectDigit(key) != nil {
+	if key != 0 && (c.stream == nil || c.stream.InjectDigit(key) != nil) {
 		// No media yet (a delayed offer not answered), the call is ending,
 		// or it is not reading keys: the press is lost, and the gateway is
 		// told so.
 		s.respond(tx, req, 500, nil)
 		return
 	}
-	c.lastInfo = seq
 	s.respond(tx, req, 200, nil)
 }
 

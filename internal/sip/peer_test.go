@@ -125,7 +125,8 @@ func (p *peer) send(msg string) {
 	}
 }
 
-// request writes a request with the headers every request needs.
+// request writes a request with the headers every request needs; a body
+// is SDP unless extra has a Content-Type.
 func (p *peer) request(method, uri, callID, extra, body string) {
 	p.t.Helper()
 	if method != "ACK" { // an ACK for a 2xx repeats the INVITE's CSeq number
@@ -133,7 +134,7 @@ func (p *peer) request(method, uri, callID, extra, body string) {
 	}
 	local := p.conn.LocalAddr().String()
 	ctype := ""
-	if body != "" {
+	if body != "" && !strings.Contains(extra, "Content-Type:") {
 		ctype = "Content-Type: application/sdp\n"
 	}
 	body = strings.ReplaceAll(body, "\n", "\r\n")
