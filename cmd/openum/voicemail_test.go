@@ -478,6 +478,7 @@ func TestSecuredVoiceMessageFromBaresip(t *testing.T) {
 		t.Errorf("X-CallingTelephoneNumber = %q; want gw", got)
 	}
 	checkRecording(t, rec, speech)
+	s.storedOnce("alice@example.test", rec) // the mail is a copy of the stored message (UM-6)
 	events := s.openum("events", "--json")
 	for _, want := range []string{`"srtp": "AES_CM_128_HMAC_SHA1_80"`, `"EventID": 9300`, `"EventID": 9301`} {
 		if !strings.Contains(events, want) {

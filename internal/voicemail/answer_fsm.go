@@ -188,7 +188,7 @@ func (m *answerCall) save(ctx context.Context) state {
 		slog.String("id", m.id), slog.Int64("store_id", kept.ID), slog.String("mailbox", m.box.EmailAddress), slog.String("caller", c.Caller),
 		slog.Duration("duration", msg.Duration), slog.String("stop", string(m.stop)), slog.String("callid", c.ID),
 		slog.Uint64("packets", c.Audio.Stats().Packets.Load()), slog.Uint64("dropped_foreign", c.Audio.Stats().Foreign.Load()),
-		slog.Uint64("dropped_bad", c.Audio.Stats().Bad.Load()))
+		slog.Uint64("dropped_bad", c.Audio.Stats().Bad.Load()), slog.Uint64("doubled_digits", c.Audio.Stats().DoubledDigits.Load()))
 	if m.stop != stopHangUp {
 		play(ctx, c.Audio, Prompt("saved"))
 	}

@@ -177,26 +177,43 @@ func (tc *testCall) hasEvent(id events.EventID) bool {
 
 func seconds(pcm []int16) float64 { return float64(len(pcm)) / media.SampleRate }
 
+// # ends the recording, whether the gateway sends it as an RFC 4733 event
+// or as a SIP INFO, which sip hands to the stream's InjectDigit: voice mail
+// reads both on the stream's Received channel.
 func TestHashEndsTheRecording(t *testing.T) {
 	t.Parallel()
-	tc := newTestCall(t, "12345", nil)
-	time.Sleep(800 * time.Millisecond) // greeting (0.2 s) and tone (0.4 s)
-	tc.speak(1.5)
-	tc.press('#')
-	tc.waitHandled(10 * time.Second)
-	m, pcm := tc.message()
-	if got := seconds(pcm); math.Abs(got-1.75) > 0.4 {
-		t.Errorf("recording %.2f s; want about 1.5 s of speech and a breath", got)
-	}
-	if m.To != "alice@example.test" || m.CallerID != "+15551234" || m.CallerName != "Bob" || m.CallID != "call-1" {
-		t.Errorf("message %+v", m)
-	}
-	if !tc.hasEvent(events.MessageRecorded) {
-		t.Error("no 9300 event")
-	}
-	tc.caller.Close()
-	if heard := <-tc.heard; heard < media.SampleRate*2 { // greeting, tone and "saved" (about 3 s)
-		t.Errorf("the caller heard %.2f s; want the greeting, the tone and the saved prompt", float64(heard)/media.SampleRate)
+	for name, press := range map[string]func(tc *testCall){
+		"RFC 4733": func(tc *testCall) { tc.press('#') },
+		"SIP INFO": func(tc *testCall) {
+			if err := tc.call.Audio.InjectDigit('#'); err != nil {
+				tc.t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tc := newTestCall(t, "12345", nil)
+			time.Sleep(800 * time.Millisecond) // greeting (0.2 s) and tone (0.4 s)
+			tc.speak(1.5)
+			press(tc)
+			tc.waitHandled(10 * time.Second)
+			m, pcm := tc.message()
+			if got := seconds(pcm); math.Abs(got-1.75) > 0.4 {
+				t.Errorf("recording %.2f s; want about 1.5 s of speech and a breath", got)
+			}
+			if m.To != "alice@example.test" || m.CallerID != "+15551234" || m.CallerName != "Bob" || m.CallID != "call-1" {
+				t.Errorf("message %+v", m)
+			}
+			// Silence (RecordingIdleTimeout) would end it too, later: the event says which.
+			recs, _ := events.Read(tc.events, events.Filter{ID: events.MessageRecorded})
+			if len(recs) != 1 || recs[0].Attrs["stop"] != "#" {
+				t.Errorf("9300 events %v; want one, stopped by #", recs)
+			}
+			tc.caller.Close()
+			if heard := <-tc.heard; heard < media.SampleRate*2 { // greeting, tone and "saved" (about 3 s)
+				t.Errorf("the caller heard %.2f s; want the greeting, the tone and the saved prompt", float64(heard)/media.SampleRate)
+			}
+		})
 	}
 }
 
