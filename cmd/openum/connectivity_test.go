@@ -87,15 +87,15 @@ func TestConnectivity(t *testing.T) {
 		t.Errorf("untrusted client certificate: exit %d, %s: %s", code, step, detail)
 	}
 
-	// A trusted certificate that names no gateway: an unknown gateway.
+	// A trusted certificate that names no gateway and no server: an unknown peer.
 	s.gatewayPKI("stranger.localhost")
 	s.openum("cert", "import", s.path("ca.crt"), "--trusted")
 	s.openum("cert", "import", s.path("gw.pem"))
 	time.Sleep(3 * time.Second) // the running server reads its store every two seconds
 	stranger := s.thumbprintNaming("stranger.localhost")
 	r, code = s.connectivity(tls, "--secured", "--media-secured", "--phone", "1003", "--certificate-thumbprint", stranger)
-	if step, detail := r.last(); code == 0 || step != "TLS handshake" || !strings.Contains(detail, "unknown gateway") {
-		t.Errorf("unknown gateway: exit %d, %s: %s", code, step, detail)
+	if step, detail := r.last(); code == 0 || step != "TLS handshake" || !strings.Contains(detail, "unknown peer") {
+		t.Errorf("unknown peer: exit %d, %s: %s", code, step, detail)
 	}
 
 	// The server in NoNewCalls: 503 at the INVITE, once it has reloaded.
