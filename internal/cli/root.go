@@ -72,7 +72,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.dataDir, "data", dataDefault, "data directory (env OPENUM_DATA)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
 	root.AddCommand(
-		dialPlanNoun.command(a),
+		a.dialPlanCommand(),
 		gatewayNoun.command(a),
 		huntGroupNoun.command(a),
 		policyNoun.command(a),

@@ -102,7 +102,7 @@ func Authorize(s *directory.Snapshot, dp *directory.DialPlan, who Caller, number
 	}
 	m, ok := MatchRule(Rules(dp, n.Kind), n.Match)
 	if !ok {
-		return d.refuse(NoMatchingRule, fmt.Sprintf("%s (%s, as %s) matches no %s dialing rule of dial plan %s", number, n.Kind, n.Match, n.Kind, dp.Name))
+		return d.refuse(NoMatchingRule, fmt.Sprintf("%s, matched as %s, matches no %s dialing rule of dial plan %s", number, n.Match, n.Kind, dp.Name))
 	}
 	d.Rule = &m.Rule
 	allowed := lim.inCountry
