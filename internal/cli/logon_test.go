@@ -1,14 +1,20 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
 )
 
@@ -32,5 +38,83 @@ func failLogons(ts *testscript.TestScript, neg bool, args []string) {
 		res, err := svc.Begin(args[0], logon.Source{Gateway: "gw1", CallID: "call-" + strconv.Itoa(i)}).Logon(ctx, args[1], args[2])
 		ts.Check(err)
 		ts.Logf("logon %d: %v", i+1, res.Outcome)
+	}
+}
+
+// A PIN reset by failed logons, wired as openum serve wires it, mails the
+// new PIN into the mailbox's Maildir; the PIN works (as an expired one)
+// and is nowhere else: not in the event log, the audit or the output.
+func TestPINResetIsMailedAndNowhereElse(t *testing.T) {
+	data := t.TempDir()
+	var out bytes.Buffer
+	run := func(args ...string) {
+		t.Helper()
+		if code := Main(append([]string{"--data", data}, args...), &out, &out); code != 0 {
+			t.Fatalf("openum %v: exit %d\n%s", args, code, out.String())
+		}
+	}
+	run("dialplan", "new", "DP1", "--number-of-digits-in-extension", "5")
+	run("policy", "new", "P1", "--dialplan", "DP1", "--logon-failures-before-pin-reset", "2", "--max-logon-attempts", "5")
+	run("mailbox", "enable", "alice@example.test", "--dialplan", "DP1", "--extension", "12345", "--pin", "480715")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir, err := sqlite.Open(ctx, filepath.Join(data, "directory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	log, err := events.Open(filepath.Join(data, "events.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	spool, err := delivery.OpenSpool(filepath.Join(data, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	maildir := delivery.Maildir{Dir: filepath.Join(data, "mail")}
+	worker := &delivery.Worker{Spool: spool, Transport: maildir, Events: log}
+	go func() { _ = worker.Run(ctx) }()
+	svc, err := logonService(dir, log, spool, "voicemail@um1.example.test", worker.Kick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := logon.Source{Gateway: "gw1", CallingNumber: "+15550100", CallID: "call-1"}
+	for range 2 {
+		if _, err := svc.Begin("DP1", src).Logon(ctx, "12345", "000000"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var raw []byte
+	for deadline := time.Now().Add(10 * time.Second); raw == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no mail with the new PIN in the Maildir")
+		}
+		files, _ := filepath.Glob(filepath.Join(data, "mail", delivery.MaildirName("alice@example.test"), "new", "*"))
+		if len(files) == 1 {
+			raw, _ = os.ReadFile(files[0])
+		}
+	}
+	found := regexp.MustCompile(`Your new PIN is: ([0-9]+)\r\n`).FindSubmatch(raw)
+	if found == nil {
+		t.Fatalf("the mail gives no PIN:\n%s", raw)
+	}
+	newPIN := string(found[1])
+	if res, err := svc.Begin("DP1", src).Logon(ctx, "12345", newPIN); err != nil || res.Outcome != logon.PINExpired {
+		t.Fatalf("logon with the mailed PIN: %v, %v; want PINExpired", res.Outcome, err)
+	}
+
+	run("audit", "--json")
+	run("mailbox", "get", "alice@example.test")
+	logged, _ := os.ReadFile(filepath.Join(data, "events.log"))
+	for what, text := range map[string][]byte{"events.log": logged, "the audit and the output": out.Bytes()} {
+		if bytes.Contains(text, []byte(newPIN)) {
+			t.Errorf("the new PIN %s is in %s", newPIN, what)
+		}
+	}
+	if !bytes.Contains(out.Bytes(), []byte("failed logon")) {
+		t.Error("the audit shows no failed logon: the check above looked at nothing")
 	}
 }
