@@ -2,6 +2,7 @@ package dialing
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,5 +89,27 @@ func TestBudgetZeroAndDefaults(t *testing.T) {
 	}
 	if p.AllowCallBack {
 		t.Fatal("call back must be off by default")
+	}
+}
+
+func TestBudgetConcurrent(t *testing.T) {
+	b := NewBudget()
+	now := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	placed := 0
+	for range 50 {
+		wg.Go(func() {
+			if _, err := b.Start(now, "alice@example.test", Limit{Calls: 20, Minutes: 60}, Limit{Calls: 100, Minutes: 600}); err == nil {
+				mu.Lock()
+				placed++
+				mu.Unlock()
+			}
+			b.End(now, "alice@example.test", time.Second)
+		})
+	}
+	wg.Wait()
+	if placed != 20 {
+		t.Fatalf("%d calls placed at once against a budget of 20", placed)
 	}
 }
