@@ -69,6 +69,16 @@ func (w *WAVWriter) Close() error {
 	return errors.Join(err, w.f.Sync(), w.f.Close())
 }
 
+// EncodeWAV returns pcm as a WAVE file, the format ReadWAV reads, for a
+// file written whole and at once (atomicfile) rather than as it is heard.
+func EncodeWAV(pcm []int16) []byte {
+	b := wavHeader(len(pcm))
+	for _, s := range pcm {
+		b = binary.LittleEndian.AppendUint16(b, uint16(s))
+	}
+	return b
+}
+
 func wavHeader(samples int) []byte {
 	data := uint32(samples * 2)
 	le := binary.LittleEndian

@@ -45,3 +45,23 @@ func TestWAVRoundTripAndSox(t *testing.T) {
 		}
 	}
 }
+
+// EncodeWAV writes the same file as a WAVWriter does.
+func TestEncodeWAVMatchesTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.wav")
+	w, err := CreateWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := tone(SampleRate / 2)
+	if err := w.Write(pcm); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	written, _ := os.ReadFile(path)
+	if got := EncodeWAV(pcm); string(got) != string(written) {
+		t.Fatalf("EncodeWAV: %d bytes unlike the writer's %d", len(got), len(written))
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/logon"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/sip"
@@ -33,7 +34,10 @@ type Answering struct {
 	Spooled func() // called after a message is spooled, to wake delivery
 	// Store keeps every message recorded (SPEC UM-6); the spool queues its
 	// mail copy. See store.go for which of the two is the truth.
-	Store     msgstore.Store
+	Store msgstore.Store
+	// Logon decides the logons of subscriber access, the calls to a dial
+	// plan's AccessTelephoneNumbers (access.go); nil answers none.
+	Logon     *logon.Service
 	Events    *events.Log
 	From      string // the sender address of voice mail, voicemail@<server FQDN>
 	Greetings string // custom greetings: <Greetings>/<delivery.MaildirName(address)>.wav
@@ -47,6 +51,10 @@ var _ sip.CallHandler = (*Answering)(nil)
 
 // HandleCall answers one call, and returns when the caller should be hung up on.
 func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
+	if isAccessNumber(c.DialPlan, c.Target) && a.Logon != nil && a.Store != nil {
+		a.access(ctx, c)
+		return
+	}
 	box := findMailbox(c.Directory, c.DialPlan, c.Target)
 	if box == nil {
 		a.Events.Emit(ctx, events.InvalidExtension, "call for an extension that has no mailbox",
