@@ -151,14 +151,42 @@ func (m *Manager) ServerTLSConfig() *tls.Config {
 func (m *Manager) ClientTLSConfig(serverName string) *tls.Config {
 	trust := m.current.Load().trust
 	return &tls.Config{
-		MinVersion:       tls.VersionTLS12,
-		ServerName:       serverName,
-		RootCAs:          trust.Pool(),
-		VerifyConnection: trust.VerifyConnection(x509.ExtKeyUsageServerAuth),
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return m.current.Load().tlsCert, nil
-		},
+		MinVersion:           tls.VersionTLS12,
+		ServerName:           serverName,
+		RootCAs:              trust.Pool(),
+		VerifyConnection:     trust.VerifyConnection(x509.ExtKeyUsageServerAuth),
+		GetClientCertificate: m.clientCertificate,
 	}
+}
+
+// DialTLSConfig is ClientTLSConfig for a connection layer that keeps one
+// configuration for every connection it opens (sipgo's transport, which
+// sets ServerName to the host it dials): each handshake verifies the
+// peer's chain, serverAuth and name against the trusted store current at
+// that moment, so a CA imported later counts without a restart (CERT-8).
+// The name is the one the connection was opened to, as sent in SNI; a
+// connection to an IP address has none and is refused, since a gateway
+// used over TLS is configured by FQDN (PEER-2).
+func (m *Manager) DialTLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// crypto/tls would check against the roots of the moment this
+		// configuration was made: VerifyConnection checks it all instead.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if cs.ServerName == "" {
+				return &PeerCertificateError{Reason: "the connection names no host (an IP address?) to verify the peer's certificate against"}
+			}
+			_, err := m.current.Load().trust.Verify(cs.PeerCertificates, PeerOptions{Usage: x509.ExtKeyUsageServerAuth, DNSName: cs.ServerName})
+			return err
+		},
+		GetClientCertificate: m.clientCertificate,
+	}
+}
+
+// clientCertificate presents the certificate current at the handshake.
+func (m *Manager) clientCertificate(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return m.current.Load().tlsCert, nil
 }
 
 // Check looks at the store now and switches to the certificate the

@@ -34,6 +34,7 @@ type serveOptions struct {
 	ciphers           []string
 	rtpPorts          string
 	drain             time.Duration
+	optionsInterval   time.Duration
 	smtp              string
 	minFree           string
 	limits            sip.Limits
@@ -69,6 +70,7 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.StringVar(&o.rtpPorts, "rtp-ports", "", "UDP ports for media, first-last (default: the record's RtpPortRange)")
 	f.StringVar(&o.smtp, "smtp", "", "deliver voice mail to this mail server (HOST:PORT) with STARTTLS and a client certificate, instead of DATA/mail")
 	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
+	f.DurationVar(&o.optionsInterval, "options-interval", time.Minute, "how often each gateway the server calls out through gets OPTIONS; one that does not answer is skipped (0: never)")
 	f.StringVar(&o.minFree, "min-free-space", defaultMinFreeSpace, "free space DATA/spool needs for a call to be answered, else 503 (0: no check)")
 	d := sip.DefaultLimits
 	f.IntVar(&o.limits.MaxConnsPerSource, "max-conns-per-source", d.MaxConnsPerSource, "open connections from one address")
@@ -220,6 +222,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
 		TLS: sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets, CipherSuites: ciphers}, RTPPorts: rtp,
 		Directory: snap, Certs: n.manager, Events: log, Calls: answering, Ready: answering.Ready,
+		OptionsInterval: o.optionsInterval,
 	})
 	if err != nil {
 		return fail(err)

@@ -68,7 +68,8 @@ func (id EventID) Level() slog.Level {
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
 		MessageIncomplete, BannedSourceRefused, LogonSourceCoolDown,
-		MaildirAmbiguous, MailboxFull, DialRestricted:
+		MaildirAmbiguous, MailboxFull, DialRestricted,
+		OutcallGatewayFailed:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,

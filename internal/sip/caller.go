@@ -123,14 +123,25 @@ func (e *RejectedError) Error() string {
 // the answer, acknowledges it and starts the media. The answer must keep
 // the offer's security: an SRTP offer answered with RTP fails.
 func (c *Caller) Call(ctx context.Context, number string, secure bool) (*Outcall, error) {
-	port, err := media.OpenPort(media.Ports{IP: c.cfg.LocalIP, First: c.cfg.RTPFirst, Last: c.cfg.RTPLast}, nil, secure)
+	from := sip.NewHeader("From", fmt.Sprintf("<sip:%s@%s>;tag=%s", c.cfg.From, c.cfg.LocalIP, sip.GenerateTagN(16)))
+	ports := media.Ports{IP: c.cfg.LocalIP, First: c.cfg.RTPFirst, Last: c.cfg.RTPLast}
+	return dial(ctx, ports, secure, func(offer []byte) (*sipgo.DialogClientSession, error) {
+		return c.dialogs.Invite(ctx, c.uri(number), offer, sip.NewHeader("Content-Type", "application/sdp"), from)
+	})
+}
+
+// dial is a call placed, the one way for the Caller and the server's own
+// outcalls alike: it opens a port on ports with a G.711 offer (SRTP only
+// when secure), sends it with invite, waits for the answer, starts the
+// media on it and acknowledges it. An answer that does not keep the
+// offer's codec or security is hung up.
+func dial(ctx context.Context, ports media.Ports, secure bool, invite func(offer []byte) (*sipgo.DialogClientSession, error)) (*Outcall, error) {
+	port, err := media.OpenPort(ports, nil, secure)
 	if err != nil {
 		return nil, err
 	}
-	local := port.Local
 	start := time.Now()
-	from := sip.NewHeader("From", fmt.Sprintf("<sip:%s@%s>;tag=%s", c.cfg.From, c.cfg.LocalIP, sip.GenerateTagN(16)))
-	dlg, err := c.dialogs.Invite(ctx, c.uri(number), local.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), from)
+	dlg, err := invite(port.Local.Marshal())
 	if err != nil {
 		port.Close()
 		return nil, fmt.Errorf("sip: INVITE: %w", err)

@@ -101,10 +101,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 			return
 		}
 	}
-	ports := v.server.RtpPortRange
-	if s.cfg.RTPPorts.Last != 0 {
-		ports = s.cfg.RTPPorts
-	}
+	ports := s.rtpPorts(v)
 	ip, err := s.localMediaIP(peer)
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(503, events.CallRefusedOverload, "no media port: %v", err))

@@ -43,6 +43,7 @@ type fixtureOptions struct {
 	now     func() time.Time
 	ready   func(*Call) *Rejection
 	calls   CallHandler
+	pings   time.Duration // Config.OptionsInterval
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -60,6 +61,9 @@ func withReady(ready func(*Call) *Rejection) fixtureOption {
 
 // withCalls sets Config.Calls.
 func withCalls(h CallHandler) fixtureOption { return func(o *fixtureOptions) { o.calls = h } }
+
+// withPings sends OPTIONS to the gateways every d (Config.OptionsInterval).
+func withPings(d time.Duration) fixtureOption { return func(o *fixtureOptions) { o.pings = d } }
 
 // withClock makes the per-source limits and bans read now instead of
 // time.Now, so that a test can move their time on.
@@ -106,7 +110,8 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 		t.Fatal(err)
 	}
 	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
-		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready, Calls: o.calls})
+		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready, Calls: o.calls,
+		OptionsInterval: o.pings})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func (s *Server) peerOf(req *sip.Request) (Peer, bool) {
 		return p.(Peer), true
 	}
 	if req.Transport() != "UDP" {
-		return Peer{}, false
+		return s.dialledPeer(req)
 	}
 	src, err := netip.ParseAddrPort(req.Source())
 	if err != nil {
@@ -130,7 +130,9 @@ func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 	c := s.dialogOf(req, peer)
 	if c == nil {
-		s.respond(tx, req, 481, nil)
+		if !s.byeOutcall(req, tx, peer) {
+			s.respond(tx, req, 481, nil)
+		}
 		return
 	}
 	if err := c.dialog.ReadBye(req, tx); errors.Is(err, sipgo.ErrDialogInvalidCseq) {

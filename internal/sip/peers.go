@@ -28,7 +28,9 @@ func (s *Server) clientTLSConfig() *tls.Config {
 	if s.cfg.Certs == nil {
 		return &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	c := s.cfg.Certs.ClientTLSConfig("")
+	// sipgo keeps this one configuration for every connection it opens to
+	// a gateway (PEER-3), so its trust must be the store's at each handshake.
+	c := s.cfg.Certs.DialTLSConfig()
 	s.applyTLSSettings(c)
 	return c
 }

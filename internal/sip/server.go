@@ -51,6 +51,7 @@ type Config struct {
 	// HousekeepingEvery is how often expired bans are lifted and gateway
 	// names resolved again when due (every minute); default 2 s.
 	HousekeepingEvery time.Duration
+	OptionsInterval   time.Duration // how often gateways get OPTIONS (SPEC DIAL-3, options.go); 0 for never
 	Certs             *certs.Manager
 	Events            *events.Log
 	Calls             CallHandler // takes answered calls; nil holds them silent
@@ -72,6 +73,9 @@ type Server struct {
 	view    atomic.Pointer[view]
 	sources *sources
 	peers   sync.Map // connKey → Peer, for connections the guard let in
+	// outcalls holds the calls openum placed (outbound.go), by dialog ID.
+	outcalls sync.Map
+	health   gatewayHealth // what the OPTIONS pings found (options.go)
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server
@@ -181,6 +185,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.cfg.Events.Emit(ctx, events.Listening, "listening", slog.String("transport", transport), slog.String("address", addr.String()))
 	}
 	s.wg.Go(func() { s.housekeeping(ctx) })
+	s.wg.Go(func() { s.pingGateways(ctx) })
 	return nil
 }
 

@@ -183,27 +183,40 @@ func waitOutput(t testing.TB, tl *tool, want string, limit time.Duration) {
 // port, verifying the server's certificate for um.localhost.
 func (f *fixture) stunnel(cert string) (string, *tool) {
 	f.t.Helper()
+	accept := net.JoinHostPort("127.0.0.1", strconv.Itoa(peertest.FreePort(f.t)))
+	return accept, f.runStunnel(cert, accept, f.srv.Addrs()["TLS"].String(), "client = yes\ncheckHost = um.localhost\n")
+}
+
+// stunnelServer runs a gateway's TLS server in front of the plain TCP
+// address backend: mutual TLS on accept, presenting cert (a gatewayCerts
+// stem) and requiring openum's own certificate.
+func (f *fixture) stunnelServer(cert, accept, backend string) *tool {
+	f.t.Helper()
+	return f.runStunnel(cert, accept, backend, "requireCert = yes\n")
+}
+
+// runStunnel runs stunnel from accept to connect with cert, trusting
+// exactly the server's current certificate, and waits until it listens.
+func (f *fixture) runStunnel(cert, accept, connect, more string) *tool {
+	f.t.Helper()
 	p := sharedPKI(f.t)
 	dir := f.t.TempDir()
 	serverCA := filepath.Join(dir, "server.crt")
 	if err := os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw}), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
-	accept := net.JoinHostPort("127.0.0.1", strconv.Itoa(peertest.FreePort(f.t)))
 	conf := fmt.Sprintf(`foreground = yes
 pid =
 debug = 6
 [gateway]
-client = yes
 accept = %s
 connect = %s
 cert = %s
 key = %s
 CAfile = %s
 verifyChain = yes
-checkHost = um.localhost
 sslVersionMin = TLSv1.2
-`, accept, f.srv.Addrs()["TLS"], p.path(cert+".crt"), p.path(cert+".key"), serverCA)
+%s`, accept, connect, p.path(cert+".crt"), p.path(cert+".key"), serverCA, more)
 	path := filepath.Join(dir, "stunnel.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		f.t.Fatal(err)
@@ -211,7 +224,7 @@ sslVersionMin = TLSv1.2
 	tl := startTool(f.t, 2*time.Minute, dir, "stunnel4", path)
 	waitOutput(f.t, tl, "bound to "+accept, 10*time.Second)
 	f.t.Cleanup(func() { tl.stop(syscall.SIGTERM) })
-	return accept, tl
+	return tl
 }
 
 // --- sipp (Debian's sip-tester: TCP only; TLS through stunnel) ---
