@@ -213,6 +213,9 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
 	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Store: msgs, Events: log,
 		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
+	if answering.Logon, err = logonService(dir, log, spool, answering.From, worker.Kick); err != nil {
+		return fail(err)
+	}
 	// Before delivery: a message a crash kept out of the store is still in the spool.
 	if err := answering.Recover(ctx); err != nil {
 		return fail(err)
