@@ -102,7 +102,8 @@ func Diff(old, new *Snapshot) []Change {
 	out = diffKind(out, KindHuntGroup, old.HuntGroups, new.HuntGroups)
 	out = diffKind(out, KindServer, old.Servers, new.Servers)
 	out = diffKind(out, KindMailboxPolicy, old.MailboxPolicies, new.MailboxPolicies)
-	return diffKind(out, KindMailbox, old.Mailboxes, new.Mailboxes)
+	out = diffKind(out, KindMailbox, old.Mailboxes, new.Mailboxes)
+	return diffKind(out, KindAdminToken, old.AdminTokens, new.AdminTokens)
 }
 
 func diffKind[T object[T]](out []Change, kind Kind, old, new []T) []Change {

@@ -19,6 +19,7 @@ type Snapshot struct {
 	Servers         []Server
 	MailboxPolicies []MailboxPolicy
 	Mailboxes       []Mailbox
+	AdminTokens     []AdminToken
 }
 
 // object is what every directory object is to the generic helpers below.
@@ -74,6 +75,7 @@ func (s *Snapshot) Clone() *Snapshot {
 		Servers:         cloneAll(s.Servers),
 		MailboxPolicies: cloneAll(s.MailboxPolicies),
 		Mailboxes:       cloneAll(s.Mailboxes),
+		AdminTokens:     cloneAll(s.AdminTokens),
 	}
 }
 
@@ -186,6 +188,8 @@ func (s *Snapshot) ref(kind Kind, name string) (Ref, error) {
 		return refIn(s.MailboxPolicies, kind, name)
 	case KindMailbox:
 		return refIn(s.Mailboxes, kind, name)
+	case KindAdminToken:
+		return refIn(s.AdminTokens, kind, name)
 	}
 	return Ref{}, fmt.Errorf("directory: unknown kind %q", kind)
 }
@@ -279,6 +283,8 @@ func (s *Snapshot) drop(r, removed Ref) {
 		s.MailboxPolicies = without(s.MailboxPolicies, r.Name)
 	case KindMailbox:
 		s.Mailboxes = without(s.Mailboxes, r.Name)
+	case KindAdminToken:
+		s.AdminTokens = without(s.AdminTokens, r.Name)
 	}
 }
 

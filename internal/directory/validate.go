@@ -34,6 +34,11 @@ func Validate(s *Snapshot, changed []Ref) error {
 			return err
 		}
 	}
+	for _, t := range s.AdminTokens {
+		if err := t.validate(); err != nil {
+			return err
+		}
+	}
 	if err := s.validateHuntGroups(changed); err != nil {
 		return err
 	}

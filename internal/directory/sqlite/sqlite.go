@@ -96,7 +96,32 @@ func load(ctx context.Context, q querier) (*directory.Snapshot, error) {
 		}
 		snap.Mailboxes = append(snap.Mailboxes, m)
 	}
-	return &snap, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return &snap, loadAdminTokens(ctx, q, &snap)
+}
+
+// loadAdminTokens reads the admin tokens, each with its hash from its own
+// column (AdminToken.Hash is not part of the object's JSON).
+func loadAdminTokens(ctx context.Context, q querier, snap *directory.Snapshot) error {
+	rows, err := q.QueryContext(ctx, "SELECT config, hash FROM admin_tokens ORDER BY name COLLATE NOCASE")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var config string
+		var t directory.AdminToken
+		if err := rows.Scan(&config, &t.Hash); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(config), &t); err != nil {
+			return fmt.Errorf("admin_tokens: %w", err)
+		}
+		snap.AdminTokens = append(snap.AdminTokens, t)
+	}
+	return rows.Err()
 }
 
 func loadTable[T any](ctx context.Context, q querier, table string, into *[]T) error {
@@ -153,6 +178,7 @@ var tables = map[directory.Kind]struct{ name, key string }{
 	directory.KindServer:        {"servers", "name"},
 	directory.KindMailboxPolicy: {"mailbox_policies", "name"},
 	directory.KindMailbox:       {"mailboxes", "email"},
+	directory.KindAdminToken:    {"admin_tokens", "name"},
 }
 
 // columns returns the stored columns of an object of next besides its key,
@@ -188,6 +214,12 @@ func columns(next *directory.Snapshot, r directory.Ref) ([]string, []any, error)
 		}
 		return []string{"dial_plan", "policy", "config", "pin"},
 			[]any{m.UMDialPlan, m.UMMailboxPolicy, config(m), config(m.PIN)}, nil
+	case directory.KindAdminToken:
+		t, err := next.AdminToken(r.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{"config", "hash"}, []any{config(t), t.Hash}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown kind %q", r.Kind)
 }
