@@ -20,7 +20,8 @@ type numberTest struct {
 	Match      string                      // what the masks were matched against
 	Rule       *directory.DialingRuleGroup // the rule that matched, if any
 	DialString string                      // what would be sent, for a caller allowed to
-	Gateways   directory.List[string]      // the gateways that may carry it
+	Gateways   directory.List[string]      // the gateways that may carry it, in the order they are tried
+	Skipped    []string                    `json:",omitempty"` // the dial plan's other gateways, and why not
 	Callers    []callerDecision
 }
 
@@ -38,7 +39,9 @@ func (a *app) testNumberCommand() *cobra.Command {
 		Long: `Show how dial plan DP reads NUMBER: its kind (extension, in-country/region,
 international), the string its rules' masks are matched against, the rule that
 matches, and the exact string that would be sent, through which gateways
-(Enabled, OutcallsAllowed, of the dial plan's hunt groups). Then, for
+(Enabled, OutcallsAllowed, of the dial plan's hunt groups), in the order the
+server tries them. The gateways are as configured: a running server also
+skips those that do not answer its OPTIONS (event 1400). Then, for
 unauthenticated callers and each mailbox policy of the dial plan (or only the
 one --policy or --mailbox names), whether the call is allowed, for a
 subscriber or Play on Phone and for call back, and why. Nothing is dialled.`,
@@ -86,7 +89,9 @@ func testNumber(s *directory.Snapshot, dp *directory.DialPlan, number, policy, m
 	} else if m, ok := dialing.MatchRule(dialing.Rules(dp, n.Kind), n.Match); ok {
 		t.Rule, t.DialString = &m.Rule, m.DialString
 	}
-	for _, g := range dialing.Gateways(s, dp) {
+	usable, skipped := dialing.Gateways(s, dp, dialing.ForOutcall)
+	t.Skipped = skipped
+	for _, g := range usable {
 		t.Gateways = append(t.Gateways, fmt.Sprintf("%s (%s:%d)", g.Name, g.Address, g.Port))
 	}
 	type who struct {
@@ -151,7 +156,10 @@ func (a *app) printNumberTest(t numberTest) error {
 	if len(t.Gateways) == 0 {
 		fmt.Fprintf(w, "Gateways\t: none: no Enabled gateway with OutcallsAllowed in dial plan %s's hunt groups, so no call can be placed\n", t.DialPlan)
 	} else {
-		fmt.Fprintf(w, "Gateways\t: %s\n", strings.Join(t.Gateways, ", "))
+		fmt.Fprintf(w, "Gateways\t: %s (tried in this order; as configured: a running server also skips those not answering OPTIONS)\n", strings.Join(t.Gateways, ", "))
+	}
+	if len(t.Skipped) > 0 {
+		fmt.Fprintf(w, "Not used\t: %s\n", strings.Join(t.Skipped, "; "))
 	}
 	for _, c := range t.Callers {
 		verdict := "allowed"

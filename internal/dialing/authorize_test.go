@@ -1,6 +1,7 @@
 package dialing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/openum/openum/internal/directory"
@@ -105,6 +106,7 @@ func TestGateways(t *testing.T) {
 		gw("d", directory.Enabled, true), gw("e", directory.NoNewCalls, true), gw("f", directory.Enabled, true),
 	}
 	s.HuntGroups = []directory.HuntGroup{
+		{Name: "0f", UMIPGateway: "f", UMDialPlan: "US", PilotIdentifier: "0"}, // the first hunt group: f is tried first
 		{Name: "a1", UMIPGateway: "a", UMDialPlan: "US", PilotIdentifier: "1"},
 		{Name: "a2", UMIPGateway: "A", UMDialPlan: "us", PilotIdentifier: "2"},
 		{Name: "b", UMIPGateway: "b", UMDialPlan: "US"},
@@ -116,11 +118,20 @@ func TestGateways(t *testing.T) {
 	if err := directory.Validate(s, nil); err != nil {
 		t.Fatal(err)
 	}
+	usable, skipped := Gateways(s, dp, ForOutcall)
 	var names []string
-	for _, g := range Gateways(s, dp) {
+	for _, g := range usable {
 		names = append(names, g.Name)
 	}
-	if len(names) != 2 || names[0] != "a" || names[1] != "f" {
-		t.Fatalf("Gateways = %v, want [a f]: enabled, outcalls allowed, of the dial plan, each once", names)
+	if got := strings.Join(names, " "); got != "f a" {
+		t.Fatalf("Gateways = [%s], want [f a]: enabled, outcalls allowed, of the dial plan, each once, in hunt-group order", got)
+	}
+	if got, want := strings.Join(skipped, "; "), "b does not allow Outcall; c is Disabled; e is NoNewCalls"; got != want {
+		t.Fatalf("skipped: %q; want %q", got, want)
+	}
+	s.IPGateways[0].MessageWaitingIndicatorAllowed = false // a
+	usable, _ = Gateways(s, dp, ForMessageWaiting)
+	if len(usable) != 2 || usable[0].Name != "f" || usable[1].Name != "b" {
+		t.Fatalf("message-waiting gateways: %v; want [f b]", usable)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/openum/openum/internal/dialing"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 )
@@ -83,25 +84,25 @@ type pingTarget struct {
 	transport string
 }
 
-// pingTargets are the gateways the outbound path may use: Enabled, allowing
-// outcalls or message waiting, in a hunt group of a dial plan this server
-// serves; each once per transport.
+// pingTargets are the gateways the outbound path may use (dialing.Gateways
+// for outcalls or message waiting, of each dial plan this server serves),
+// each once per transport.
 func (v *view) pingTargets() []pingTarget {
 	var out []pingTarget
 	seen := map[string]bool{}
-	for _, h := range v.dir.HuntGroups {
-		dp, err := v.dir.DialPlan(h.UMDialPlan)
-		if err != nil || !v.serves(dp.Name) {
+	for _, dp := range v.dir.DialPlans {
+		if !v.serves(dp.Name) {
 			continue
 		}
-		gw, err := v.dir.IPGateway(h.UMIPGateway)
-		if err != nil || gw.Status != directory.Enabled || !(gw.OutcallsAllowed || gw.MessageWaitingIndicatorAllowed) {
-			continue
-		}
-		key := healthKey(gw.Name, gatewayTransport(dp))
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, pingTarget{gateway: *gw, plan: *dp, transport: gatewayTransport(dp)})
+		for _, p := range []Purpose{ForOutcall, ForMessageWaiting} {
+			usable, _ := dialing.Gateways(v.dir, &dp, p)
+			for _, gw := range usable {
+				key := healthKey(gw.Name, gatewayTransport(&dp))
+				if !seen[key] {
+					seen[key] = true
+					out = append(out, pingTarget{gateway: gw, plan: dp, transport: gatewayTransport(&dp)})
+				}
+			}
 		}
 	}
 	return out

@@ -27,34 +27,21 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/openum/openum/internal/dialing"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
 )
 
 // Purpose is why the server calls out: it decides which gateways may carry
-// the call.
-type Purpose int
+// the call (dialing.Purpose, named here for the callers of Outcall).
+type Purpose = dialing.Purpose
 
 // The purposes, each with the gateway switch that allows it.
 const (
-	ForOutcall        Purpose = iota // a call: gateways with OutcallsAllowed
-	ForMessageWaiting                // message waiting: gateways with MessageWaitingIndicatorAllowed
+	ForOutcall        = dialing.ForOutcall        // a call: gateways with OutcallsAllowed
+	ForMessageWaiting = dialing.ForMessageWaiting // message waiting: gateways with MessageWaitingIndicatorAllowed
 )
-
-func (p Purpose) String() string {
-	if p == ForMessageWaiting {
-		return "MessageWaiting"
-	}
-	return "Outcall"
-}
-
-func (p Purpose) allowedBy(gw *directory.IPGateway) bool {
-	if p == ForMessageWaiting {
-		return gw.MessageWaitingIndicatorAllowed
-	}
-	return gw.OutcallsAllowed
-}
 
 // OutcallRequest is a call for the server to place.
 type OutcallRequest struct {
@@ -89,11 +76,14 @@ func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error
 
 // hunt tries the gateways that may carry r, in order, until try succeeds
 // or fails in a way that is not the gateway's; it logs 9501 for each
-// gateway that failed and 9502 for the outcome.
+// gateway that failed and, for an outcall, 9502 for the outcome.
 func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *directory.DialPlan, *directory.IPGateway) error) error {
 	v := s.view.Load()
 	attrs := []slog.Attr{slog.String("dialplan", r.DialPlan), slog.String("purpose", r.Purpose.String()), slog.String("number", r.Number)}
 	placed := func(gateway, result string) {
+		if r.Purpose == ForMessageWaiting {
+			return // its outcome is 9510 or 9511 (mwi.go)
+		}
 		s.cfg.Events.Emit(ctx, events.OutcallPlaced, "outcall", append(attrs, slog.String("gateway", gateway), slog.String("result", result))...)
 	}
 	dp, gateways, why := v.outboundGateways(r.DialPlan, r.Purpose, s.gatewayDown)
@@ -123,34 +113,20 @@ func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *di
 }
 
 // outboundGateways returns the dial plan and the gateways that may carry a
-// call for purpose, through its hunt groups in their order, each once:
-// Enabled, allowing purpose, and not down (not answering OPTIONS). With
-// none, it says why.
+// call for purpose: dialing.Gateways' choice on the directory, less those
+// that are down (not answering OPTIONS). With none, it says why.
 func (v *view) outboundGateways(plan string, p Purpose, down func(gateway, transport string) bool) (*directory.DialPlan, []directory.IPGateway, string) {
 	dp, err := v.dir.DialPlan(plan)
 	if err != nil || !v.serves(dp.Name) {
 		return nil, nil, fmt.Sprintf("dial plan %q is not served by %s", plan, v.server.Name)
 	}
+	usable, skipped := dialing.Gateways(v.dir, dp, p)
 	var out []directory.IPGateway
-	var skipped []string
-	seen := map[string]bool{}
-	for _, h := range v.dir.HuntGroups {
-		key := strings.ToLower(h.UMIPGateway)
-		if !directory.SameName(h.UMDialPlan, dp.Name) || seen[key] {
-			continue
-		}
-		seen[key] = true
-		gw, err := v.dir.IPGateway(h.UMIPGateway)
-		switch {
-		case err != nil:
-		case gw.Status != directory.Enabled:
-			skipped = append(skipped, fmt.Sprintf("%s is %s", gw.Name, gw.Status))
-		case !p.allowedBy(gw):
-			skipped = append(skipped, fmt.Sprintf("%s does not allow %s", gw.Name, p))
-		case down(gw.Name, gatewayTransport(dp)):
+	for _, gw := range usable {
+		if down(gw.Name, gatewayTransport(dp)) {
 			skipped = append(skipped, gw.Name+" does not answer OPTIONS")
-		default:
-			out = append(out, *gw)
+		} else {
+			out = append(out, gw)
 		}
 	}
 	if len(out) == 0 {
