@@ -41,6 +41,7 @@ var dialPlanNoun = noun[directory.DialPlan]{
 		}),
 		listField("allowed-in-country-or-region-groups", "groups unauthenticated callers may dial", func(d *directory.DialPlan) *directory.List[string] { return &d.AllowedInCountryOrRegionGroups }),
 		listField("allowed-international-groups", "groups unauthenticated callers may dial", func(d *directory.DialPlan) *directory.List[string] { return &d.AllowedInternationalGroups }),
+		operatorField(), // last: see operatorField
 	},
 	required: []string{"number-of-digits-in-extension"},
 }

@@ -117,6 +117,8 @@ type DialPlan struct {
 	ConfiguredInternationalGroups     List[DialingRuleGroup]
 	AllowedInCountryOrRegionGroups    List[string]
 	AllowedInternationalGroups        List[string]
+	// OperatorExtension: where 0 transfers a caller ("" for nowhere).
+	OperatorExtension string
 }
 
 // NewDialPlan returns a dial plan with the defaults of SPEC §1.

@@ -141,7 +141,19 @@ func (d DialPlan) validate() error {
 		ruleGroups(obj, "ConfiguredInternationalGroups", d.ConfiguredInternationalGroups),
 		groupsConfigured(obj, "AllowedInCountryOrRegionGroups", d.AllowedInCountryOrRegionGroups, d.ConfiguredInCountryOrRegionGroups, d.Name),
 		groupsConfigured(obj, "AllowedInternationalGroups", d.AllowedInternationalGroups, d.ConfiguredInternationalGroups, d.Name),
+		operator(obj, d.OperatorExtension),
 	)
+}
+
+// operator checks OperatorExtension's form: an extension or a full number
+// (NumberOfDigitsInExtension is what tells them apart). Whether a full
+// number matches a dialing rule is for dialing.Operator, which openum
+// dialplan asks when the setting is made and a transfer asks again.
+func operator(obj Ref, number string) error {
+	if number != "" && !phoneRE.MatchString(number) {
+		return fieldErr(obj, "OperatorExtension", "must be an extension or a telephone number (digits, optionally after +), not %q", number)
+	}
+	return nil
 }
 
 func phoneNumbers(obj Ref, field string, numbers []string) error {
