@@ -129,8 +129,9 @@ func waitLine(r io.Reader, want string, limit time.Duration) bool {
 func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 	s.t.Helper()
 	tcpPort, tlsPort = peertest.FreePort(s.t), peertest.FreePort(s.t)
+	// The admin API on any free port unless extra says: tests run side by side.
 	args := append([]string{"--data", s.data, "serve", "--listen", "127.0.0.1",
-		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort)}, extra...)
+		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort), "--admin-listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(openumBin, args...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout
@@ -157,6 +158,17 @@ func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 // baresip calls uri with the account line and sends wav into the call.
 func (s *site) baresip(account, uri, wav string, seconds int) string {
 	s.t.Helper()
+	cfg := s.baresipConfig(account, wav, "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+20)*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, "baresip", "-f", cfg, "-e", "/dial "+uri, "-t", fmt.Sprint(seconds)).CombinedOutput()
+	return string(out)
+}
+
+// baresipConfig writes baresip's configuration, with the lines extra
+// added, and returns its folder.
+func (s *site) baresipConfig(account, wav, extra string) string {
+	s.t.Helper()
 	cfg := s.path("baresip")
 	if err := os.MkdirAll(cfg, 0o700); err != nil {
 		s.t.Fatal(err)
@@ -181,16 +193,13 @@ module srtp.so
 module_app account.so
 module_app menu.so
 `, peertest.FreePort(s.t), s.path("gw.pem"), s.path("um.crt"), wav)
-	if err := os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg, "config"), []byte(config+extra), 0o600); err != nil {
 		s.t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(cfg, "accounts"), []byte(account+"\n"), 0o600); err != nil {
 		s.t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+20)*time.Second)
-	defer cancel()
-	out, _ := exec.CommandContext(ctx, "baresip", "-f", cfg, "-e", "/dial "+uri, "-t", fmt.Sprint(seconds)).CombinedOutput()
-	return string(out)
+	return cfg
 }
 
 // callerWAV is what the caller says: silence while the greeting and tone
