@@ -21,5 +21,6 @@ func main() {
 		fmt.Println("openum", version)
 		return
 	}
+	cli.Version = version
 	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -129,8 +129,9 @@ func waitLine(r io.Reader, want string, limit time.Duration) bool {
 func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 	s.t.Helper()
 	tcpPort, tlsPort = peertest.FreePort(s.t), peertest.FreePort(s.t)
+	// The admin API on any free port unless extra says: tests run side by side.
 	args := append([]string{"--data", s.data, "serve", "--listen", "127.0.0.1",
-		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort)}, extra...)
+		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort), "--admin-listen", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(openumBin, args...)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = cmd.Stdout

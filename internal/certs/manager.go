@@ -113,6 +113,14 @@ func (m *Manager) SetServer(fqdn, pin string) {
 // Current returns the certificate in use.
 func (m *Manager) Current() *Certificate { return m.current.Load().cert }
 
+// GetCertificate is for tls.Config.GetCertificate of a server that is no
+// SIP peer (the admin API): each handshake presents the certificate in use
+// at that moment, so a renewal needs no restart, and asks for no client
+// certificate.
+func (m *Manager) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return m.current.Load().tlsCert, nil
+}
+
 // Selection returns the selection that chose the certificate in use.
 func (m *Manager) Selection() *Selection { return m.current.Load().selection }
 

@@ -85,6 +85,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.serveCommand(),
 		a.testCommand(),
 		a.quickstartCommand(),
+		a.adminCommand(),
 	)
 	return root
 }

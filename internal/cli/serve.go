@@ -15,6 +15,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/openum/openum/internal/admin"
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
@@ -40,6 +41,7 @@ type serveOptions struct {
 	limits            sip.Limits
 	eventLogSize      string
 	eventLogFiles     int
+	admin             adminOptions
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -86,6 +88,7 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.StringVar(&o.eventLogSize, "event-log-file-size", humanize.Bytes(uint64(events.DefaultRotation.FileSize)),
 		"events.log is renamed events.log.1 (older ones shift) when it would grow past this size (10MB, 512KiB)")
 	f.IntVar(&o.eventLogFiles, "event-log-files", events.DefaultRotation.Files, "event log files kept, the current one included; the oldest go")
+	addAdminFlags(f, &o.admin)
 	return cmd
 }
 
@@ -102,6 +105,9 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	}
 	for transport, addr := range n.srv.Addrs() {
 		fmt.Fprintf(a.out, "openum: %s listening on %s %s\n", record.Name, transport, addr)
+	}
+	if n.admin != nil {
+		fmt.Fprintf(a.out, "openum: admin API at %s\n", n.admin.URL())
 	}
 	if _, ok := n.srv.Addrs()["TLS"]; ok {
 		c := n.manager.Current()
@@ -139,6 +145,7 @@ type node struct {
 	srv     *sip.Server
 	watcher *directory.Watcher // the directory, for srv and manager (see watch)
 	done    context.CancelFunc // stops delivery and the watch
+	admin   *admin.Server      // the admin API; nil when off (adminserve.go)
 }
 
 // start wires and starts the server for record: event log, certificates,
@@ -233,6 +240,10 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err := n.srv.Start(ctx); err != nil {
 		return fail(err)
 	}
+	if err := n.startAdmin(bg, dir, spool, answering.Logon, o.admin); err != nil {
+		_ = n.srv.Shutdown(context.Background())
+		return fail(err)
+	}
 	go func() { _ = worker.Run(bg) }()
 	go msgstore.RunPurge(bg, msgs, a.actor(), msgstore.PurgeInterval, n.watcher.Snapshot,
 		func(err error) {
@@ -278,6 +289,7 @@ func (n *node) stop(drain time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	err := n.srv.Shutdown(ctx)
+	n.stopAdmin()
 	n.done()
 	return errors.Join(err, n.log.Close())
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,8 @@ type Spool struct {
 	mu    sync.Mutex
 	moved []Quarantined   // quarantined since the last Quarantined call
 	stuck map[string]bool // queued IDs that could not be moved to quarantine
+
+	spooled atomic.Uint64 // voice messages Enqueue queued (see Spooled)
 }
 
 // OpenSpool opens (creating) the spool in dir, mode 0700: voice messages are
@@ -125,6 +128,9 @@ func (s *Spool) Enqueue(m *Message) error {
 	}
 	// The message is queued: its note from Begin has done its job.
 	os.Remove(strings.TrimSuffix(s.recordingPath(m.ID), ".wav") + ".json")
+	if m.Notice == nil {
+		s.spooled.Add(1)
+	}
 	return nil
 }
 

@@ -69,7 +69,7 @@ func (id EventID) Level() slog.Level {
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
 		MessageIncomplete, BannedSourceRefused, LogonSourceCoolDown,
 		MaildirAmbiguous, MailboxFull, DialRestricted,
-		OutcallGatewayFailed:
+		OutcallGatewayFailed, AdminAuthFailed:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
@@ -89,6 +89,7 @@ const IDKey = "EventID"
 type Log struct {
 	w      *rotatingFile
 	logger *slog.Logger
+	obs    observers
 }
 
 // Open opens the event log at path for appending with DefaultRotation.
@@ -116,6 +117,7 @@ func (l *Log) Emit(ctx context.Context, id EventID, msg string, attrs ...slog.At
 		return
 	}
 	l.logger.LogAttrs(ctx, id.Level(), msg, append([]slog.Attr{slog.Int(IDKey, int(id))}, attrs...)...)
+	l.obs.notify(id, attrs)
 }
 
 // Close closes the file. Emit must not be called after Close.

@@ -31,8 +31,10 @@ func (c *Call) Logon(ctx context.Context, extension, digits string) (Result, err
 	case err != nil:
 		return Result{Disconnect: true}, err
 	case out == Success || out == PINExpired:
+		s.stats.Logons.Add(1)
 		return Result{Outcome: out}, nil
 	}
+	s.stats.Failures.Add(1)
 	c.failures++
 	res := Result{Outcome: out}
 	// A dial plan that is gone ends the call rather than leave guessing open.
@@ -157,6 +159,7 @@ func (c *Call) failed(ctx context.Context, email string) (Outcome, error) {
 		return Wrong, fmt.Errorf("logon: mailbox %s: %w", email, err)
 	}
 	if locked && failures > 0 {
+		s.stats.LockOuts.Add(1)
 		s.log.Emit(ctx, events.PINLockout, "mailbox locked out after failed PIN logons",
 			append(c.src.attrs(), slog.String("Mailbox", email), slog.Int("Failures", failures))...)
 	}

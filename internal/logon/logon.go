@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openum/openum/internal/directory"
@@ -85,7 +86,19 @@ type Service struct {
 
 	mu      sync.Mutex
 	sources sources
+
+	stats Stats
 }
+
+// Stats count the logon attempts of a Service, for metrics; they only grow.
+type Stats struct {
+	Logons   atomic.Uint64 // attempts that logged on (PIN expired included)
+	Failures atomic.Uint64 // attempts that did not: wrong, locked out or cooling down
+	LockOuts atomic.Uint64 // mailboxes locked out (1012)
+}
+
+// Stats returns the service's counters, which it keeps adding to.
+func (s *Service) Stats() *Stats { return &s.stats }
 
 // New returns a Service over dir that emits to log (nil: no events) and
 // hands reset PINs to notifier.

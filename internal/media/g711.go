@@ -74,17 +74,21 @@ func DecodeALaw(b byte) int16 {
 	return int16(s)
 }
 
-// decoderFor returns the G.711 decoder of a payload type.
-func decoderFor(pt uint8) func(byte) int16 {
-	if pt == PCMA {
-		return DecodeALaw
+// The G.711 decoders as tables: one lookup a sample on the receive path.
+var ulawTable, alawTable = decodeTable(DecodeULaw), decodeTable(DecodeALaw)
+
+func decodeTable(decode func(byte) int16) *[256]int16 {
+	var t [256]int16
+	for b := range t {
+		t[b] = decode(byte(b))
 	}
-	return DecodeULaw
+	return &t
 }
 
-func encoderFor(pt uint8) func(int16) byte {
+// decoderFor returns the G.711 decoding table of a payload type.
+func decoderFor(pt uint8) *[256]int16 {
 	if pt == PCMA {
-		return EncodeALaw
+		return alawTable
 	}
-	return EncodeULaw
+	return ulawTable
 }

@@ -1,13 +1,10 @@
 package media
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +26,7 @@ const replayWindow = 128
 // DTMF key press (an RFC 4733 event, or a SIP INFO: see InjectDigit).
 type Received struct {
 	Timestamp uint32  // the RTP timestamp; 0 for a key press by SIP INFO
-	PCM       []int16 // nil for a key press
+	PCM       []int16 // nil for a key press; valid until the next receive: copy it to keep it
 	Digit     byte    // '0'-'9', '*', '#', 'A'-'D'; 0 for audio
 }
 
@@ -41,11 +38,13 @@ type Stream struct {
 	conn       *net.UDPConn
 	negotiated atomic.Pointer[negotiated]
 
-	sendMu sync.Mutex
+	sendMu sync.Mutex // guards what follows, up to received
 	ssrc   uint32
 	seq    uint16
 	ts     uint32
-	buf    []byte
+	hdr    rtp.Header // the packet being sent
+	raw    []byte     // the packet being sent, as RTP
+	buf    []byte     // the packet being sent, as SRTP
 
 	received chan Received
 	closing  sync.RWMutex // held to send on received from outside readLoop; taken whole to close it
@@ -62,8 +61,7 @@ type negotiated struct {
 	event       int
 	send        bool // false while the call is on hold or receive-only
 	callerSends bool
-	encode      func(int16) byte
-	decode      func(byte) int16
+	decode      *[256]int16
 	out         *srtp.Context // nil for RTP
 	in          *srtp.Context
 	keys        [2]string // our key and the caller's, to tell a rekey
@@ -82,7 +80,7 @@ type Stats struct {
 // on conn, which it then owns (see Port.Start).
 func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error) {
 	s := &Stream{
-		conn: conn, received: make(chan Received, 64), done: make(chan struct{}),
+		conn: conn, received: make(chan Received, receivedDepth), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
 	if err := s.Update(remote, local); err != nil {
@@ -100,7 +98,7 @@ func (s *Stream) Update(remote *Remote, local *Local) error {
 	n := &negotiated{
 		remote: remote.Addr, codec: local.Codec, event: local.Event,
 		send: local.Direction.Sends(), callerSends: remote.Direction == SendRecv,
-		encode: encoderFor(local.Codec), decode: decoderFor(local.Codec),
+		decode: decoderFor(local.Codec),
 	}
 	if local.Crypto != nil {
 		var err error
@@ -172,190 +170,6 @@ func (s *Stream) Close() error {
 	}
 	close(s.done)
 	return s.conn.Close()
-}
-
-// Send sends one frame of audio (FrameSamples samples) now.
-// On hold the frame is counted in the timestamps but not sent.
-func (s *Stream) Send(pcm []int16) error {
-	n := s.negotiated.Load()
-	s.sendMu.Lock()
-	defer s.sendMu.Unlock()
-	ts := s.ts
-	s.ts += uint32(len(pcm))
-	if !n.send {
-		return nil
-	}
-	payload := make([]byte, len(pcm))
-	for i, v := range pcm {
-		payload[i] = n.encode(v)
-	}
-	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: n.codec, SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc}, Payload: payload}
-	s.seq++
-	return s.write(n, &pkt)
-}
-
-// SendDigit sends a key press as RFC 4733 telephone-events: one packet
-// with the key down and three end packets, as the RFC recommends.
-func (s *Stream) SendDigit(key byte) error {
-	n := s.negotiated.Load()
-	if n.event < 0 {
-		return errors.New("media: the call negotiated no telephone-event")
-	}
-	code := strings.IndexByte(DTMFKeys, key)
-	if code < 0 {
-		return fmt.Errorf("media: %q is not a DTMF key", key)
-	}
-	s.sendMu.Lock()
-	defer s.sendMu.Unlock()
-	ts := s.ts
-	const duration = 800 // 100 ms
-	for i, end := range []bool{false, true, true, true} {
-		flags := byte(10) // volume -10 dBm0
-		if end {
-			flags |= 0x80
-		}
-		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: uint8(n.event), SequenceNumber: s.seq, Timestamp: ts, SSRC: s.ssrc, Marker: i == 0},
-			Payload: []byte{byte(code), flags, duration >> 8, duration & 0xFF}}
-		s.seq++
-		if err := s.write(n, &pkt); err != nil {
-			return err
-		}
-	}
-	s.ts += duration
-	return nil
-}
-
-// write encrypts (for SRTP) and sends one packet. The caller holds sendMu.
-func (s *Stream) write(n *negotiated, pkt *rtp.Packet) error {
-	raw, err := pkt.Marshal()
-	if err != nil {
-		return err
-	}
-	if n.out != nil {
-		if raw, err = n.out.EncryptRTP(s.buf[:0], raw, &pkt.Header); err != nil {
-			return err
-		}
-		s.buf = raw
-	}
-	_, err = s.conn.WriteToUDPAddrPort(raw, n.remote)
-	return err
-}
-
-// Play sends pcm paced in real time, one frame every 20 ms, until it ends
-// or ctx is done.
-func (s *Stream) Play(ctx context.Context, pcm []int16) error {
-	tick := time.NewTicker(FrameDuration)
-	defer tick.Stop()
-	for i := 0; i < len(pcm); i += FrameSamples {
-		frame := pcm[i:min(i+FrameSamples, len(pcm))]
-		if len(frame) < FrameSamples {
-			frame = append(frame[:len(frame):len(frame)], make([]int16, FrameSamples-len(frame))...)
-		}
-		if err := s.Send(frame); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return net.ErrClosed
-		case <-tick.C:
-		}
-	}
-	return nil
-}
-
-func (s *Stream) readLoop() {
-	defer s.closeReceived()
-	buf := make([]byte, 1500)
-	var lastEvent uint32
-	var sawEvent bool
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		neg := s.negotiated.Load()
-		if addrPortUnmap(from) != addrPortUnmap(neg.remote) {
-			s.stats.Foreign.Add(1)
-			continue
-		}
-		r, ok := neg.parse(buf[:n], &s.stats)
-		if !ok {
-			s.stats.Bad.Add(1)
-			continue // keep reading: some clients send short non-RTP packets first
-		}
-		if r == nil {
-			continue
-		}
-		if r.Digit != 0 {
-			if sawEvent && r.Timestamp == lastEvent {
-				continue // RFC 4733 repeats the end packet: one key press
-			}
-			lastEvent, sawEvent = r.Timestamp, true
-			if !s.takeDigit(viaRTP) {
-				continue
-			}
-		}
-		select {
-		case s.received <- *r:
-		case <-s.done:
-			return
-		}
-	}
-}
-
-// parse authenticates and decodes one datagram. It returns nil, true for a
-// valid packet that carries nothing to record (RTCP, an event still going).
-func (s *negotiated) parse(data []byte, stats *Stats) (*Received, bool) {
-	if len(data) < 12 || data[0]>>6 != 2 {
-		return nil, false
-	}
-	if pt := data[1] & 0x7F; pt >= 72 && pt <= 76 {
-		// RTCP multiplexed on the RTP port (RFC 5761): check it, keep nothing.
-		if s.in != nil {
-			if _, err := s.in.DecryptRTCP(nil, data, nil); err != nil {
-				return nil, false
-			}
-		}
-		return nil, true
-	}
-	var h rtp.Header
-	if _, err := h.Unmarshal(data); err != nil {
-		return nil, false
-	}
-	if s.in != nil {
-		plain, err := s.in.DecryptRTP(nil, data, &h)
-		if err != nil {
-			return nil, false
-		}
-		data = plain
-	}
-	var pkt rtp.Packet
-	if err := pkt.Unmarshal(data); err != nil {
-		return nil, false
-	}
-	stats.Packets.Add(1)
-	stats.Last.Store(time.Now().UnixNano())
-	switch {
-	case pkt.PayloadType == s.codec:
-		pcm := make([]int16, len(pkt.Payload))
-		for i, b := range pkt.Payload {
-			pcm[i] = s.decode(b)
-		}
-		return &Received{Timestamp: pkt.Timestamp, PCM: pcm}, true
-	case s.event >= 0 && int(pkt.PayloadType) == s.event && len(pkt.Payload) >= 4:
-		if pkt.Payload[1]&0x80 == 0 {
-			return nil, true // the key is still down
-		}
-		if d := digit(pkt.Payload[0]); d != 0 {
-			return &Received{Timestamp: pkt.Timestamp, Digit: d}, true
-		}
-	}
-	return nil, true
 }
 
 func addrPortOf(a net.Addr) netip.AddrPort {

@@ -13,7 +13,7 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 
 // pair returns openum's stream and a caller's stream talking to each other
 // on loopback, with SRTP when suite is not empty.
-func pair(t *testing.T, suite string) (server, caller *Stream) {
+func pair(t testing.TB, suite string) (server, caller *Stream) {
 	t.Helper()
 	sc, err := listenUDP(Ports{IP: loopback, First: 31000, Last: 31999})
 	if err != nil {

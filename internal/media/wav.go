@@ -12,12 +12,18 @@ import (
 const SampleRate = 8000
 
 // WAVWriter writes 16-bit PCM, 8 kHz mono to a RIFF WAVE file. The header's
-// sizes are written when the writer is closed.
+// sizes are written when the writer is closed. Samples reach the file in
+// writes of wavFlush samples, not one a packet: a crash loses at most the
+// last wavFlush samples heard (the spool repairs the cut file's header).
 type WAVWriter struct {
 	f       *os.File
-	samples int
-	buf     []byte
+	samples int    // in the file
+	buf     []byte // samples not yet written, at most wavFlush
 }
+
+// wavFlush is how many samples a WAVWriter holds before writing them: half
+// a second, two writes a second a call rather than fifty.
+const wavFlush = SampleRate / 2
 
 const wavHeaderSize = 44
 
@@ -36,22 +42,45 @@ func CreateWAV(path string) (*WAVWriter, error) {
 }
 
 // Write appends samples. On an error (a full disk) the samples that did
-// reach the file are counted, so that Close's header matches the file.
+// reach the file are counted, so that Close's header matches the file, and
+// those held back are dropped.
 func (w *WAVWriter) Write(pcm []int16) error {
-	w.buf = w.buf[:0]
-	for _, s := range pcm {
-		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
+	if w.buf == nil {
+		w.buf = make([]byte, 0, 2*wavFlush)
 	}
+	for len(pcm) > 0 {
+		n := min(len(pcm), (cap(w.buf)-len(w.buf))/2)
+		at := len(w.buf)
+		w.buf = w.buf[:at+2*n]
+		for i, s := range pcm[:n] {
+			binary.LittleEndian.PutUint16(w.buf[at+2*i:], uint16(s))
+		}
+		pcm = pcm[n:]
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the samples held back.
+func (w *WAVWriter) flush() error {
 	n, err := w.f.Write(w.buf)
 	w.samples += n / 2
+	w.buf = w.buf[:0]
 	return err
 }
 
 // Samples returns how many samples have been written.
-func (w *WAVWriter) Samples() int { return w.samples }
+func (w *WAVWriter) Samples() int { return w.samples + len(w.buf)/2 }
 
 // Truncate cuts the recording to its first samples samples.
 func (w *WAVWriter) Truncate(samples int) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
 	if samples >= w.samples {
 		return nil
 	}
@@ -63,10 +92,12 @@ func (w *WAVWriter) Truncate(samples int) error {
 	return err
 }
 
-// Close writes the header's sizes, syncs the file to disk and closes it.
+// Close writes the samples held back and the header's sizes, syncs the
+// file to disk and closes it.
 func (w *WAVWriter) Close() error {
+	ferr := w.flush()
 	_, err := w.f.WriteAt(wavHeader(w.samples), 0)
-	return errors.Join(err, w.f.Sync(), w.f.Close())
+	return errors.Join(ferr, err, w.f.Sync(), w.f.Close())
 }
 
 // EncodeWAV returns pcm as a WAVE file, the format ReadWAV reads, for a

@@ -65,3 +65,52 @@ func TestEncodeWAVMatchesTheWriter(t *testing.T) {
 		t.Fatalf("EncodeWAV: %d bytes unlike the writer's %d", len(got), len(written))
 	}
 }
+
+// Samples reach the file half a second at a time, not a write a packet: an
+// unclosed recording (a crash) holds all but the last half second heard,
+// and RepairWAV recovers that much.
+func TestWAVWritesHalfSecondsAndACrashLosesLess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.wav")
+	w, err := CreateWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	size := func() int64 { info, _ := os.Stat(path); return info.Size() }
+	frame := tone(FrameSamples)
+	for range wavFlush/FrameSamples - 1 {
+		if err := w.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size() != wavHeaderSize || w.Samples() != wavFlush-FrameSamples {
+		t.Fatalf("after %d samples: file of %d bytes, Samples %d; want nothing written yet", wavFlush-FrameSamples, size(), w.Samples())
+	}
+	for range wavFlush/FrameSamples + 3 { // 1 s and 60 ms in all
+		if err := w.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if size() != wavHeaderSize+2*2*wavFlush {
+		t.Fatalf("after %d samples: file of %d bytes; want two half seconds", w.Samples(), size())
+	}
+	if got, err := RepairWAV(path); err != nil || got != 2*wavFlush {
+		t.Fatalf("RepairWAV: %d samples, %v; want %d", got, err, 2*wavFlush)
+	}
+}
+
+// BenchmarkWAVWrite measures recording one packet's audio (20 ms).
+func BenchmarkWAVWrite(b *testing.B) {
+	w, err := CreateWAV(filepath.Join(b.TempDir(), "r.wav"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	frame := tone(FrameSamples)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := w.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -89,6 +89,7 @@ type CallHandler interface {
 // answer takes the admitted call up: it opens the media port, answers the
 // offer, and runs the call handler until one side hangs up.
 func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission) {
+	begun := time.Now()
 	v := s.view.Load()
 	caller, name := callerOf(req)
 	app := &Call{
@@ -120,7 +121,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		s.reject(ctx, tx, req, peer, rej)
 		return
 	}
-	defer func() { closeMedia(port, stream) }()
+	defer func() { s.stats.addMedia(stream); closeMedia(port, stream) }()
 	answer := port.Local
 	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(peer.Transport)}
 	dlg, err := ua.ReadInvite(req, tx)
@@ -157,7 +158,8 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	s.cfg.Events.Emit(ctx, events.CallAdmitted, "call admitted",
 		slog.String("gateway", adm.Gateway.Name), slog.String("server", peer.Server), slog.String("huntgroup", adm.HuntGroup.Name),
 		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
-		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id))
+		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id),
+		slog.Duration("setup", time.Since(begun)))
 
 	// The caller hanging up, or its media going silent for MediaTimeout
 	// (a gateway that lost the call without a BYE), ends the call.

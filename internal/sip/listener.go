@@ -96,6 +96,7 @@ func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
 			g.srv.sources.closeConn(ip)
 			return
 		}
+		g.srv.stats.TLSHandshakes.Add(1)
 		cs := tc.ConnectionState()
 		state, conn = &cs, tc
 	}

@@ -76,6 +76,7 @@ type Server struct {
 	// outcalls holds the calls openum placed (outbound.go), by dialog ID.
 	outcalls sync.Map
 	health   gatewayHealth // what the OPTIONS pings found (options.go)
+	stats    Stats         // what no event counts (stats.go)
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/openum/openum/internal/admin"
+	"github.com/openum/openum/internal/delivery"
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/logon"
+)
+
+// Version is the release openum was built as (main sets it), for
+// openum_build_info.
+var Version = "dev"
+
+// adminOptions are openum serve's flags for the admin API.
+type adminOptions struct {
+	listen      string
+	plainHTTP   bool
+	metricsOpen bool
+}
+
+func addAdminFlags(f *pflag.FlagSet, o *adminOptions) {
+	f.StringVar(&o.listen, "admin-listen", admin.DefaultAddr, `HTTPS address of the admin API: health, /metrics, /debug/pprof ("" or off: none)`)
+	f.BoolVar(&o.plainHTTP, "admin-plain-http", false, "serve the admin API as plain HTTP: refused unless --admin-listen is a loopback address")
+	f.BoolVar(&o.metricsOpen, "metrics-loopback-open", false, "let clients on loopback scrape /metrics without a token")
+}
+
+// startAdmin opens the admin API of n and serves it in the background
+// until n stops; nothing when --admin-listen is off.
+func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *delivery.Spool, logons *logon.Service, o adminOptions) error {
+	if o.listen == "" || o.listen == "off" {
+		return nil
+	}
+	src := admin.Sources{Version: Version, Events: n.log, SIP: n.srv, Spool: spool, Certs: n.manager}
+	if logons != nil {
+		src.Logon = logons.Stats()
+	}
+	srv, err := admin.New(admin.Config{
+		Addr: o.listen, PlainHTTP: o.plainHTTP, Certs: n.manager, Snapshot: n.watcher.Snapshot,
+		Ready: n.readiness(dir), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
+	})
+	if err != nil {
+		return err
+	}
+	n.admin = srv
+	go func() { _ = srv.Serve(ctx) }()
+	return nil
+}
+
+// readiness is /readyz: the SIP listeners are open, the directory answers,
+// the certificate is valid when a TLS listener serves it, and the server
+// is not draining.
+func (n *node) readiness(dir directory.Directory) func(context.Context) error {
+	return func(ctx context.Context) error {
+		addrs := n.srv.Addrs()
+		switch {
+		case n.srv.Draining():
+			return errors.New("draining: new calls are refused")
+		case len(addrs) == 0:
+			return errors.New("no SIP listener is open")
+		}
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if _, err := dir.Version(ctx); err != nil {
+			return errors.New("the directory cannot be read")
+		}
+		if _, secured := addrs["TLS"]; secured {
+			c := n.manager.Current().X509
+			if now := time.Now(); now.After(c.NotAfter) || now.Before(c.NotBefore) {
+				return fmt.Errorf("the certificate in use is not valid now (%s to %s)",
+					c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
+			}
+		}
+		return nil
+	}
+}
+
+// stopAdmin stops the admin API, if any, waiting up to a second for
+// requests in progress.
+func (n *node) stopAdmin() {
+	if n.admin == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = n.admin.Shutdown(ctx)
+}
