@@ -41,7 +41,7 @@ func (a *app) messages(ctx context.Context) (msgstore.Store, error) {
 func (a *app) messageCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "message", Short: "Voice messages in the message store: list, show, export, remove, import"}
 	cmd.AddCommand(a.messageListCommand(), a.messageGetCommand(), a.messageExportCommand(),
-		a.messageRemoveCommand(), a.messageImportCommand())
+		a.messageRemoveCommand(), a.messageImportCommand(), a.messagePlayOnPhoneCommand())
 	return cmd
 }
 

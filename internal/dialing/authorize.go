@@ -49,6 +49,7 @@ const (
 	MailboxMinutesExceeded Reason = "mailbox-minutes-exceeded"
 	ServerCallsExceeded    Reason = "server-calls-exceeded"
 	ServerMinutesExceeded  Reason = "server-minutes-exceeded"
+	NoGateway              Reason = "no-gateway" // no gateway of the dial plan may carry outcalls (Gateways)
 )
 
 // Decision is the answer to "may this caller dial this number".

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -270,12 +269,7 @@ func (s *Server) dialogOf(req *sip.Request, peer Peer) *call {
 
 // contact is openum's Contact on a transport: its listening address.
 func (s *Server) contact(transport string) *sip.ContactHeader {
-	addr := s.Addrs()[transport]
-	host, portStr, _ := net.SplitHostPort(addr.String())
-	p, _ := strconv.Atoi(portStr)
-	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
-		host = s.cfg.FQDN
-	}
+	host, p := s.contactAddr(transport)
 	params := sip.NewParams()
 	params.Add("transport", strings.ToLower(transport))
 	return &sip.ContactHeader{Address: sip.Uri{User: "openum", Host: host, Port: p, UriParams: params}}

@@ -49,6 +49,7 @@ type OutcallRequest struct {
 	Number   string // the dial string, as the dialing rules built it: the Request-URI's user part
 	Purpose  Purpose
 	From     string // the calling number shown to the called party; "" for "openum"
+	Mailbox  string // whose call it is (Play on Phone's mailbox), named in events 9501 and 9502; "" for none
 }
 
 // ErrNoGateway is wrapped by Outcall's error when no gateway of the dial
@@ -80,6 +81,9 @@ func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error
 func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *directory.DialPlan, *directory.IPGateway) error) error {
 	v := s.view.Load()
 	attrs := []slog.Attr{slog.String("dialplan", r.DialPlan), slog.String("purpose", r.Purpose.String()), slog.String("number", r.Number)}
+	if r.Mailbox != "" {
+		attrs = append(attrs, slog.String("mailbox", r.Mailbox))
+	}
 	placed := func(gateway, result string) {
 		if r.Purpose == ForMessageWaiting {
 			return // its outcome is 9510 or 9511 (mwi.go)
