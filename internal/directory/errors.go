@@ -55,3 +55,14 @@ func (e *InUseError) Error() string {
 
 // ErrSchemaTooNew is returned when a directory was written by a newer openum.
 var ErrSchemaTooNew = errors.New("directory: the database was written by a newer openum; upgrade openum")
+
+// ConflictError reports that another writer (another openum server or
+// command) changed an object after an Update read it and before the Update
+// could write its own change to it: nothing was written.
+type ConflictError struct {
+	Object Ref
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s was changed by another writer at the same time; nothing was written (run the command again)", e.Object)
+}

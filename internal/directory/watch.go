@@ -98,3 +98,22 @@ func (w *Watcher) snapshot(ctx context.Context) (*Snapshot, error) {
 	w.version, w.last = v, snap
 	return snap, nil
 }
+
+// Notifier is a Directory that can also say at once that it changed, as
+// PostgreSQL's LISTEN/NOTIFY does, so that a server need not wait for its
+// next poll. A notification may be lost (a dropped connection) or come
+// twice: Version stays the truth, and polling the way to catch up.
+type Notifier interface {
+	// Changed returns a channel that receives soon after a change by any
+	// process; several changes may make one receive.
+	Changed() <-chan struct{}
+}
+
+// Changed returns the channel of the directory's Notifier, or nil, which
+// never receives, when the directory cannot tell.
+func (w *Watcher) Changed() <-chan struct{} {
+	if n, ok := w.dir.(Notifier); ok {
+		return n.Changed()
+	}
+	return nil
+}

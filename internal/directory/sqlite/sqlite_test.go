@@ -6,14 +6,29 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/directorytest"
 	"github.com/openum/openum/internal/sqlitedb"
 )
 
-var admin = directory.Actor{User: "test", Command: "go test"}
+var admin = directorytest.Admin
+
+// TestConformance runs the suite every directory engine passes.
+func TestConformance(t *testing.T) {
+	directorytest.Run(t, directorytest.Engine{New: func(t *testing.T) func(*testing.T) directory.Directory {
+		file := filepath.Join(t.TempDir(), "directory.db")
+		return func(t *testing.T) directory.Directory {
+			s, err := Open(context.Background(), file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+	}})
+}
 
 // A database written by the first schema version is upgraded on open, its
 // objects kept and the later tables filled from them.
@@ -97,77 +112,10 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 func TestExtensionIndexRefusesDuplicates(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
-	seed(t, s)
+	directorytest.Seed(t, s)
 	_, err := s.db.ExecContext(ctx, "INSERT INTO extensions VALUES ('dp1', '12345', 'alice@example.test')")
 	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
 		t.Fatalf("duplicate extension row: %v; want a UNIQUE constraint error", err)
-	}
-}
-
-// A failed Update writes nothing: neither objects nor an audit record.
-func TestUpdateIsAllOrNothing(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t)
-	seed(t, s)
-	before, _ := s.Snapshot(ctx)
-	_, err := s.Update(ctx, admin, func(snap *directory.Snapshot) error {
-		d, _ := snap.DialPlan("DP1")
-		d.MaxCallDuration = 60 // fine on its own...
-		return snap.AddMailbox(directory.Mailbox{EmailAddress: "bob@example.test", UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: directory.List[string]{"12345"}})
-	})
-	var fe *directory.FieldError
-	if !errors.As(err, &fe) || fe.Field != "Extensions" {
-		t.Fatalf("Update with a taken extension: %v; want a FieldError on Extensions", err)
-	}
-	after, _ := s.Snapshot(ctx)
-	if d, _ := after.DialPlan("DP1"); d.MaxCallDuration != 30 || len(after.Mailboxes) != len(before.Mailboxes) {
-		t.Fatalf("a refused update wrote something: %+v", after)
-	}
-	if log, _ := s.Audit(ctx); len(log) != 1 {
-		t.Fatalf("audit has %d records; want only the seed's", len(log))
-	}
-}
-
-// Two stores on one file, as two openum processes: every concurrent write lands.
-func TestConcurrentWriters(t *testing.T) {
-	ctx := context.Background()
-	file := filepath.Join(t.TempDir(), "directory.db")
-	a, err := Open(ctx, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(ctx, file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := range 20 {
-		store := a
-		if i%2 == 1 {
-			store = b
-		}
-		wg.Go(func() {
-			_, err := store.Update(ctx, admin, func(s *directory.Snapshot) error {
-				g := directory.NewIPGateway("GW" + string(rune('A'+i)))
-				g.Address = "gw.example.test"
-				return s.AddIPGateway(g)
-			})
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	snap, _ := b.Snapshot(ctx)
-	if len(snap.IPGateways) != 20 {
-		t.Fatalf("%d gateways; want 20", len(snap.IPGateways))
 	}
 }
 
@@ -179,20 +127,4 @@ func newStore(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func seed(t *testing.T, s *Store) {
-	t.Helper()
-	_, err := s.Update(context.Background(), admin, func(snap *directory.Snapshot) error {
-		d := directory.NewDialPlan("DP1")
-		d.NumberOfDigitsInExtension = 5
-		return errors.Join(
-			snap.AddDialPlan(d),
-			snap.AddMailboxPolicy(directory.NewMailboxPolicy("P1", "DP1")),
-			snap.AddMailbox(directory.Mailbox{EmailAddress: "alice@example.test", UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: directory.List[string]{"12345"}}),
-		)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
