@@ -54,6 +54,14 @@ type Store interface {
 	Purge(ctx context.Context, actor directory.Actor, now time.Time, retention func(mailbox string) time.Duration) (int, error)
 	// Audit returns the store's audit log, oldest first.
 	Audit(ctx context.Context) ([]directory.AuditRecord, error)
+	// Version returns a number that changes whenever a message is saved,
+	// changes state or is purged, by any process sharing the store: one
+	// cheap read that tells a poller whether to call Counts (message
+	// waiting, SPEC UM-5).
+	Version(ctx context.Context) (uint64, error)
+	// Counts returns the new and saved messages of every mailbox that has
+	// some, by MailboxKey; a mailbox absent has none.
+	Counts(ctx context.Context) (map[string]Counts, error)
 	// Close releases the store.
 	Close() error
 }
@@ -115,6 +123,17 @@ type Usage struct {
 	Messages int
 	Bytes    int64
 }
+
+// Counts is how many new and saved messages a mailbox holds: what message
+// waiting tells the PBX.
+type Counts struct {
+	New   int
+	Saved int
+}
+
+// MailboxKey is the key of a mailbox in Counts' map: its address in lower
+// case, as the store compares addresses.
+func MailboxKey(address string) string { return strings.ToLower(address) }
 
 // NotFoundError reports an ID that names no message.
 type NotFoundError struct{ ID int64 }
