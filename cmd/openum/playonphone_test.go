@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/peertest"
 )
 
@@ -205,5 +206,83 @@ func TestPlayOnPhoneOverMutualTLSAndItsRefusals(t *testing.T) {
 	}
 	if got, want := strings.Join(s.restricted(), ","), "no-matching-rule,group-not-allowed,mailbox-calls-exceeded,no-gateway"; got != want {
 		t.Errorf("9500 reasons %s; want %s", got, want)
+	}
+}
+
+// baresip is the called phone, straight over TLS and SRTP: it answers by
+// itself and records what it hears, which must be the message.
+func TestPlayOnPhoneBaresipHearsTheMessage(t *testing.T) {
+	s, speech := playOnPhoneSite(t)
+	heard := s.path("heard")
+	if err := os.MkdirAll(heard, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s.sh("sox -n -r 8000 -c 1 -b 16 quiet.wav trim 0 30") // baresip hangs up when its source ends
+	sipPort := peertest.FreePort(t)
+	cfg := s.path("phone")
+	if err := os.MkdirAll(cfg, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := fmt.Sprintf(`poll_method epoll
+sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
+sip_certificate %s
+sip_cafile %s
+audio_player alsa,null
+audio_source aufile,%s
+audio_alert alsa,null
+rtcp_mux no
+rtp_ports 52000-52999
+snd_path %s
+module_path /usr/lib/baresip/modules
+module stdio.so
+module g711.so
+module alsa.so
+module aufile.so
+module sndfile.so
+module srtp.so
+module_app account.so
+module_app menu.so
+`, sipPort, s.path("gw.pem"), s.path("um.crt"), s.path("quiet.wav"), heard)
+	account := "<sip:95550100@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU;answermode=auto\n"
+	if os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600) != nil || os.WriteFile(filepath.Join(cfg, "accounts"), []byte(account), 0o600) != nil {
+		t.Fatal("cannot write baresip's configuration")
+	}
+	phone := s.start(s.dir, "baresip", "-f", cfg, "-t", "40")
+	tlsPort := sipPort + 1 // baresip's TLS listener is the next port
+	for deadline := time.Now().Add(10 * time.Second); !listening(tlsPort); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip does not listen on TLS %d:\n%s", tlsPort, phone.String())
+		}
+	}
+	s.openum("gateway", "set", "GW1", "--port", strconv.Itoa(tlsPort))
+	stdout, stderr, code := s.playOnPhone("--phone", "425 555 0100")
+	if code != 0 || !strings.Contains(stdout, "played the whole message") {
+		t.Fatalf("play-on-phone: exit %d\n%s%s\nbaresip:\n%s", code, stdout, stderr, phone.String())
+	}
+	var dumps []string
+	for deadline := time.Now().Add(10 * time.Second); len(dumps) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if strings.Contains(phone.String(), "terminated") { // the dump is whole once the call is over
+			dumps, _ = filepath.Glob(filepath.Join(heard, "*dec*.wav"))
+		}
+	}
+	if len(dumps) != 1 {
+		t.Fatalf("baresip's received audio: %v\n%s", dumps, phone.String())
+	}
+	if !strings.Contains(phone.String(), "SRTP is Enabled") {
+		t.Errorf("baresip did not set up SRTP:\n%s", phone.String())
+	}
+	s.sh(fmt.Sprintf("sox %q -r 8000 -c 1 -b 16 -e signed-integer heard.wav", dumps[0]))
+	f, err := os.Open(s.path("heard.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec, err := media.ReadWAV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := similarity(rec, voiced(speech)); c < 0.9 {
+		t.Errorf("baresip did not hear the message: correlation %.3f", c)
 	}
 }
