@@ -25,7 +25,10 @@ type Rejection struct {
 	Unsupported string
 	// Accept lists the bodies a 415 names in its Accept header.
 	Accept string
-	Attrs  []slog.Attr // more detail for the event
+	// Headers are more header fields of the response (Min-Expires,
+	// Allow-Events).
+	Headers []sip.Header
+	Attrs   []slog.Attr // more detail for the event
 }
 
 func (r *Rejection) Error() string {
@@ -47,14 +50,20 @@ func reason(status int) string {
 		return "Forbidden"
 	case 404:
 		return "Not Found"
+	case 406:
+		return "Not Acceptable"
 	case 416:
 		return "Unsupported URI Scheme"
 	case 420:
 		return "Bad Extension"
+	case 423:
+		return "Interval Too Brief"
 	case 481:
 		return "Call/Transaction Does Not Exist"
 	case 488:
 		return "Not Acceptable Here"
+	case 489:
+		return "Bad Event"
 	case 500:
 		return "Server Internal Error"
 	case 501:

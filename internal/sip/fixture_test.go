@@ -38,12 +38,13 @@ type fixture struct {
 type fixtureOption func(*fixtureOptions)
 
 type fixtureOptions struct {
-	trusted [][]byte // more CA certificates (PEM) for the trusted root store
-	udp     bool
-	now     func() time.Time
-	ready   func(*Call) *Rejection
-	calls   CallHandler
-	pings   time.Duration // Config.OptionsInterval
+	trusted  [][]byte // more CA certificates (PEM) for the trusted root store
+	udp      bool
+	now      func() time.Time
+	ready    func(*Call) *Rejection
+	calls    CallHandler
+	pings    time.Duration // Config.OptionsInterval
+	messages MessageCounts // Config.Messages, polled every 50 ms, retried every 300 ms
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -64,6 +65,9 @@ func withCalls(h CallHandler) fixtureOption { return func(o *fixtureOptions) { o
 
 // withPings sends OPTIONS to the gateways every d (Config.OptionsInterval).
 func withPings(d time.Duration) fixtureOption { return func(o *fixtureOptions) { o.pings = d } }
+
+// withMessages turns message waiting on, with counts from m.
+func withMessages(m MessageCounts) fixtureOption { return func(o *fixtureOptions) { o.messages = m } }
 
 // withClock makes the per-source limits and bans read now instead of
 // time.Now, so that a test can move their time on.
@@ -111,7 +115,7 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	}
 	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
 		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready, Calls: o.calls,
-		OptionsInterval: o.pings})
+		OptionsInterval: o.pings, Messages: o.messages, MessageWaitingPoll: 50 * time.Millisecond, MessageWaitingRetry: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

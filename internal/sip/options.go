@@ -137,4 +137,5 @@ func (s *Server) ping(ctx context.Context, t pingTarget, wait time.Duration) {
 		return
 	}
 	s.cfg.Events.Emit(ctx, events.GatewayAnswersAgain, "gateway answers OPTIONS again", attrs...)
+	s.wg.Go(func() { s.gatewayBack(ctx, t.gateway.Name, t.transport) })
 }

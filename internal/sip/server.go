@@ -134,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.sip.OnAck(s.guard(s.onAck))
 	s.sip.OnBye(s.guard(s.onBye))
 	s.sip.OnInfo(s.guard(s.onInfo))
+	s.sip.OnNotify(s.guard(s.onNotify))
 	// sipgo answers a CANCEL that matches an INVITE in progress itself; one
 	// that reaches here matches nothing.
 	s.sip.OnCancel(s.guard(func(req *sip.Request, tx sip.ServerTransaction, _ Peer) {
