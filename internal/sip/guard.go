@@ -83,6 +83,7 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 	if r.Accept != "" {
 		headers = append(headers, sip.NewHeader("Accept", r.Accept))
 	}
+	headers = append(headers, r.Headers...)
 	ok, held := s.sources.mayLog(peer.Addr.Addr(), r.Event) // counted before the peer hears
 	s.respond(tx, req, r.Status, nil, headers...)
 	if !ok {
@@ -111,9 +112,7 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer
 
 // allow is the Allow header of OPTIONS and of the answer to an INVITE: the
 // methods openum handles.
-func allow() sip.Header {
-	return sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY")
-}
+func allow() sip.Header { return sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO") }
 
 // onAck confirms the dialog an ACK names; an ACK for no dialog gets no
 // answer (none is ever sent to an ACK).

@@ -52,9 +52,16 @@ type Config struct {
 	// names resolved again when due (every minute); default 2 s.
 	HousekeepingEvery time.Duration
 	OptionsInterval   time.Duration // how often gateways get OPTIONS (SPEC DIAL-3, options.go); 0 for never
-	Certs             *certs.Manager
-	Events            *events.Log
-	Calls             CallHandler // takes answered calls; nil holds them silent
+	// Messages, when set, turns message waiting on (SPEC UM-5, mwi.go):
+	// the counts are polled every MessageWaitingPoll (default 1 s), and a
+	// NOTIFY no gateway took is retried every MessageWaitingRetry (30 s)
+	// for 5 minutes.
+	Messages            MessageCounts
+	MessageWaitingPoll  time.Duration
+	MessageWaitingRetry time.Duration
+	Certs               *certs.Manager
+	Events              *events.Log
+	Calls               CallHandler // takes answered calls; nil holds them silent
 	// Ready, when set, is asked just before an admitted call is answered
 	// whether the application can take it now (voice mail: is there disk
 	// space to keep a message?); a Rejection refuses the call as it says.
@@ -75,8 +82,10 @@ type Server struct {
 	peers   sync.Map // connKey → Peer, for connections the guard let in
 	// outcalls holds the calls openum placed (outbound.go), by dialog ID.
 	outcalls sync.Map
-	health   gatewayHealth // what the OPTIONS pings found (options.go)
-	stats    Stats         // what no event counts (stats.go)
+	health   gatewayHealth  // what the OPTIONS pings found (options.go)
+	stats    Stats          // what no event counts (stats.go)
+	mwi      messageWaiting // NOTIFYs to send (mwi.go)
+	subs     subscriptions  // SUBSCRIBEs to message waiting (subscribe.go)
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server
@@ -101,6 +110,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, limits: cfg.Limits.withDefaults(), calls: map[string]*call{}, listeners: map[string]net.Addr{}}
+	s.mwi.kick = make(chan struct{}, 1)
 	s.sources = newSources(s.limits, time.Now)
 	if cfg.Directory == nil {
 		return nil, errors.New("sip: no configuration (Config.Directory)")
@@ -134,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.sip.OnAck(s.guard(s.onAck))
 	s.sip.OnBye(s.guard(s.onBye))
 	s.sip.OnInfo(s.guard(s.onInfo))
-	s.sip.OnNotify(s.guard(s.onNotify))
+	s.sip.OnSubscribe(s.guard(s.onSubscribe))
 	// sipgo answers a CANCEL that matches an INVITE in progress itself; one
 	// that reaches here matches nothing.
 	s.sip.OnCancel(s.guard(func(req *sip.Request, tx sip.ServerTransaction, _ Peer) {
@@ -188,6 +198,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.wg.Go(func() { s.housekeeping(ctx) })
 	s.wg.Go(func() { s.pingGateways(ctx) })
+	if s.cfg.Messages != nil {
+		s.wg.Go(func() { s.pollMessages(ctx) })
+		s.wg.Go(func() { s.sendNotifies(ctx) })
+	}
 	return nil
 }
 
