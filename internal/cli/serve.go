@@ -233,6 +233,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		TLS: sip.TLSSettings{MinVersion: tlsMin, SessionTickets: o.tickets, CipherSuites: ciphers}, RTPPorts: rtp,
 		Directory: snap, Certs: n.manager, Events: log, Calls: answering, Ready: answering.Ready,
 		OptionsInterval: o.optionsInterval,
+		Messages:        msgs, // message waiting (SPEC UM-5)
 	})
 	if err != nil {
 		return fail(err)
