@@ -38,7 +38,8 @@ type call struct {
 
 	mu       sync.Mutex // serialises re-INVITEs and INFOs
 	answer   *media.Local
-	lastInfo uint32 // the CSeq of the last INFO (see onInfo)
+	lastInfo uint32    // the CSeq of the last INFO (see onInfo)
+	transfer *transfer // the transfer waiting for NOTIFYs (refer.go)
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
@@ -76,6 +77,9 @@ type Call struct {
 	Target     string // the number the call is for: Diversion, else History-Info, else the request URI
 	Transport  string
 	Audio      *media.Stream
+
+	srv *Server
+	leg *call // nil for a Call made outside a Server (Transfer refuses)
 }
 
 // CallHandler takes answered calls. HandleCall runs for the whole call: its
@@ -93,7 +97,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	caller, name := callerOf(req)
 	app := &Call{
 		ID: req.CallID().Value(), Gateway: adm.Gateway, HuntGroup: adm.HuntGroup, DialPlan: adm.DialPlan, Directory: v.dir,
-		Caller: caller, CallerName: name, Target: targetOf(req), Transport: peer.Transport,
+		Caller: caller, CallerName: name, Target: targetOf(req), Transport: peer.Transport, srv: s,
 	}
 	if s.cfg.Ready != nil {
 		if rej := s.cfg.Ready(app); rej != nil {
@@ -133,6 +137,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	defer cancel()
 	c := &call{id: req.CallID().Value(), placedBy: peer.name(), transport: peer.Transport, plan: adm.DialPlan,
 		cancel: cancel, stream: stream, dialog: dlg, answer: answer, ack: make(chan []byte, 1)}
+	app.leg = c
 	s.mu.Lock()
 	s.calls[dlg.ID] = c
 	s.mu.Unlock()

@@ -112,7 +112,9 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer
 
 // allow is the Allow header of OPTIONS and of the answer to an INVITE: the
 // methods openum handles.
-func allow() sip.Header { return sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO") }
+func allow() sip.Header {
+	return sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY")
+}
 
 // onAck confirms the dialog an ACK names; an ACK for no dialog gets no
 // answer (none is ever sent to an ACK).

@@ -25,6 +25,7 @@ type Limits struct {
 	BanWindow         time.Duration
 	BanFor            time.Duration // how long a ban lasts
 	MediaTimeout      time.Duration // a call whose caller sends no RTP this long is hung up
+	TransferTimeout   time.Duration // how long a transfer waits for its final NOTIFY (refer.go)
 }
 
 // DefaultLimits are sized for gateways and PBXs that keep a few long-lived
@@ -42,6 +43,9 @@ var DefaultLimits = Limits{
 	BanWindow:         time.Minute,
 	BanFor:            10 * time.Minute,
 	MediaTimeout:      30 * time.Second,
+	// A PBX that rings the operator 30 s without an answer has failed the
+	// caller, who goes back to the greeting.
+	TransferTimeout: 30 * time.Second,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -70,6 +74,7 @@ func (l Limits) withDefaults() Limits {
 	pickDur(&l.BanWindow, d.BanWindow)
 	pickDur(&l.BanFor, d.BanFor)
 	pickDur(&l.MediaTimeout, d.MediaTimeout)
+	pickDur(&l.TransferTimeout, d.TransferTimeout)
 	return l
 }
 

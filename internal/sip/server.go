@@ -144,6 +144,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.sip.OnAck(s.guard(s.onAck))
 	s.sip.OnBye(s.guard(s.onBye))
 	s.sip.OnInfo(s.guard(s.onInfo))
+	s.sip.OnNotify(s.guard(s.onNotify))
 	s.sip.OnSubscribe(s.guard(s.onSubscribe))
 	// sipgo answers a CANCEL that matches an INVITE in progress itself; one
 	// that reaches here matches nothing.

@@ -77,32 +77,7 @@ func startTestCall(t *testing.T, target string, clock func() time.Time, setup fu
 	snap.MailboxPolicies = append(snap.MailboxPolicies, policy)
 	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "alice@example.test", DisplayName: "Alice", UMDialPlan: "DP", UMMailboxPolicy: "P", Extensions: directory.List[string]{"12345"}})
 
-	// The caller offers SRTP, openum answers, as over SIP.
-	callerPort, err := media.OpenPort(media.Ports{IP: loopback, First: 32000, Last: 32999}, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	offer, err := media.ParseRemote(callerPort.Local.Marshal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	serverPort, err := media.OpenPort(media.Ports{IP: loopback, First: 31000, Last: 31999}, offer, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := serverPort.Start(offer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, err := media.ParseRemote(serverPort.Local.Marshal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	caller, err := callerPort.Start(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close(); caller.Close() })
+	server, caller := streamPair(t)
 
 	tc := &testCall{t: t, caller: caller, spool: spool, store: store, events: filepath.Join(dir, "events.log"), heard: make(chan int, 1), handled: make(chan struct{})}
 	tc.a = &Answering{Spool: spool, Store: store, Events: log, From: "voicemail@um.example.test", Greetings: greetings, Now: clock}
