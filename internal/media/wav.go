@@ -155,7 +155,6 @@ func ReadWAV(r io.Reader) ([]int16, error) {
 	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
 		return nil, errors.New("media: not a RIFF WAVE file")
 	}
-	var pcm []int16
 	var formatOK bool
 	for p := 12; p+8 <= len(data); {
 		id, size := string(data[p:p+4]), int(binary.LittleEndian.Uint32(data[p+4:p+8]))
@@ -175,8 +174,9 @@ func ReadWAV(r io.Reader) ([]int16, error) {
 			if !formatOK {
 				return nil, errors.New("media: WAVE data before fmt")
 			}
-			for i := 0; i+1 < len(body); i += 2 {
-				pcm = append(pcm, int16(binary.LittleEndian.Uint16(body[i:])))
+			pcm := make([]int16, len(body)/2)
+			for i := range pcm {
+				pcm[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
 			}
 			return pcm, nil
 		}

@@ -214,8 +214,12 @@ func (s *Server) byeOutcall(req *sip.Request, tx sip.ServerTransaction, peer Pee
 // chain) or by its address over TCP.
 func (s *Server) dialledPeer(req *sip.Request) (Peer, bool) {
 	c, err := s.ua.TransportLayer().GetConnection(req.Transport(), req.Source())
+	if err != nil || c == nil {
+		return Peer{}, false
+	}
+	c.Ref(-1) // GetConnection took a reference; looking at the connection needs none
 	tc, ok := c.(*sip.TCPConnection)
-	if err != nil || !ok {
+	if !ok {
 		return Peer{}, false
 	}
 	src := addrPort(tc.RemoteAddr())

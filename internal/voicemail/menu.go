@@ -1,7 +1,5 @@
 package voicemail
 
-import "slices"
-
 // The keys of subscriber access (SPEC UM-3), in one table: a site that
 // moves a key changes it here and nowhere else, and records no prompt
 // again, since every choice is said as "<action>, press <key>"
@@ -24,7 +22,6 @@ const (
 	actSave
 	actReplay
 	actMainMenu
-	actCallBack // only when allowed: see accessCall.messageChoices
 	// Personal options.
 	actRecordGreeting
 	actChangePIN
@@ -65,10 +62,7 @@ var (
 		{'1', actReplay, PromptToReplay},
 		{'*', actMainMenu, PromptToMenu},
 	}}
-	// callBackChoice joins messageMenu when the subscriber may call the
-	// message's caller back (accessCall.messageChoices).
-	callBackChoice = choice{'5', actCallBack, PromptToCallBack}
-	personalMenu   = menu{title: PromptPersonalOptions, choices: []choice{
+	personalMenu = menu{title: PromptPersonalOptions, choices: []choice{
 		{'1', actRecordGreeting, PromptToRecordGreeting},
 		{'2', actChangePIN, PromptToChangePIN},
 		{'*', actMainMenu, PromptToMenu},
@@ -101,12 +95,6 @@ func (mn menu) action(key byte) action {
 		}
 	}
 	return actNone
-}
-
-// with returns the menu with c said last.
-func (mn menu) with(c choice) menu {
-	mn.choices = append(slices.Clip(mn.choices), c)
-	return mn
 }
 
 // say returns the menu as it is spoken: its title, then each choice.

@@ -128,3 +128,16 @@ func TestPromptsAreSpeech(t *testing.T) {
 		t.Errorf("the %d prompts take %d bytes, more than the budget of %d", len(files), total, promptBudget)
 	}
 }
+
+// A prompt is decoded once and shared by the calls that play it: each call
+// held its own 84 KB copy of the greeting while it played. Its capacity is
+// its length, so a caller appending to it copies and never writes into it.
+func TestPromptIsDecodedOnceAndShared(t *testing.T) {
+	a, b := Prompt("greeting"), Prompt("greeting")
+	if &a[0] != &b[0] || cap(a) != len(a) {
+		t.Fatalf("two decodings of the greeting, or room to grow (cap %d, len %d)", cap(a), len(a))
+	}
+	if allocs := testing.AllocsPerRun(10, func() { Prompt("greeting") }); allocs != 0 {
+		t.Errorf("%v allocations a greeting; want 0", allocs)
+	}
+}

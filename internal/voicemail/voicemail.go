@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openum/openum/internal/delivery"
@@ -106,8 +107,24 @@ func (a *Answering) greeting(email string) []int16 {
 }
 
 // Prompt returns one of the default prompts: greeting, unavailable, saved,
-// notsaved (scripts/prompts.sh makes them).
+// notsaved (scripts/prompts.sh makes them). It is decoded once and shared by
+// every call (a greeting is 84 KB, each call's own copy was most of the
+// memory a call took while it played): read it, never change it; its
+// capacity is its length, so an append copies.
 func Prompt(name string) []int16 {
+	if pcm, ok := prompts.Load(name); ok {
+		return pcm.([]int16)
+	}
+	pcm := decodePrompt(name)
+	pcm = pcm[:len(pcm):len(pcm)]
+	prompts.Store(name, pcm)
+	return pcm
+}
+
+// prompts holds the prompts decoded, by name.
+var prompts sync.Map
+
+func decodePrompt(name string) []int16 {
 	f, err := promptFiles.Open("prompts/" + name + ".wav")
 	if err != nil {
 		panic("voicemail: missing prompt " + name) // embedded at build time
@@ -120,14 +137,15 @@ func Prompt(name string) []int16 {
 	return pcm
 }
 
-// beep is the tone before recording: 1 kHz for 400 ms.
-func beep() []int16 {
+// beep is the tone before recording: 1 kHz for 400 ms, made once and
+// shared like the prompts.
+var beep = sync.OnceValue(func() []int16 {
 	pcm := make([]int16, media.SampleRate*4/10)
 	for i := range pcm {
 		pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/media.SampleRate))
 	}
 	return pcm
-}
+})
 
 func newID() string {
 	b := make([]byte, 12)
