@@ -19,17 +19,22 @@ const watchEvery = time.Second
 // watch is the one reload path of a running server: every watchEvery the
 // watcher asks the directory for its version and, on a change, hands the
 // new snapshot to the SIP layer and the certificate manager; then the
-// manager looks at its store. It runs until ctx is done.
+// manager looks at its store. A directory that can tell of a change
+// (PostgreSQL's NOTIFY) wakes it at once as well; the ticker stays, for
+// the certificate store and for a notification lost. It runs until ctx is
+// done.
 func (n *node) watch(ctx context.Context) {
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
+	changed := n.watcher.Changed()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			_ = n.reload(ctx, false)
+		case <-changed:
 		}
+		_ = n.reload(ctx, false)
 	}
 }
 

@@ -3,21 +3,18 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/user"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
-	"github.com/openum/openum/internal/directory/sqlite"
 	"github.com/openum/openum/internal/msgstore"
 )
 
@@ -30,6 +27,8 @@ type app struct {
 	args    []string // the command line, for the audit log
 	dir     directory.Directory
 	msgs    msgstore.Store
+
+	directoryURL string // --directory: a PostgreSQL URL, or "" for SQLite
 }
 
 // Main runs the openum command line with args (without the program name)
@@ -71,6 +70,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.dataDir, "data", dataDefault, "data directory (env OPENUM_DATA)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
+	root.PersistentFlags().StringVar(&a.directoryURL, "directory", "", directoryFlagHelp)
 	root.AddCommand(
 		a.dialPlanCommand(),
 		gatewayNoun.command(a),
@@ -78,6 +78,7 @@ func (a *app) rootCommand() *cobra.Command {
 		policyNoun.command(a),
 		a.mailboxCommand(),
 		a.serverCommand(),
+		a.directoryCommand(),
 		a.messageCommand(),
 		a.auditCommand(),
 		a.certCommand(),
@@ -88,24 +89,6 @@ func (a *app) rootCommand() *cobra.Command {
 		a.adminCommand(),
 	)
 	return root
-}
-
-// directory opens the directory in the data directory, creating both on
-// first use. The data directory holds keys and PIN hashes: only its owner
-// may enter it.
-func (a *app) directory(ctx context.Context) (directory.Directory, error) {
-	if a.dir != nil {
-		return a.dir, nil
-	}
-	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	dir, err := sqlite.Open(ctx, filepath.Join(a.dataDir, "directory.db"))
-	if err != nil {
-		return nil, err
-	}
-	a.dir = dir
-	return dir, nil
 }
 
 func (a *app) snapshot(cmd *cobra.Command) (*directory.Snapshot, error) {
@@ -158,7 +141,16 @@ func (a *app) actor() directory.Actor {
 func maskSecrets(args []string) []string {
 	out := slices.Clone(args)
 	for i := 0; i < len(out); i++ {
-		name, _, inline := strings.Cut(strings.TrimPrefix(out[i], "--"), "=")
+		name, value, inline := strings.Cut(strings.TrimPrefix(out[i], "--"), "=")
+		if name == "directory" && strings.HasPrefix(out[i], "--") { // a URL may hold a password
+			if inline {
+				out[i] = "--directory=" + redactURL(value)
+			} else if i+1 < len(out) {
+				out[i+1] = redactURL(out[i+1])
+				i++
+			}
+			continue
+		}
 		if !strings.HasPrefix(out[i], "--") || !slices.Contains(secretFlags, name) {
 			continue
 		}

@@ -136,3 +136,8 @@ func execErr(url, sql string) error {
 	_, err = conn.Exec(ctx, sql)
 	return err
 }
+
+// BenchmarkMailboxEnable: go test -run '^$' -bench MailboxEnable ./internal/directory/...
+func BenchmarkMailboxEnable(b *testing.B) {
+	directorytest.BenchmarkMailboxEnable(b, openStore(b, newDatabase(b)), 1000)
+}

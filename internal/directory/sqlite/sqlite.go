@@ -287,3 +287,7 @@ func (s *Store) Audit(ctx context.Context) ([]directory.AuditRecord, error) {
 	}
 	return records, nil
 }
+
+// SchemaVersion is the schema version this openum writes: the number of
+// its migrations.
+func SchemaVersion() int { return len(sqlitedb.Migrations(schema)) }

@@ -128,3 +128,13 @@ func newStore(t *testing.T) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// BenchmarkMailboxEnable: go test -run '^$' -bench MailboxEnable ./internal/directory/...
+func BenchmarkMailboxEnable(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "directory.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	directorytest.BenchmarkMailboxEnable(b, s, 1000)
+}

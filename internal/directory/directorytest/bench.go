@@ -1,0 +1,83 @@
+package directorytest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+// BenchmarkMailboxEnable measures what `openum mailbox enable` asks of the
+// directory, besides hashing the PIN: one Update that adds a mailbox,
+// checks it and sets a PIN hash, then the Snapshot that shows it; on d,
+// filled first with mailboxes mailboxes over dial plans of 1,000 each. It
+// reports the median (p50-ms) and 99th percentile (p99-ms) of the whole.
+func BenchmarkMailboxEnable(b *testing.B, d directory.Directory, mailboxes int) {
+	ctx := context.Background()
+	plans := max(1, mailboxes/1000)
+	_, err := d.Update(ctx, Admin, func(s *directory.Snapshot) error {
+		for p := range plans {
+			dp := directory.NewDialPlan(fmt.Sprintf("DP%d", p))
+			dp.NumberOfDigitsInExtension = 7
+			if err := s.AddDialPlan(dp); err != nil {
+				return err
+			}
+			if err := s.AddMailboxPolicy(directory.NewMailboxPolicy(fmt.Sprintf("P%d", p), dp.Name)); err != nil {
+				return err
+			}
+		}
+		for i := range mailboxes {
+			if err := s.AddMailbox(benchMailbox(i, plans)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := make([]time.Duration, 0, b.N)
+	next := mailboxes
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		m := benchMailbox(next, plans)
+		if _, err := d.Update(ctx, Admin, func(s *directory.Snapshot) error {
+			if err := s.AddMailbox(m); err != nil {
+				return err
+			}
+			if err := directory.Validate(s, []directory.Ref{{Kind: directory.KindMailbox, Name: m.EmailAddress}}); err != nil {
+				return err
+			}
+			added, _ := s.Mailbox(m.EmailAddress)
+			added.SetPIN("bench-hash", time.Now(), true)
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Snapshot(ctx); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+		next++
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	ms := func(q float64) float64 { return float64(took[int(q*float64(len(took)-1))]) / float64(time.Millisecond) }
+	b.ReportMetric(ms(0.5), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+}
+
+// benchMailbox is mailbox i, spread over plans dial plans.
+func benchMailbox(i, plans int) directory.Mailbox {
+	p := i % plans
+	return directory.Mailbox{
+		EmailAddress:    fmt.Sprintf("user%06d@example.test", i),
+		UMDialPlan:      fmt.Sprintf("DP%d", p),
+		UMMailboxPolicy: fmt.Sprintf("P%d", p),
+		Extensions:      directory.List[string]{fmt.Sprintf("%07d", 1000000+i)},
+	}
+}
