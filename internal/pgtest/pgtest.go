@@ -2,7 +2,8 @@
 // Main runs initdb into a temporary folder, starts the cluster with pg_ctl
 // on a free port of 127.0.0.1 (its socket in that folder too) and stops it
 // and removes the folder when the tests end; Database hands each test a new
-// empty database in it.
+// empty database in it (Server, for a test that cannot have Main, starts
+// one of its own).
 //
 // The binaries are Debian's (package postgresql), found under
 // /usr/lib/postgresql/*/bin. When they are missing a test asking for a
@@ -28,10 +29,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// server is a running cluster.
+type server struct {
+	dsn  func(db string) string // the URL of database db
+	stop func()
+}
+
 // cluster is the server Main started for this test binary, or why there is
-// none (missing binaries, a failed start).
+// none.
 var cluster struct {
-	dsn     func(db string) string
+	srv     *server
 	missing string // the binaries are not installed: skip, or fail under CI
 	err     error  // they are, but the cluster did not start: always fail
 }
@@ -41,9 +48,11 @@ var databases atomic.Int32
 // Main runs the tests of m with a cluster of their own, stops it, and exits
 // with the tests' status. Call it from TestMain.
 func Main(m *testing.M) {
-	stop := start()
+	cluster.srv, cluster.missing, cluster.err = start()
 	code := m.Run()
-	stop()
+	if cluster.srv != nil {
+		cluster.srv.stop()
+	}
 	os.Exit(code)
 }
 
@@ -51,19 +60,41 @@ func Main(m *testing.M) {
 // Main.
 func Database(t testing.TB) string {
 	t.Helper()
+	usable(t, cluster.srv, cluster.missing, cluster.err)
+	return database(t, cluster.srv)
+}
+
+// Server starts a cluster for t alone, stopped when t ends, and returns the
+// URL of a new, empty database on it: for a package whose TestMain is not
+// its own to give (testscript.Main). It costs a few seconds.
+func Server(t testing.TB) string {
+	t.Helper()
+	srv, missing, err := start()
+	usable(t, srv, missing, err)
+	t.Cleanup(srv.stop)
+	return database(t, srv)
+}
+
+// usable fails or skips t when there is no server, saying why.
+func usable(t testing.TB, srv *server, missing string, err error) {
+	t.Helper()
 	switch {
-	case cluster.err != nil:
-		t.Fatalf("pgtest: %v", cluster.err)
-	case cluster.missing != "" && os.Getenv("CI") == "true":
-		t.Fatalf("pgtest: %s; CI must run every PostgreSQL test (install Debian's postgresql package)", cluster.missing)
-	case cluster.missing != "":
-		t.Skipf("pgtest: %s: skipping PostgreSQL tests (apt-get install postgresql to run them)", cluster.missing)
-	case cluster.dsn == nil:
+	case err != nil:
+		t.Fatalf("pgtest: %v", err)
+	case missing != "" && os.Getenv("CI") == "true":
+		t.Fatalf("pgtest: %s; CI must run every PostgreSQL test (install Debian's postgresql package)", missing)
+	case missing != "":
+		t.Skipf("pgtest: %s: skipping PostgreSQL tests (apt-get install postgresql to run them)", missing)
+	case srv == nil:
 		t.Fatal("pgtest: no cluster; call pgtest.Main from TestMain")
 	}
+}
+
+func database(t testing.TB, srv *server) string {
+	t.Helper()
 	name := fmt.Sprintf("test_%d", databases.Add(1))
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, cluster.dsn("postgres"))
+	conn, err := pgx.Connect(ctx, srv.dsn("postgres"))
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -71,20 +102,19 @@ func Database(t testing.TB) string {
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	return cluster.dsn(name)
+	return srv.dsn(name)
 }
 
-// start starts the cluster and returns what stops it.
-func start() (stop func()) {
+// start starts a cluster in a new temporary folder, or says why it could
+// not: missing when the binaries are not installed, err when they failed.
+func start() (srv *server, missing string, err error) {
 	bin := binaries()
 	if bin == "" {
-		cluster.missing = "no PostgreSQL under /usr/lib/postgresql/*/bin"
-		return func() {}
+		return nil, "no PostgreSQL under /usr/lib/postgresql/*/bin", nil
 	}
 	dir, err := os.MkdirTemp("", "pgtest")
 	if err != nil {
-		cluster.err = err
-		return func() {}
+		return nil, "", err
 	}
 	run := func(name string, args ...string) error {
 		cmd := exec.Command(filepath.Join(bin, name), args...)
@@ -96,38 +126,38 @@ func start() (stop func()) {
 		}
 		return nil
 	}
-	removeDir := func() { os.RemoveAll(dir) }
 	if os.Geteuid() == 0 {
-		if err := ownedByPostgres(dir); err != nil {
-			removeDir()
-			cluster.err = err
-			return func() {}
-		}
+		err = ownedByPostgres(dir)
 	}
-	port, err := freePort()
+	var port int
 	if err == nil {
-		err = run("initdb", "-D", filepath.Join(dir, "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+		port, err = freePort()
+	}
+	data := filepath.Join(dir, "data")
+	if err == nil {
+		err = run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	}
 	if err == nil {
 		// A test cluster needs no durability: fsync off makes it quick.
 		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off", port, dir)
-		err = run("pg_ctl", "-D", filepath.Join(dir, "data"), "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "start")
+		err = run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "start")
 	}
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		cluster.err = fmt.Errorf("%v\n%s", err, log)
-		removeDir()
-		return func() {}
+		os.RemoveAll(dir)
+		return nil, "", fmt.Errorf("%v\n%s", err, log)
 	}
-	cluster.dsn = func(db string) string {
-		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, db)
-	}
-	return func() {
-		if err := run("pg_ctl", "-D", filepath.Join(dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
-			fmt.Fprintln(os.Stderr, "pgtest:", err)
-		}
-		removeDir()
-	}
+	return &server{
+		dsn: func(db string) string {
+			return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, db)
+		},
+		stop: func() {
+			if err := run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"); err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest:", err)
+			}
+			os.RemoveAll(dir)
+		},
+	}, "", nil
 }
 
 // binaries returns the bin folder of the newest PostgreSQL installed, or "".
