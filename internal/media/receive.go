@@ -50,7 +50,7 @@ func (s *Stream) readLoop() {
 			continue
 		}
 		neg := s.negotiated.Load()
-		if addrPortUnmap(from) != addrPortUnmap(neg.remote) {
+		if addrPortUnmap(from) != neg.from {
 			s.stats.Foreign.Add(1)
 			continue
 		}
@@ -70,6 +70,11 @@ func (s *Stream) readLoop() {
 			if !s.takeDigit(viaRTP) {
 				continue
 			}
+		}
+		select {
+		case s.received <- r: // the usual case, without select's locking of two channels
+			continue
+		default:
 		}
 		select {
 		case s.received <- r:

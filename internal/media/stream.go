@@ -57,6 +57,7 @@ type Stream struct {
 // re-INVITE, never changed in place.
 type negotiated struct {
 	remote      netip.AddrPort
+	from        netip.AddrPort // remote unmapped, as packets come from it
 	codec       uint8
 	event       int
 	send        bool // false while the call is on hold or receive-only
@@ -96,7 +97,7 @@ func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error)
 func (s *Stream) Update(remote *Remote, local *Local) error {
 	old := s.negotiated.Load()
 	n := &negotiated{
-		remote: remote.Addr, codec: local.Codec, event: local.Event,
+		remote: remote.Addr, from: addrPortUnmap(remote.Addr), codec: local.Codec, event: local.Event,
 		send: local.Direction.Sends(), callerSends: remote.Direction == SendRecv,
 		decode: decoderFor(local.Codec),
 	}

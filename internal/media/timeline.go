@@ -12,10 +12,17 @@ type Timeline struct {
 	maxGap   uint32
 	next     uint32 // timestamp of the next sample to release
 	started  bool
-	released bool // once audio is out, earlier frames are too late
-	pending  map[uint32][]int16
+	released bool      // once audio is out, earlier frames are too late
+	pending  []held    // a few frames (window's worth): a slice beats a map
+	newest   uint32    // the latest timestamp pending
 	free     [][]int16 // released frames' buffers, for the next copies
 	out      []int16   // what Push or Flush returned last
+}
+
+// held is a frame held back, with the timestamp of its first sample.
+type held struct {
+	ts  uint32
+	pcm []int16
 }
 
 // outKept bounds the output buffer kept between calls: a gap filled with
@@ -26,7 +33,7 @@ const outKept = 8 * FrameSamples
 // fills gaps of at most maxGap samples; a longer jump in the timestamps (a
 // sender restarting its clock) restarts the timeline instead.
 func NewTimeline(window, maxGap uint32) *Timeline {
-	return &Timeline{window: window, maxGap: maxGap, pending: map[uint32][]int16{}}
+	return &Timeline{window: window, maxGap: maxGap}
 }
 
 // before reports whether timestamp a comes before b, across wrap-around.
@@ -53,7 +60,7 @@ func (t *Timeline) Push(ts uint32, pcm []int16) []int16 {
 	}
 	t.hold(ts, pcm)
 	out := t.output()
-	for len(t.pending) > 0 && t.newest()-t.next >= t.window {
+	for len(t.pending) > 0 && t.newest-t.next >= t.window {
 		out = t.release(out)
 	}
 	return t.returned(out)
@@ -68,12 +75,27 @@ func (t *Timeline) Flush() []int16 {
 	return t.returned(out)
 }
 
-// hold keeps a copy of pcm as the frame at ts; a duplicate's copy is freed.
+// hold keeps a copy of pcm as the frame at ts; a duplicate replaces it.
 func (t *Timeline) hold(ts uint32, pcm []int16) {
-	if old, ok := t.pending[ts]; ok {
-		t.free = append(t.free, old)
+	if len(t.pending) == 0 || before(t.newest, ts) {
+		t.newest = ts
 	}
-	t.pending[ts] = t.copyOf(pcm)
+	if i := t.find(ts); i >= 0 {
+		t.free = append(t.free, t.pending[i].pcm)
+		t.pending[i].pcm = t.copyOf(pcm)
+		return
+	}
+	t.pending = append(t.pending, held{ts, t.copyOf(pcm)})
+}
+
+// find returns the index of the frame pending at ts, or -1.
+func (t *Timeline) find(ts uint32) int {
+	for i, f := range t.pending {
+		if f.ts == ts {
+			return i
+		}
+	}
+	return -1
 }
 
 // copyOf copies pcm into a free buffer.
@@ -103,28 +125,21 @@ func (t *Timeline) returned(out []int16) []int16 {
 // release appends the next frame, or the silence before it.
 func (t *Timeline) release(out []int16) []int16 {
 	t.released = true
-	if pcm, ok := t.pending[t.next]; ok {
-		delete(t.pending, t.next)
+	if i := t.find(t.next); i >= 0 {
+		pcm := t.pending[i].pcm
+		last := len(t.pending) - 1
+		t.pending[i], t.pending = t.pending[last], t.pending[:last]
 		t.next += uint32(len(pcm))
 		t.free = append(t.free, pcm)
 		return append(out, pcm...)
 	}
-	gap := t.oldest() - t.next
-	t.next += gap
-	return append(out, make([]int16, gap)...)
-}
-
-func (t *Timeline) newest() uint32 { return t.extreme(func(a, b uint32) bool { return before(b, a) }) }
-func (t *Timeline) oldest() uint32 { return t.extreme(before) }
-
-// extreme returns the pending timestamp that wins first over all others.
-func (t *Timeline) extreme(first func(a, b uint32) bool) uint32 {
-	var x uint32
-	seen := false
-	for ts := range t.pending {
-		if !seen || first(ts, x) {
-			x, seen = ts, true
+	oldest := t.pending[0].ts
+	for _, f := range t.pending[1:] {
+		if before(f.ts, oldest) {
+			oldest = f.ts
 		}
 	}
-	return x
+	gap := oldest - t.next
+	t.next += gap
+	return append(out, make([]int16, gap)...)
 }

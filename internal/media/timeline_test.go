@@ -107,3 +107,16 @@ func TestTimelineReusesItsBuffers(t *testing.T) {
 		t.Fatalf("released %d samples starting %d; want %d then %d", len(out), out[0], want, want+1)
 	}
 }
+
+// BenchmarkTimelinePush measures putting one packet's audio in order, as a
+// recording does for each packet.
+func BenchmarkTimelinePush(b *testing.B) {
+	tl := NewTimeline(5*FrameSamples, 8000)
+	in := make([]int16, FrameSamples)
+	ts := uint32(0)
+	b.ReportAllocs()
+	for b.Loop() {
+		tl.Push(ts, in)
+		ts += FrameSamples
+	}
+}
