@@ -73,7 +73,7 @@ func (id EventID) Level() slog.Level {
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
-		RecordingFailed, CallRefusedDiskFull, SpoolQuarantined:
+		RecordingFailed, CallRefusedDiskFull, SpoolQuarantined, SubscriberAccessFault:
 		return slog.LevelError
 	}
 	return slog.LevelInfo

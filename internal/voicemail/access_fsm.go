@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/msgstore"
@@ -369,10 +371,12 @@ func (m *accessCall) reviewGreeting(ctx context.Context) state {
 }
 
 // fault ends a call that the directory or the message store failed: the
-// caller hears goodbye rather than silence. err is not reported yet:
-// subscriber access has no event ID for a fault of its stores.
+// caller hears goodbye rather than silence, and the event log says why.
+// The errors come from the stores, never from what the caller typed.
 func (m *accessCall) fault(ctx context.Context, err error) state {
-	_ = err
+	m.a.Events.Emit(ctx, events.SubscriberAccessFault, "subscriber access ended: a store failed",
+		slog.String("Mailbox", m.box.EmailAddress), slog.String("DialPlan", m.call.DialPlan.Name),
+		slog.String("Gateway", m.call.Gateway.Name), slog.String("CallID", m.call.ID), slog.String("Error", err.Error()))
 	m.sayLast(ctx, PromptGoodbye)
 	return nil
 }
