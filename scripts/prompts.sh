@@ -31,6 +31,13 @@ say saved "Your message has been saved. Goodbye."
 say notsaved "Sorry, your message could not be saved. Goodbye."
 part mailbox-full "Sorry, the mailbox of the person you are calling is full, and cannot take a message."
 
+# Transfer: 0 during the greeting puts the caller through to the operator;
+# call back from the subscriber menu.
+part transferring "Please hold while your call is transferred."
+part operator-unavailable "Sorry, the operator could not be reached."
+part to-call-back "To call the sender back,"
+part call-failed "Sorry, the call could not be made."
+
 # Logon. espeak-ng spells PIN in capitals letter by letter: write "pin".
 part welcome "Welcome to voice mail."
 part enter-extension "Please enter your extension, followed by the pound key."

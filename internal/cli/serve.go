@@ -85,6 +85,7 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.IntVar(&o.limits.RequestBurst, "request-burst", d.RequestBurst, "requests above the rate allowed in a burst")
 	f.IntVar(&o.limits.BanAfter, "ban-after", d.BanAfter, "refusals within a minute that ban a source")
 	f.DurationVar(&o.limits.BanFor, "ban-for", d.BanFor, "how long a ban lasts")
+	f.DurationVar(&o.limits.TransferTimeout, "transfer-timeout", d.TransferTimeout, "how long a transfer (0 for the operator, call back) waits for the PBX's final NOTIFY before the caller is taken back")
 	f.StringVar(&o.eventLogSize, "event-log-file-size", humanize.Bytes(uint64(events.DefaultRotation.FileSize)),
 		"events.log is renamed events.log.1 (older ones shift) when it would grow past this size (10MB, 512KiB)")
 	f.IntVar(&o.eventLogFiles, "event-log-files", events.DefaultRotation.Files, "event log files kept, the current one included; the oldest go")

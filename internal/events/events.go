@@ -69,7 +69,7 @@ func (id EventID) Level() slog.Level {
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
 		MessageIncomplete, BannedSourceRefused, LogonSourceCoolDown,
 		MaildirAmbiguous, MailboxFull, DialRestricted,
-		OutcallGatewayFailed, AdminAuthFailed, MessageWaitingFailed:
+		OutcallGatewayFailed, AdminAuthFailed, MessageWaitingFailed, TransferFailed:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,

@@ -57,9 +57,14 @@ func (m *answerCall) run(ctx context.Context) {
 // RecordingIdleTimeout: about -40 dBFS, above line noise and comfort noise.
 const voiceLevel = 300
 
+// greet plays the greeting, in which 0 asks for the operator (transfer.go).
 func (m *answerCall) greet(ctx context.Context) state {
-	if !play(ctx, m.call.Audio, m.a.greeting(m.box.EmailAddress)) {
+	key, ok := playUntil(ctx, m.call.Audio, m.a.greeting(m.box.EmailAddress), m.operatorKey)
+	switch {
+	case !ok:
 		return nil // the caller hung up during the greeting: no message
+	case key == keyOperator:
+		return m.toOperator
 	}
 	if !play(ctx, m.call.Audio, beep()) {
 		return nil

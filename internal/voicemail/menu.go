@@ -1,5 +1,7 @@
 package voicemail
 
+import "slices"
+
 // The keys of subscriber access (SPEC UM-3), in one table: a site that
 // moves a key changes it here and nowhere else, and records no prompt
 // again, since every choice is said as "<action>, press <key>"
@@ -22,6 +24,7 @@ const (
 	actSave
 	actReplay
 	actMainMenu
+	actCallBack // only when allowed: see accessCall.messageChoices
 	// Personal options.
 	actRecordGreeting
 	actChangePIN
@@ -62,7 +65,10 @@ var (
 		{'1', actReplay, PromptToReplay},
 		{'*', actMainMenu, PromptToMenu},
 	}}
-	personalMenu = menu{title: PromptPersonalOptions, choices: []choice{
+	// callBackChoice joins messageMenu when the subscriber may call the
+	// message's caller back (accessCall.messageChoices).
+	callBackChoice = choice{'5', actCallBack, PromptToCallBack}
+	personalMenu   = menu{title: PromptPersonalOptions, choices: []choice{
 		{'1', actRecordGreeting, PromptToRecordGreeting},
 		{'2', actChangePIN, PromptToChangePIN},
 		{'*', actMainMenu, PromptToMenu},
@@ -95,6 +101,12 @@ func (mn menu) action(key byte) action {
 		}
 	}
 	return actNone
+}
+
+// with returns the menu with c said last.
+func (mn menu) with(c choice) menu {
+	mn.choices = append(slices.Clip(mn.choices), c)
+	return mn
 }
 
 // say returns the menu as it is spoken: its title, then each choice.

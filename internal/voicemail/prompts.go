@@ -96,6 +96,14 @@ const (
 	// the caller hears it, then PromptGoodbye, and no recording starts.
 	PromptMailboxFull = "mailbox-full" // Sorry, the mailbox of the person you are calling is full, and cannot take a message.
 
+	// Transfers (transfer.go): 0 during a mailbox's greeting puts the
+	// caller through to the dial plan's operator; call back, from the
+	// message menu, to a message's caller.
+	PromptTransferring        = "transferring"         // Please hold while your call is transferred.
+	PromptOperatorUnavailable = "operator-unavailable" // Sorry, the operator could not be reached.
+	PromptToCallBack          = "to-call-back"         // To call the sender back,
+	PromptCallFailed          = "call-failed"          // Sorry, the call could not be made.
+
 	// Anywhere: input that makes no sense, and the end of every call.
 	PromptNotUnderstood = "not-understood" // Sorry, I did not understand.
 	PromptGoodbye       = "goodbye"        // Goodbye.
