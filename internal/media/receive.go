@@ -19,28 +19,46 @@ const receivedDepth = 16
 type receiver struct {
 	buf       []byte
 	pkt       rtp.Packet
-	frames    [receivedDepth + 2][]int16 // see frame
-	next      int
+	received  chan Received // to tell how many values wait for the reader
+	sent      uint64        // values sent on received
+	lent      []lent        // audio sent, perhaps still read, oldest first
+	free      [][]int16
 	lastEvent uint32
 	sawEvent  bool
 }
 
-// frame returns the buffer for the next packet's audio. A Received's PCM is
-// valid until its reader takes the next one: by then at most receivedDepth
-// packets wait on the channel and one is being decoded, so a ring of
-// receivedDepth+2 buffers never overwrites one still being read.
+// lent is the audio buffer of the sent-th value sent on Received.
+type lent struct {
+	sent uint64
+	pcm  []int16
+}
+
+// frame returns a buffer for the next packet's audio. A Received's PCM is
+// valid until its reader takes the next value; the reader has taken at
+// least sent-len(received) of the values sent (more if InjectDigit's wait
+// among them), so the buffers lent before the last of those are free
+// again. A reader that keeps up leaves two or three buffers lent; one that
+// falls behind, receivedDepth+2 at most.
 func (rx *receiver) frame(n int) []int16 {
-	f := &rx.frames[rx.next]
-	rx.next = (rx.next + 1) % len(rx.frames)
-	if cap(*f) < n || *f == nil {
-		*f = make([]int16, n, max(n, FrameSamples))
+	taken, done := rx.sent-uint64(len(rx.received)), 0
+	for done < len(rx.lent) && rx.lent[done].sent+1 < taken {
+		rx.free = append(rx.free, rx.lent[done].pcm)
+		done++
 	}
-	return (*f)[:n]
+	rx.lent = rx.lent[:copy(rx.lent, rx.lent[done:])]
+	var pcm []int16
+	if k := len(rx.free); k > 0 && cap(rx.free[k-1]) >= n {
+		pcm, rx.free = rx.free[k-1][:n], rx.free[:k-1]
+	} else {
+		pcm = make([]int16, n, max(n, FrameSamples))
+	}
+	rx.lent = append(rx.lent, lent{rx.sent, pcm})
+	return pcm
 }
 
 func (s *Stream) readLoop() {
 	defer s.closeReceived()
-	rx := &receiver{buf: make([]byte, 1500)}
+	rx := &receiver{buf: make([]byte, 1500), received: s.received}
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(rx.buf)
 		if err != nil {
@@ -73,11 +91,13 @@ func (s *Stream) readLoop() {
 		}
 		select {
 		case s.received <- r: // the usual case, without select's locking of two channels
+			rx.sent++
 			continue
 		default:
 		}
 		select {
 		case s.received <- r:
+			rx.sent++
 		case <-s.done:
 			return
 		}

@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -49,6 +50,7 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 		if _, _, ok := rx.parse(n, packets[i], &recv.stats); !ok {
 			b.Fatal("rejected")
 		}
+		rx.sent++ // taken at once, as by a reader that keeps up
 	}
 }
 
@@ -57,20 +59,63 @@ func BenchmarkReceiveSRTP(b *testing.B) {
 func TestReceiveAllocatesNothing(t *testing.T) {
 	sender, recv := srtpPair(t)
 	const runs = 200
-	packets := srtpPackets(t, sender, runs+1)
+	packets := srtpPackets(t, sender, runs+4)
 	n, rx := recv.negotiated.Load(), &receiver{}
-	for _, p := range packets[:len(rx.frames)] {
-		rx.parse(n, p, &recv.stats) // the ring's buffers, once
-	}
-	i := len(rx.frames)
-	allocs := testing.AllocsPerRun(runs-len(rx.frames), func() {
+	i := 0
+	parse := func() {
 		if _, keep, ok := rx.parse(n, packets[i], &recv.stats); !ok || !keep {
 			t.Fatal("rejected")
 		}
+		rx.sent++
 		i++
-	})
-	if allocs != 0 {
+	}
+	for range 3 {
+		parse() // the buffers a reader that keeps up leaves lent
+	}
+	if allocs := testing.AllocsPerRun(runs, parse); allocs != 0 {
 		t.Errorf("%v allocations a packet; want 0", allocs)
+	}
+	if len(rx.lent)+len(rx.free) > 3 {
+		t.Errorf("%d audio buffers for a reader that keeps up; want 3", len(rx.lent)+len(rx.free))
+	}
+}
+
+// The audio of a Received stays as it came until the reader takes the next
+// value, however far behind the reader is: the stream reuses a buffer only
+// once its reader is done with it.
+func TestReceivedAudioStaysUntilTheNextReceive(t *testing.T) {
+	server, caller := pair(t, "")
+	const frames = 3 * receivedDepth
+	go func() {
+		for i := range frames {
+			frame := make([]int16, FrameSamples)
+			for j := range frame {
+				frame[j] = DecodeULaw(byte(i)) // a level of its own, exact
+			}
+			_ = caller.Send(frame)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	receive(t, server, 1)
+	prev := int16(-1)
+	for i := 1; i < frames; i++ {
+		var r Received
+		select {
+		case r = <-server.Received():
+		case <-time.After(3 * time.Second):
+			t.Fatalf("received %d of %d packets", i, frames)
+		}
+		first := r.PCM[0]
+		time.Sleep(3 * time.Millisecond) // the stream receives more meanwhile
+		for j, v := range r.PCM {
+			if v != first || v == prev {
+				t.Fatalf("packet %d, sample %d: %d, was %d when taken (previous packet %d)", i, j, v, first, prev)
+			}
+		}
+		prev = first
+	}
+	if lent := server.Stats().Packets.Load(); lent != frames {
+		t.Errorf("%d packets; want %d", lent, frames)
 	}
 }
 
