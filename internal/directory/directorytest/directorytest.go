@@ -42,6 +42,7 @@ func Run(t *testing.T, e Engine) {
 		{"VersionSeesAnotherProcess", testVersion},
 		{"WatcherReadsOnlyChanges", testWatcher},
 		{"NotifierWakesAtOnce", testNotifier},
+		{"OutcallUsage", testOutcallUsage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, e) })

@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/pgdb"
 )
 
 // Store is a directory.Directory in a PostgreSQL database. It is safe for
@@ -161,26 +162,9 @@ func (s *Store) Version(ctx context.Context) (uint64, error) {
 
 // Audit implements directory.Directory.
 func (s *Store) Audit(ctx context.Context) ([]directory.AuditRecord, error) {
-	rows, err := s.pool.Query(ctx, "SELECT at, os_user, command, changes FROM audit ORDER BY id")
+	records, err := pgdb.ReadAudit(ctx, s.pool, "audit")
 	if err != nil {
 		return nil, fmt.Errorf("directory: audit: %w", err)
 	}
-	defer rows.Close()
-	var out []directory.AuditRecord
-	for rows.Next() {
-		var rec directory.AuditRecord
-		var changes string
-		if err := rows.Scan(&rec.Time, &rec.User, &rec.Command, &changes); err != nil {
-			return nil, fmt.Errorf("directory: audit: %w", err)
-		}
-		if err := json.Unmarshal([]byte(changes), &rec.Changes); err != nil {
-			return nil, fmt.Errorf("directory: audit: %w", err)
-		}
-		rec.Time = rec.Time.UTC()
-		out = append(out, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("directory: audit: %w", err)
-	}
-	return out, nil
+	return records, nil
 }

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/pgdb"
 )
 
 // Update implements directory.Directory (see the package comment for how
@@ -44,9 +44,7 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 				return fmt.Errorf("directory: write %s: %w", c.Object, err)
 			}
 		}
-		record, _ := json.Marshal(changes)
-		if _, err := tx.Exec(ctx, "INSERT INTO audit (at, os_user, command, changes) VALUES ($1, $2, $3, $4)",
-			time.Now().UTC(), actor.User, actor.Command, string(record)); err != nil {
+		if err := pgdb.AppendAudit(ctx, tx, "audit", actor, changes); err != nil {
 			return fmt.Errorf("directory: audit: %w", err)
 		}
 		if _, err := tx.Exec(ctx, "UPDATE directory_version SET version = version + 1"); err != nil {
