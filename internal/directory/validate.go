@@ -60,6 +60,16 @@ func fieldErr(obj Ref, field, format string, args ...any) error {
 	return &FieldError{Object: obj, Field: field, Rule: fmt.Sprintf(format, args...)}
 }
 
+// named returns the object that field of obj names, what being its kind in
+// words, or the error that it names none.
+func named[T any](obj Ref, field, what, name string, get func(string) (*T, error)) (*T, error) {
+	v, err := get(name)
+	if err != nil {
+		return nil, fieldErr(obj, field, "names %s %q, which does not exist", what, name)
+	}
+	return v, nil
+}
+
 func inRange(obj Ref, field string, v, lo, hi int) error {
 	if v < lo || v > hi {
 		return fieldErr(obj, field, "must be between %d and %d, not %d", lo, hi, v)
@@ -184,9 +194,9 @@ func (g IPGateway) validate() error {
 
 func (s *Snapshot) validatePolicy(p MailboxPolicy) error {
 	obj := Ref{Kind: KindMailboxPolicy, Name: p.Name}
-	dp, err := s.DialPlan(p.UMDialPlan)
+	dp, err := named(obj, "UMDialPlan", "dial plan", p.UMDialPlan, s.DialPlan)
 	if err != nil {
-		return fieldErr(obj, "UMDialPlan", "names dial plan %q, which does not exist", p.UMDialPlan)
+		return err
 	}
 	var resetErr error
 	if p.LogonFailuresBeforePINReset >= p.MaxLogonAttempts {
@@ -219,8 +229,7 @@ func (s *Snapshot) validateServer(sv Server) error {
 		nameErr = fieldErr(obj, "Name", "must be the server's FQDN, not %q", sv.Name)
 	}
 	for i, name := range sv.DialPlans {
-		if _, err := s.DialPlan(name); err != nil {
-			dpErr = fieldErr(obj, "DialPlans", "names dial plan %q, which does not exist", name)
+		if _, dpErr = named(obj, "DialPlans", "dial plan", name, s.DialPlan); dpErr != nil {
 			break
 		}
 		if slices.ContainsFunc(sv.DialPlans[:i], func(n string) bool { return SameName(n, name) }) {
@@ -255,13 +264,13 @@ func (s *Snapshot) validateHuntGroups(changed []Ref) error {
 		if err := validName(obj); err != nil {
 			return err
 		}
-		gw, err := s.IPGateway(h.UMIPGateway)
+		gw, err := named(obj, "UMIPGateway", "gateway", h.UMIPGateway, s.IPGateway)
 		if err != nil {
-			return fieldErr(obj, "UMIPGateway", "names gateway %q, which does not exist", h.UMIPGateway)
+			return err
 		}
-		dp, err := s.DialPlan(h.UMDialPlan)
+		dp, err := named(obj, "UMDialPlan", "dial plan", h.UMDialPlan, s.DialPlan)
 		if err != nil {
-			return fieldErr(obj, "UMDialPlan", "names dial plan %q, which does not exist", h.UMDialPlan)
+			return err
 		}
 		if h.PilotIdentifier != "" && !pilotRE.MatchString(h.PilotIdentifier) {
 			return fieldErr(obj, "PilotIdentifier", "must be a number or SIP user part (digits, letters, + * # . _ -), not %q", h.PilotIdentifier)
@@ -343,13 +352,13 @@ func (s *Snapshot) validateMailboxes(changed []Ref) error {
 		if len(m.DisplayName) > 256 || strings.ContainsFunc(m.DisplayName, unicode.IsControl) {
 			return fieldErr(obj, "DisplayName", "must be one line of at most 256 characters")
 		}
-		dp, err := s.DialPlan(m.UMDialPlan)
+		dp, err := named(obj, "UMDialPlan", "dial plan", m.UMDialPlan, s.DialPlan)
 		if err != nil {
-			return fieldErr(obj, "UMDialPlan", "names dial plan %q, which does not exist", m.UMDialPlan)
+			return err
 		}
-		p, err := s.MailboxPolicy(m.UMMailboxPolicy)
+		p, err := named(obj, "UMMailboxPolicy", "policy", m.UMMailboxPolicy, s.MailboxPolicy)
 		if err != nil {
-			return fieldErr(obj, "UMMailboxPolicy", "names policy %q, which does not exist", m.UMMailboxPolicy)
+			return err
 		}
 		if !SameName(p.UMDialPlan, dp.Name) {
 			return fieldErr(obj, "UMMailboxPolicy", "names policy %s of dial plan %s, not of the mailbox's dial plan %s", p.Name, p.UMDialPlan, dp.Name)
