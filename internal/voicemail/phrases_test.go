@@ -13,11 +13,24 @@ import (
 // words joins prompt names for a readable failure message.
 func words(names []string) string { return strings.Join(names, " ") }
 
+// said is a whole number and the words said for it.
+type said struct {
+	n    int
+	want string
+}
+
+// checkSaid checks what say, the function called name, says for each n.
+func checkSaid(t *testing.T, name string, say func(int) []string, cases []said) {
+	t.Helper()
+	for _, tc := range cases {
+		if got := words(say(tc.n)); got != tc.want {
+			t.Errorf("%s(%d) = %q, want %q", name, tc.n, got, tc.want)
+		}
+	}
+}
+
 func TestSayNumber(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		want string
-	}{
+	checkSaid(t, "sayNumber", sayNumber, []said{
 		{-3, "zero"},
 		{0, "zero"},
 		{1, "one"},
@@ -42,28 +55,17 @@ func TestSayNumber(t *testing.T) {
 		{20000, "twenty thousand"},
 		{999999, "nine hundred ninety nine thousand nine hundred ninety nine"},
 		{1000000, "one zero zero zero zero zero zero"},
-	} {
-		if got := words(sayNumber(tc.n)); got != tc.want {
-			t.Errorf("sayNumber(%d) = %q, want %q", tc.n, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestSayCount(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		want string
-	}{
+	checkSaid(t, "sayCount", func(n int) []string { return sayCount(n, PromptNewMessage, PromptNewMessages) }, []said{
 		{0, "no new-messages"},
 		{1, "one new-message"},
 		{2, "two new-messages"},
 		{21, "twenty one new-messages"},
 		{100, "one hundred new-messages"},
-	} {
-		if got := words(sayCount(tc.n, PromptNewMessage, PromptNewMessages)); got != tc.want {
-			t.Errorf("sayCount(%d) = %q, want %q", tc.n, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestSaySummary(t *testing.T) {
@@ -151,10 +153,7 @@ func TestSayWhen(t *testing.T) {
 }
 
 func TestSayYear(t *testing.T) {
-	for _, tc := range []struct {
-		y    int
-		want string
-	}{
+	checkSaid(t, "sayYear", sayYear, []said{
 		{1905, "nineteen oh five"},
 		{1999, "nineteen ninety nine"},
 		{2000, "two thousand"},
@@ -163,11 +162,7 @@ func TestSayYear(t *testing.T) {
 		{2026, "twenty twenty six"},
 		{2100, "twenty one hundred"},
 		{999, "nine hundred ninety nine"},
-	} {
-		if got := words(sayYear(tc.y)); got != tc.want {
-			t.Errorf("sayYear(%d) = %q, want %q", tc.y, got, tc.want)
-		}
-	}
+	})
 }
 
 func TestSayEnvelope(t *testing.T) {
