@@ -52,6 +52,8 @@ type Config struct {
 	// /metrics without a token (a Prometheus agent on the same host).
 	MetricsLoopbackOpen bool
 	Events              *events.Log
+	// Console serves the web console under /console/; nil for none.
+	Console *Console
 }
 
 // Server is the admin API. Make one with New, run it with Serve and stop
@@ -153,6 +155,9 @@ func (s *Server) routes() http.Handler {
 	debug.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	debug.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/pprof/", s.auth.require(directory.RoleAdmin, false, debug))
+	if s.cfg.Console != nil {
+		s.consoleRoutes(mux)
+	}
 	// Anything else: a token is still required, so that a stranger learns
 	// not even which paths exist.
 	mux.Handle("/", s.auth.require(directory.RoleReadonly, false, http.NotFoundHandler()))

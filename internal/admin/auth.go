@@ -123,25 +123,44 @@ func (a *authenticator) authenticate(r *http.Request, ip netip.Addr) (directory.
 	switch {
 	case auth == "":
 		return "", "missing"
-	case !ok || !strings.EqualFold(scheme, "Bearer") || !wellFormed(token):
+	case !ok || !strings.EqualFold(scheme, "Bearer"):
 		return "", "malformed"
 	}
-	snap, err := a.snapshot(r.Context())
-	if err != nil {
-		return "", "unknown"
+	t, reason := a.check(r.Context(), token)
+	if t == nil {
+		return "", reason
 	}
-	want := []byte(HashToken(token))
-	var role directory.AdminRole
+	return t.Role, ""
+}
+
+// check returns the directory's token that token is, or why none is:
+// the API's header and the console's logon form both come here.
+func (a *authenticator) check(ctx context.Context, token string) (*directory.AdminToken, string) {
+	if !wellFormed(token) {
+		return nil, "malformed"
+	}
+	if t := a.lookup(ctx, HashToken(token)); t != nil {
+		return t, ""
+	}
+	return nil, "unknown"
+}
+
+// lookup returns the directory's token whose hash is hash, or nil. The
+// console's sessions keep the hash, so that a token removed ends them too.
+func (a *authenticator) lookup(ctx context.Context, hash string) *directory.AdminToken {
+	snap, err := a.snapshot(ctx)
+	if err != nil {
+		return nil
+	}
+	want := []byte(hash)
+	var found *directory.AdminToken
 	// Every token is compared, in constant time, whichever matches.
-	for _, t := range snap.AdminTokens {
+	for i, t := range snap.AdminTokens {
 		if subtle.ConstantTimeCompare([]byte(t.Hash), want) == 1 {
-			role = t.Role
+			found = &snap.AdminTokens[i]
 		}
 	}
-	if role == "" {
-		return "", "unknown"
-	}
-	return role, ""
+	return found
 }
 
 // limited reports whether ip has used up its failures.

@@ -26,14 +26,15 @@ type adminOptions struct {
 }
 
 func addAdminFlags(f *pflag.FlagSet, o *adminOptions) {
-	f.StringVar(&o.listen, "admin-listen", admin.DefaultAddr, `HTTPS address of the admin API: health, /metrics, /debug/pprof ("" or off: none)`)
+	f.StringVar(&o.listen, "admin-listen", admin.DefaultAddr, `HTTPS address of the admin API: health, /metrics, /debug/pprof, the web console at /console/ ("" or off: none)`)
 	f.BoolVar(&o.plainHTTP, "admin-plain-http", false, "serve the admin API as plain HTTP: refused unless --admin-listen is a loopback address")
 	f.BoolVar(&o.metricsOpen, "metrics-loopback-open", false, "let clients on loopback scrape /metrics without a token")
 }
 
-// startAdmin opens the admin API of n and serves it in the background
-// until n stops; nothing when --admin-listen is off.
-func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *delivery.Spool, logons *logon.Service, o adminOptions) error {
+// startAdmin opens the admin API and web console of n, the server whose
+// directory record is server and whose event log is eventLog, and serves
+// them in the background until n stops; nothing when --admin-listen is off.
+func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *delivery.Spool, logons *logon.Service, o adminOptions, server, eventLog string) error {
 	if o.listen == "" || o.listen == "off" {
 		return nil
 	}
@@ -44,6 +45,7 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 	srv, err := admin.New(admin.Config{
 		Addr: o.listen, PlainHTTP: o.plainHTTP, Certs: n.manager, Snapshot: n.watcher.Snapshot,
 		Ready: n.readiness(dir), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
+		Console: &admin.Console{Directory: dir, ServerName: server, SIP: n.srv, Spool: spool, EventLog: eventLog},
 	})
 	if err != nil {
 		return err

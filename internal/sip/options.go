@@ -9,6 +9,7 @@ package sip
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -138,4 +139,20 @@ func (s *Server) ping(ctx context.Context, t pingTarget, wait time.Duration) {
 	}
 	s.cfg.Events.Emit(ctx, events.GatewayAnswersAgain, "gateway answers OPTIONS again", attrs...)
 	s.wg.Go(func() { s.gatewayBack(ctx, t.gateway.Name, t.transport) })
+}
+
+// GatewayNotAnswering returns the transports over which gateway did not
+// answer the last OPTIONS, sorted; none when it answered or is not pinged.
+// It is for the admin console.
+func (s *Server) GatewayNotAnswering(gateway string) []string {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	var out []string
+	for key := range s.health.down {
+		if name, transport, _ := strings.Cut(key, " "); name == strings.ToLower(gateway) {
+			out = append(out, transport)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
