@@ -60,9 +60,7 @@ func TestSippDelayedOfferOverTCP(t *testing.T) {
 
 func TestSippDelayedOfferSecuredOverMutualTLS(t *testing.T) {
 	t.Parallel()
-	p := sharedPKI(t)
-	f := newFixture(t, Limits{}, trusting(p.caPEM(t)))
-	tunnel, _ := f.stunnel("gw1")
+	f, tunnel := gw1OverTLS(t)
 	r := sipp(t, "uac_late.xml", "127.0.0.1", tunnel, 30*time.Second,
 		"-s", "5002", "-m", "2", "-r", "10", "-d", "100", "-key", "proto", "RTP/SAVP", "-trace_msg")
 	if r.rc != 0 || r.successful != 2 || r.failed != 0 {

@@ -22,6 +22,16 @@ import (
 // peers from Debian, all on loopback (SPEC SEC-1..SEC-3, PEER-1, PEER-2,
 // PEER-4).
 
+// gw1OverTLS is a fixture trusting the test CA, and the address of an
+// stunnel that carries calls to its TLS port as GW1, with gw1's
+// certificate: sipp's mutual TLS.
+func gw1OverTLS(t *testing.T) (*fixture, string) {
+	t.Helper()
+	f := newFixture(t, Limits{}, trusting(sharedPKI(t).caPEM(t)))
+	tunnel, _ := f.stunnel("gw1")
+	return f, tunnel
+}
+
 func TestSippUnsecuredCallsOverTCP(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Limits{})
@@ -37,9 +47,7 @@ func TestSippUnsecuredCallsOverTCP(t *testing.T) {
 
 func TestSippSIPSecuredCallsOverMutualTLS(t *testing.T) {
 	t.Parallel()
-	p := sharedPKI(t)
-	f := newFixture(t, Limits{}, trusting(p.caPEM(t)))
-	tunnel, _ := f.stunnel("gw1")
+	f, tunnel := gw1OverTLS(t)
 	r := sipp(t, "uac.xml", "127.0.0.1", tunnel, 30*time.Second, "-s", "5001", "-m", "5", "-r", "10", "-d", "100")
 	if r.rc != 0 || r.successful != 5 || r.failed != 0 {
 		t.Fatalf("want 5 calls from GW1 on the SIPSecured plan over mutual TLS:\n%s", r)
@@ -59,9 +67,7 @@ func TestSippSIPSecuredCallsOverMutualTLS(t *testing.T) {
 
 func TestSippSecuredPlanRefusesRTPOffer(t *testing.T) {
 	t.Parallel()
-	p := sharedPKI(t)
-	f := newFixture(t, Limits{}, trusting(p.caPEM(t)))
-	tunnel, _ := f.stunnel("gw1")
+	f, tunnel := gw1OverTLS(t)
 	r := sipp(t, "uac_488.xml", "127.0.0.1", tunnel, 30*time.Second, "-s", "5002", "-m", "3", "-r", "10")
 	if r.rc != 0 || r.successful != 3 || r.failed != 0 {
 		t.Fatalf("want 488 for the RTP/AVP offers to the Secured plan:\n%s", r)
