@@ -1,327 +1,56 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/openum/openum/internal/directory"
-	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/msgstore/msgstoretest"
 )
 
-var (
-	admin = directory.Actor{User: "test", Command: "openum message remove"}
-	t0    = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
-)
+var engine = msgstoretest.Engine{
+	New: func(t *testing.T) string { return filepath.Join(t.TempDir(), "messages.db") },
+	Open: func(ctx context.Context, file string) (msgstore.Store, error) {
+		return Open(ctx, file)
+	},
+	Intact: func(t *testing.T, file string) {
+		s, err := Open(context.Background(), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var check string
+		var orphans int
+		if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+			t.Fatalf("integrity_check = %q, %v", check, err)
+		}
+		if err := s.db.QueryRow("SELECT count(*) FROM message_states WHERE message NOT IN (SELECT id FROM messages)").Scan(&orphans); err != nil || orphans != 0 {
+			t.Fatalf("%d states of no message (%v)", orphans, err)
+		}
+	},
+}
 
-func newStore(t *testing.T) (*Store, string) {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "messages.db")
+// TestConformance runs the suite every message store engine passes.
+func TestConformance(t *testing.T) { msgstoretest.Run(t, engine) }
+
+// TestCrashHelper is the process the kill tests kill.
+func TestCrashHelper(t *testing.T) { msgstoretest.CrashHelper(t, engine) }
+
+func TestKillDuringSave(t *testing.T) { msgstoretest.KillDuringSave(t, engine) }
+
+func TestKillDuringStateChange(t *testing.T) { msgstoretest.KillDuringStateChange(t, engine) }
+
+// The file holds voice messages: only its owner may read it.
+func TestFileIsPrivate(t *testing.T) {
+	file := engine.New(t)
 	s, err := Open(context.Background(), file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s, file
-}
-
-// recording returns a WAV file as openum records it: samples samples, each
-// derived from seed, so that a test can tell whose audio it reads.
-func recording(t testing.TB, samples int, seed int) []byte {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "rec.wav")
-	w, err := media.CreateWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm := make([]int16, samples)
-	for i := range pcm {
-		pcm[i] = int16(seed*7919 + i)
-	}
-	if err := w.Write(pcm); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func save(t *testing.T, s *Store, mailbox string, received time.Time, samples int) msgstore.Message {
-	t.Helper()
-	m, err := s.Save(context.Background(), directory.Actor{}, msgstore.Message{
-		Mailbox: mailbox, CallerNumber: "+15550100", CallerName: "Carol Caller", CallID: "call-1@gw", ReceivedAt: received,
-	}, recording(t, samples, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func TestSaveKeepsEverything(t *testing.T) {
-	ctx := context.Background()
-	s, file := newStore(t)
-	wav := recording(t, 12000, 3) // 1.5 s
-	m, err := s.Save(ctx, directory.Actor{}, msgstore.Message{
-		Mailbox: "alice@example.test", CallerNumber: "+15550100", CallerName: "Carol Caller", CallID: "a84b4c76e66710@gw1", ReceivedAt: t0,
-	}, wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.ID == 0 || m.State != msgstore.New || m.Size != int64(len(wav)) || time.Duration(m.Duration) != 1500*time.Millisecond {
-		t.Fatalf("saved %+v", m)
-	}
-	got, err := s.Get(ctx, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Mailbox != "alice@example.test" || got.CallerNumber != "+15550100" || got.CallerName != "Carol Caller" ||
-		got.CallID != "a84b4c76e66710@gw1" || !got.ReceivedAt.Equal(t0) || got.Duration != m.Duration ||
-		len(got.History) != 1 || got.History[0].State != msgstore.New {
-		t.Fatalf("Get = %+v; saved %+v", got, m)
-	}
-	audio, err := s.Audio(ctx, m.ID)
-	if err != nil || !bytes.Equal(audio, wav) {
-		t.Fatalf("Audio: %d bytes, %v; want the %d bytes saved", len(audio), err, len(wav))
-	}
-	// The mailbox is matched as the directory matches it, ignoring case.
-	if list, err := s.List(ctx, "Alice@Example.TEST", ""); err != nil || len(list) != 1 || list[0].ID != m.ID || list[0].History != nil {
-		t.Fatalf("List = %+v, %v", list, err)
-	}
-	if list, err := s.List(ctx, "alice@example.test", msgstore.Saved); err != nil || len(list) != 0 {
-		t.Fatalf("List saved = %+v, %v; want none", list, err)
-	}
-	if log, err := s.Audit(ctx); err != nil || len(log) != 0 {
-		t.Fatalf("a call's message is audited: %+v, %v", log, err)
-	}
-	info, err := os.Stat(file)
-	if err != nil || info.Mode().Perm() != 0o600 {
+	defer s.Close()
+	if info, err := os.Stat(file); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("messages.db mode %v, %v; want 0600", info.Mode(), err)
 	}
-}
-
-func TestSaveRefusesWhatIsNotAMessage(t *testing.T) {
-	ctx := context.Background()
-	s, _ := newStore(t)
-	wav := recording(t, 800, 1)
-	stereo := bytes.Clone(wav)
-	stereo[22] = 2 // channels
-	for name, tc := range map[string]struct {
-		m     msgstore.Message
-		audio []byte
-		want  string
-	}{
-		"no mailbox": {msgstore.Message{}, wav, "a message needs a mailbox"},
-		"not WAV":    {msgstore.Message{Mailbox: "a@example.test"}, []byte("ID3 an mp3"), "not openum's WAV"},
-		"stereo":     {msgstore.Message{Mailbox: "a@example.test"}, stereo, "2 channel(s)"},
-		"newline":    {msgstore.Message{Mailbox: "a@example.test", CallerName: "x\nEvent: forged"}, wav, "one line"},
-	} {
-		if _, err := s.Save(ctx, directory.Actor{}, tc.m, tc.audio); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "msgstore: ") {
-			t.Errorf("%s: Save = %v; want an error saying %q", name, err, tc.want)
-		}
-	}
-	if list, _ := s.List(ctx, "a@example.test", ""); len(list) != 0 {
-		t.Fatalf("refused messages were stored: %+v", list)
-	}
-}
-
-func TestSetStateRecordsHistoryAndAudit(t *testing.T) {
-	ctx := context.Background()
-	s, _ := newStore(t)
-	m := save(t, s, "alice@example.test", t0, 800)
-	if _, err := s.SetState(ctx, admin, m.ID, msgstore.Saved, t0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.SetState(ctx, admin, m.ID, "DELETED", t0.Add(2*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.State != msgstore.Deleted || !got.StateChanged.Equal(t0.Add(2*time.Hour)) || len(got.History) != 3 {
-		t.Fatalf("after save and delete: %+v", got)
-	}
-	// Setting the state again changes nothing, and is not audited.
-	if _, err := s.SetState(ctx, admin, m.ID, msgstore.Deleted, t0.Add(3*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	reread, _ := s.Get(ctx, m.ID)
-	if len(reread.History) != 3 || !reread.StateChanged.Equal(t0.Add(2*time.Hour)) {
-		t.Fatalf("a repeated state was recorded: %+v", reread)
-	}
-	log, err := s.Audit(ctx)
-	if err != nil || len(log) != 2 {
-		t.Fatalf("audit = %+v, %v; want 2 records", log, err)
-	}
-	c := log[1].Changes[0]
-	if log[1].User != "test" || c.Object.Kind != msgstore.KindMessage || !strings.Contains(c.Object.Name, "alice@example.test") ||
-		c.Fields[0].Field != "State" || string(c.Fields[0].Old) != `"saved"` || string(c.Fields[0].New) != `"deleted"` {
-		t.Fatalf("audit record %+v", log[1])
-	}
-	var nf *msgstore.NotFoundError
-	if _, err := s.SetState(ctx, admin, 999, msgstore.Saved, t0); !errors.As(err, &nf) || err.Error() != "msgstore: message 999 does not exist" {
-		t.Fatalf("SetState of no message: %v", err)
-	}
-	if _, err := s.Get(ctx, 999); !errors.As(err, &nf) {
-		t.Fatalf("Get of no message: %v", err)
-	}
-	if _, err := s.SetState(ctx, admin, m.ID, "heard", t0); err == nil || !strings.Contains(err.Error(), "must be one of new, saved, deleted") {
-		t.Fatalf("SetState heard: %v", err)
-	}
-}
-
-func TestQuotaCountsNewAndSavedMessages(t *testing.T) {
-	ctx := context.Background()
-	s, _ := newStore(t)
-	p := directory.NewMailboxPolicy("P1", "DP1")
-	p.MaxMessages = 2
-	box := "alice@example.test"
-	if err := msgstore.CheckQuota(ctx, s, box, p); err != nil {
-		t.Fatalf("empty mailbox: %v", err)
-	}
-	a := save(t, s, box, t0, 800)
-	save(t, s, box, t0, 800)
-	save(t, s, "bob@example.test", t0, 800)
-	var full *msgstore.FullError
-	if err := msgstore.CheckQuota(ctx, s, box, p); !errors.As(err, &full) || full.Usage.Messages != 2 {
-		t.Fatalf("two messages of MaxMessages 2: %v; want FullError", err)
-	} else if !strings.Contains(err.Error(), "mailbox alice@example.test is full: 2 messages (MaxMessages 2)") {
-		t.Fatalf("FullError says %q", err)
-	}
-	// A deleted message frees its room at once, though it is kept.
-	if _, err := s.SetState(ctx, admin, a.ID, msgstore.Deleted, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := msgstore.CheckQuota(ctx, s, box, p); err != nil {
-		t.Fatalf("after a delete: %v", err)
-	}
-	// The size quota: two 0.6 MB messages fill 1 MB.
-	p.MaxMessages, p.MaxMessageStorage = 100, 1
-	big := save(t, s, "carol@example.test", t0, 300_000)
-	if err := msgstore.CheckQuota(ctx, s, "carol@example.test", p); err != nil {
-		t.Fatalf("one %d-byte message of 1 MB: %v", big.Size, err)
-	}
-	save(t, s, "carol@example.test", t0, 300_000)
-	if err := msgstore.CheckQuota(ctx, s, "carol@example.test", p); !errors.As(err, &full) || full.Usage.Bytes < 1<<20 {
-		t.Fatalf("1.2 MB of MaxMessageStorage 1: %v; want FullError", err)
-	}
-}
-
-func TestPurgeRemovesDeletedMessagesPastRetention(t *testing.T) {
-	ctx := context.Background()
-	s, _ := newStore(t)
-	now := t0.Add(30 * 24 * time.Hour)
-	del := func(box string, ago time.Duration) msgstore.Message {
-		m := save(t, s, box, t0, 800)
-		if _, err := s.SetState(ctx, admin, m.ID, msgstore.Deleted, now.Add(-ago)); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	day := 24 * time.Hour
-	old := del("alice@example.test", 15*day)
-	recent := del("alice@example.test", 13*day)
-	bobs := del("bob@example.test", time.Minute)
-	saved := save(t, s, "alice@example.test", t0, 800) // never deleted: never purged
-	retention := func(box string) time.Duration {
-		if box == "bob@example.test" {
-			return 0 // DeletedMessageRetention 0: purged at the next run
-		}
-		return 14 * day
-	}
-	purger := directory.Actor{User: "openum", Command: "openum serve"}
-	n, err := s.Purge(ctx, purger, now, retention)
-	if err != nil || n != 2 {
-		t.Fatalf("Purge = %d, %v; want 2", n, err)
-	}
-	var nf *msgstore.NotFoundError
-	for _, m := range []msgstore.Message{old, bobs} {
-		if _, err := s.Audio(ctx, m.ID); !errors.As(err, &nf) {
-			t.Errorf("message %d past its retention is still there: %v", m.ID, err)
-		}
-	}
-	for _, m := range []msgstore.Message{recent, saved} {
-		if _, err := s.Get(ctx, m.ID); err != nil {
-			t.Errorf("message %d was purged: %v", m.ID, err)
-		}
-	}
-	log, _ := s.Audit(ctx)
-	purges := 0
-	for _, r := range log {
-		if r.Command == "openum serve" {
-			purges++
-			if r.Changes[0].Action != directory.Removed {
-				t.Errorf("purge record %+v", r)
-			}
-		}
-	}
-	if purges != 2 {
-		t.Fatalf("%d purge records; want one per mailbox: %+v", purges, log)
-	}
-	if n, err := s.Purge(ctx, purger, now, retention); err != nil || n != 0 {
-		t.Fatalf("second Purge = %d, %v; want 0", n, err)
-	}
-}
-
-// Retention reads each mailbox's policy, and keeps the default for a
-// mailbox the directory no longer has.
-func TestRetentionFollowsThePolicy(t *testing.T) {
-	p := directory.NewMailboxPolicy("Short", "DP1")
-	p.DeletedMessageRetention = 2
-	snap := &directory.Snapshot{
-		MailboxPolicies: []directory.MailboxPolicy{p},
-		Mailboxes:       []directory.Mailbox{{EmailAddress: "alice@example.test", UMMailboxPolicy: "Short"}},
-	}
-	r := msgstore.Retention(snap)
-	if got := r("ALICE@example.test"); got != 48*time.Hour {
-		t.Errorf("alice: %v; want 48h", got)
-	}
-	if got := r("gone@example.test"); got != 14*24*time.Hour {
-		t.Errorf("a mailbox not in the directory: %v; want the default 14 days", got)
-	}
-}
-
-// The running server's purge loop purges at once, with the directory's
-// retention, and stops with its context.
-func TestRunPurgeUsesTheDirectory(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	s, _ := newStore(t)
-	m := save(t, s, "alice@example.test", t0, 800)
-	if _, err := s.SetState(ctx, admin, m.ID, msgstore.Deleted, time.Now().Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	p := directory.NewMailboxPolicy("P0", "DP1")
-	p.DeletedMessageRetention = 0
-	snap := &directory.Snapshot{MailboxPolicies: []directory.MailboxPolicy{p},
-		Mailboxes: []directory.Mailbox{{EmailAddress: "alice@example.test", UMMailboxPolicy: "P0"}}}
-	runs := make(chan struct{}, 10)
-	done := make(chan struct{})
-	go func() {
-		msgstore.RunPurge(ctx, s, directory.Actor{User: "openum", Command: "openum serve"}, 10*time.Millisecond,
-			func(context.Context) (*directory.Snapshot, error) {
-				select {
-				case runs <- struct{}{}:
-				default:
-				}
-				return snap, nil
-			},
-			func(err error) { t.Errorf("purge failed: %v", err) })
-		close(done)
-	}()
-	<-runs
-	<-runs // the first run has finished
-	var nf *msgstore.NotFoundError
-	if _, err := s.Get(ctx, m.ID); !errors.As(err, &nf) {
-		t.Fatalf("a message deleted an hour ago under DeletedMessageRetention 0 is still there: %v", err)
-	}
-	cancel()
-	<-done
 }
