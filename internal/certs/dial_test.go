@@ -14,13 +14,7 @@ import (
 // CERT-8): one configuration made at start serves a CA imported later.
 func TestDialTLSConfig(t *testing.T) {
 	ours := testpki.NewRootCA(t, "Our Root")
-	s := trustingStore(t, ours)
-	cert, key := ours.Issue(t, testpki.Leaf{CN: "um1.example.com"})
-	mustImport(t, s, testpki.PEM(t, key, cert), "", false)
-	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, m, _ := issuedManager(t, ours)
 	dial := m.DialTLSConfig() // made once, as sipgo's transport does
 
 	theirs := testpki.NewRootCA(t, "Gateway Root")

@@ -165,11 +165,7 @@ func TestManagerExpiryEvents(t *testing.T) {
 // import a PKI certificate into the store; the manager's next Check must
 // switch to it.
 func TestManagerNoticesAnotherProcess(t *testing.T) {
-	s := openTestStore(t)
-	first, err := s.NewSelfSigned(SelfSignedOptions{FQDN: "um1.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, first := selfSignedStore(t)
 	root := testpki.NewRootCA(t, "Test Root")
 	mustImport(t, s, testpki.PEM(t, nil, root.Cert), "", true)
 	log, read := openEvents(t)
@@ -354,13 +350,7 @@ func TestMutualTLSHandshakeAndRenewal(t *testing.T) {
 
 func TestClientTLSConfig(t *testing.T) {
 	root := testpki.NewRootCA(t, "Test Root")
-	s := trustingStore(t, root)
-	ours, ourKey := root.Issue(t, testpki.Leaf{CN: "um1.example.com"})
-	mustImport(t, s, testpki.PEM(t, ourKey, ours), "", false)
-	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m, ours := issuedManager(t, root)
 	gw, gwKey := root.Issue(t, testpki.Leaf{CN: "gw.example.com"})
 	pool := x509.NewCertPool()
 	pool.AddCert(root.Cert)

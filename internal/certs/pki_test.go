@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -19,6 +20,32 @@ func openTestStore(t testing.TB) *Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// selfSignedStore is a fresh store holding a self-signed certificate for
+// um1.example.com.
+func selfSignedStore(t testing.TB) (*Store, *Certificate) {
+	t.Helper()
+	s := openTestStore(t)
+	c, err := s.NewSelfSigned(SelfSignedOptions{FQDN: "um1.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+// issuedManager is a manager for um1.example.com whose store trusts root
+// and holds the certificate root issued it, which it returns.
+func issuedManager(t testing.TB, root *testpki.CA) (*Store, *Manager, *x509.Certificate) {
+	t.Helper()
+	s := trustingStore(t, root)
+	cert, key := root.Issue(t, testpki.Leaf{CN: "um1.example.com"})
+	mustImport(t, s, testpki.PEM(t, key, cert), "", false)
+	m, err := NewManager(context.Background(), s, ManagerOptions{FQDN: "um1.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, m, cert
 }
 
 // issuingChain makes a root CA, an issuing CA under it, and a certificate

@@ -109,11 +109,7 @@ func TestNewSelfSigned(t *testing.T) {
 }
 
 func TestFileModes(t *testing.T) {
-	s := openTestStore(t)
-	c, err := s.NewSelfSigned(SelfSignedOptions{FQDN: "um1.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := selfSignedStore(t)
 	if _, err := s.NewRequest(RequestOptions{FQDN: "um1.example.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +145,7 @@ func TestFileModes(t *testing.T) {
 }
 
 func TestRemove(t *testing.T) {
-	s := openTestStore(t)
-	c, err := s.NewSelfSigned(SelfSignedOptions{FQDN: "um1.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := selfSignedStore(t)
 	if err := s.Remove(Trusted, c.Thumbprint()); err == nil {
 		t.Error("removing from the wrong store succeeded")
 	}
@@ -170,11 +162,7 @@ func TestRemove(t *testing.T) {
 }
 
 func TestLoadReportsCorruptFiles(t *testing.T) {
-	s := openTestStore(t)
-	c, err := s.NewSelfSigned(SelfSignedOptions{FQDN: "um1.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := selfSignedStore(t)
 	if err := os.WriteFile(filepath.Join(s.Dir(), "trusted", "BAD.crt"), []byte("-----BEGIN CERTIFICATE-----\nAAAA"), 0o644); err != nil {
 		t.Fatal(err)
 	}
