@@ -61,16 +61,8 @@ func startKamailio(t *testing.T, ip string, port int) *kamailioPBX {
 	}
 	k.tool = startTool(t, 2*time.Minute, dir, "kamailio", "-f", file, "-DD", "-E", "-P", filepath.Join(dir, "kamailio.pid"),
 		"-Y", dir, "-m", "32", "-M", "4")
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.Dial("tcp", k.addr); err == nil {
-			c.Close()
-			return k
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kamailio does not listen on %s:\n%s", k.addr, k.tool.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitListening(t, k.tool, k.addr)
+	return k
 }
 
 // notifies returns the NOTIFYs Kamailio logged.

@@ -45,16 +45,8 @@ func startGatewaySippOn(t *testing.T, ip string, port int, contact, proto string
 	g.tool = startTool(t, 2*time.Minute, dir, "sipp", "-sf", sf, "-i", ip, "-p", strconv.Itoa(port),
 		"-mi", ip, "-mp", strconv.Itoa(peertest.FreePort(t)), "-t", "t1", "-nostdin", "-nr",
 		"-trace_msg", "-trace_err", "-error_file", "errors.log", "-key", "contact", contact, "-key", "proto", proto)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.Dial("tcp", g.addr); err == nil {
-			c.Close()
-			return g
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sipp does not listen on %s:\n%s", g.addr, g.tool.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitListening(t, g.tool, g.addr)
+	return g
 }
 
 // messages is what sipp received and sent.

@@ -176,6 +176,20 @@ func waitOutput(t testing.TB, tl *tool, want string, limit time.Duration) {
 	}
 }
 
+// waitListening waits up to 10 s for tl to accept TCP connections on addr.
+func waitListening(t testing.TB, tl *tool, addr string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not listen on %s:\n%s", tl.name, addr, tl.out.String())
+		}
+	}
+}
+
 // --- stunnel4: mutual TLS in front of TLS-less tools ---
 
 // stunnel runs a TLS client tunnel: plain TCP on the returned loopback
