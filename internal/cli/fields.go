@@ -54,33 +54,41 @@ func bindFields[T any](cmd *cobra.Command, fields []field[T]) func(*T) error {
 
 func last(values []string) string { return values[len(values)-1] }
 
-func stringField[T any](flag, usage string, p func(*T) *string) field[T] {
-	return field[T]{flag, "string", usage, func(obj *T, v []string) error {
-		*p(obj) = strings.TrimSpace(last(v))
+// valueField is a flag that takes one value, the last given: parse reads
+// it, trimmed, into the field p points to.
+func valueField[T, V any](flag, typ, usage string, parse func(string) (V, error), p func(*T) *V) field[T] {
+	return field[T]{flag, typ, usage, func(obj *T, v []string) error {
+		value, err := parse(strings.TrimSpace(last(v)))
+		if err != nil {
+			return err
+		}
+		*p(obj) = value
 		return nil
 	}}
+}
+
+func stringField[T any](flag, usage string, p func(*T) *string) field[T] {
+	return valueField(flag, "string", usage, func(s string) (string, error) { return s, nil }, p)
 }
 
 func intField[T any](flag, usage string, p func(*T) *int) field[T] {
-	return field[T]{flag, "int", usage, func(obj *T, v []string) error {
-		n, err := strconv.Atoi(strings.TrimSpace(last(v)))
+	return valueField(flag, "int", usage, func(s string) (int, error) {
+		n, err := strconv.Atoi(s)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", last(v))
+			return 0, fmt.Errorf("%q is not a whole number", s)
 		}
-		*p(obj) = n
-		return nil
-	}}
+		return n, nil
+	}, p)
 }
 
 func boolField[T any](flag, usage string, p func(*T) *bool) field[T] {
-	return field[T]{flag, "bool", usage, func(obj *T, v []string) error {
-		b, err := strconv.ParseBool(strings.TrimSpace(last(v)))
+	return valueField(flag, "bool", usage, func(s string) (bool, error) {
+		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return fmt.Errorf("%q is not true or false", last(v))
+			return false, fmt.Errorf("%q is not true or false", s)
 		}
-		*p(obj) = b
-		return nil
-	}}
+		return b, nil
+	}, p)
 }
 
 func enumField[T any, E ~string](flag string, values []E, p func(*T) *E) field[T] {
@@ -88,11 +96,9 @@ func enumField[T any, E ~string](flag string, values []E, p func(*T) *E) field[T
 	for i, v := range values {
 		names[i] = string(v)
 	}
-	return field[T]{flag, "string", strings.Join(names, "|"), func(obj *T, v []string) error {
-		e, err := directory.ParseEnum("value", strings.TrimSpace(last(v)), values)
-		*p(obj) = e
-		return err
-	}}
+	return valueField(flag, "string", strings.Join(names, "|"), func(s string) (E, error) {
+		return directory.ParseEnum("value", s, values)
+	}, p)
 }
 
 // listField takes a comma-separated list, the flag given once or repeated;
@@ -142,9 +148,5 @@ func groupsField[T any](flag string, p func(*T) *directory.List[directory.Dialin
 }
 
 func portRangeField[T any](flag, usage string, p func(*T) *directory.PortRange) field[T] {
-	return field[T]{flag, "first-last", usage, func(obj *T, v []string) error {
-		r, err := directory.ParsePortRange(strings.TrimSpace(last(v)))
-		*p(obj) = r
-		return err
-	}}
+	return valueField(flag, "first-last", usage, directory.ParsePortRange, p)
 }
