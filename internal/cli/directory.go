@@ -13,6 +13,9 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/postgres"
 	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/msgstore"
+	msgpostgres "github.com/openum/openum/internal/msgstore/postgres"
+	msgsqlite "github.com/openum/openum/internal/msgstore/sqlite"
 )
 
 // directoryFlagHelp says what --directory takes.
@@ -65,12 +68,42 @@ func (a *app) directory(ctx context.Context) (directory.Directory, error) {
 	return dir, nil
 }
 
+// messages opens the message store, once, on the directory's engine: in
+// the PostgreSQL database of --directory, in tables of its own, so that
+// every server sharing the directory shares the messages; by default in
+// messages.db beside directory.db in the data directory, created on first
+// use.
+func (a *app) messages(ctx context.Context) (msgstore.Store, error) {
+	if a.msgs != nil {
+		return a.msgs, nil
+	}
+	pg, err := a.postgresURL()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	var s msgstore.Store
+	if pg != "" {
+		s, err = msgpostgres.Open(ctx, pg)
+	} else {
+		s, err = msgsqlite.Open(ctx, filepath.Join(a.dataDir, "messages.db"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.msgs = s
+	return s, nil
+}
+
 func (a *app) directoryCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "directory", Short: "Look after the directory's database"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "migrate",
 		Short: "Bring the directory's schema up to date (a PostgreSQL directory needs it before first use and after each upgrade of openum)",
-		Long: "migrate applies the schema migrations the directory lacks, each once, and none when it is up to date.\n" +
+		Long: "migrate applies the schema migrations the directory lacks, each once, and none when it is up to date;\n" +
+			"on PostgreSQL, those of the message store too, whose tables share the directory's database.\n" +
 			"A SQLite directory is brought up to date whenever it is opened; a PostgreSQL directory, which several\n" +
 			"servers share, only by this command: run it once after upgrading openum, then restart the servers.",
 		Args: cobra.NoArgs,
@@ -91,6 +124,10 @@ func (a *app) directoryCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.out, "openum: the directory's schema is up to date (version %d, %d migration(s) applied)\n", postgres.SchemaVersion(), n)
+			if n, err = msgpostgres.Migrate(cmd.Context(), pg); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "openum: the message store's schema is up to date (version %d, %d migration(s) applied)\n", msgpostgres.SchemaVersion(), n)
 			return nil
 		},
 	})

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -15,28 +13,10 @@ import (
 	"github.com/openum/openum/internal/atomicfile"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/msgstore"
-	"github.com/openum/openum/internal/msgstore/sqlite"
 )
 
 // messageColumns are the JSON keys message list shows.
 var messageColumns = []string{"ID", "ReceivedAt", "CallerNumber", "CallerName", "Duration", "State"}
-
-// messages opens the message store in the data directory, beside the
-// directory, creating it on first use.
-func (a *app) messages(ctx context.Context) (msgstore.Store, error) {
-	if a.msgs != nil {
-		return a.msgs, nil
-	}
-	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	s, err := sqlite.Open(ctx, filepath.Join(a.dataDir, "messages.db"))
-	if err != nil {
-		return nil, err
-	}
-	a.msgs = s
-	return s, nil
-}
 
 func (a *app) messageCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "message", Short: "Voice messages in the message store: list, show, export, remove, import"}
