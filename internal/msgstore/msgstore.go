@@ -3,9 +3,10 @@
 // message's state (new, saved, deleted) with the time of each change. Mail
 // delivery (Maildir, SMTP) sends a copy; the store keeps the message.
 //
-// Storage engines implement Store (internal/msgstore/sqlite today, a
-// PostgreSQL store shared by several servers later); they share Message,
-// Check, the quota and the retention rules written here.
+// Storage engines implement Store (internal/msgstore/sqlite for one
+// server, internal/msgstore/postgres shared by several, both held to
+// internal/msgstore/msgstoretest); they share Message, Check, the quota and
+// the retention rules written here.
 package msgstore
 
 import (
