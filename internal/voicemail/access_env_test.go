@@ -104,6 +104,19 @@ func (e *accessEnv) update(fn func(*directory.Snapshot) error) {
 	}
 }
 
+// lockOut locks the mailbox of email out, as MaxLogonAttempts failures do.
+func (e *accessEnv) lockOut(email string) {
+	e.t.Helper()
+	e.update(func(s *directory.Snapshot) error {
+		m, err := s.Mailbox(email)
+		if err != nil {
+			return err
+		}
+		m.LockedOut = true
+		return nil
+	})
+}
+
 func (e *accessEnv) mailbox(email string) directory.Mailbox {
 	e.t.Helper()
 	snap, err := e.db.Snapshot(context.Background())

@@ -93,11 +93,7 @@ func TestAccessSkipsTheExtensionOfTheCallingNumber(t *testing.T) {
 func TestAccessWrongExtensionAndWrongPINSoundAlike(t *testing.T) {
 	t.Parallel()
 	e := newAccessEnv(t, nil)
-	e.update(func(s *directory.Snapshot) error {
-		m, err := s.Mailbox("bob@example.test")
-		m.LockedOut = true
-		return err
-	})
+	e.lockOut("bob@example.test")
 	p := e.dial("+15559999", accessNumber, nil)
 	p.expect(PromptWelcome)
 	p.expect(PromptEnterExtension)
@@ -131,11 +127,7 @@ func TestAccessWrongExtensionAndWrongPINSoundAlike(t *testing.T) {
 func TestAccessLockedMailboxHangsUp(t *testing.T) {
 	t.Parallel()
 	e := newAccessEnv(t, nil)
-	e.update(func(s *directory.Snapshot) error {
-		m, err := s.Mailbox("bob@example.test")
-		m.LockedOut = true
-		return err
-	})
+	e.lockOut("bob@example.test")
 	p := e.dial("23456", accessNumber, nil)
 	p.expect(PromptWelcome)
 	p.expect(PromptMailboxLocked, PromptGoodbye)
