@@ -8,10 +8,10 @@ import (
 	"github.com/pion/rtp"
 )
 
-// receivedDepth is how many packets Received holds for a slow reader; the
-// socket's buffer in the kernel holds seconds more, so a reader that falls
-// behind for a moment loses nothing.
-const receivedDepth = 16
+// receivedDepth is how many packets Received holds for a slow reader (160
+// ms); the socket's buffer in the kernel holds seconds more, so a reader
+// that falls behind for a moment loses nothing.
+const receivedDepth = 8
 
 // receiver is readLoop's state: the buffers each packet passes through,
 // reused so that a packet allocates nothing in steady state (at 50 packets
@@ -19,46 +19,31 @@ const receivedDepth = 16
 type receiver struct {
 	buf       []byte
 	pkt       rtp.Packet
-	received  chan Received // to tell how many values wait for the reader
-	sent      uint64        // values sent on received
-	lent      []lent        // audio sent, perhaps still read, oldest first
-	free      [][]int16
+	frames    [receivedDepth + 2][]int16 // see frame
+	next      int
 	lastEvent uint32
 	sawEvent  bool
 }
 
-// lent is the audio buffer of the sent-th value sent on Received.
-type lent struct {
-	sent uint64
-	pcm  []int16
-}
-
-// frame returns a buffer for the next packet's audio. A Received's PCM is
-// valid until its reader takes the next value; the reader has taken at
-// least sent-len(received) of the values sent (more if InjectDigit's wait
-// among them), so the buffers lent before the last of those are free
-// again. A reader that keeps up leaves two or three buffers lent; one that
-// falls behind, receivedDepth+2 at most.
+// frame returns the buffer for the next packet's audio, from a ring of
+// receivedDepth+2. A Received's PCM is valid until its reader takes the
+// next value: the reader's taking value k+1 happens before the send of
+// value k+1+receivedDepth completes (the channel's capacity), and only
+// after that does the next packet's audio go into value k's buffer. The
+// race detector checks this; len(received) would tell sooner that the
+// reader is done, but not in a way the memory model orders.
 func (rx *receiver) frame(n int) []int16 {
-	taken, done := rx.sent-uint64(len(rx.received)), 0
-	for done < len(rx.lent) && rx.lent[done].sent+1 < taken {
-		rx.free = append(rx.free, rx.lent[done].pcm)
-		done++
+	f := &rx.frames[rx.next]
+	rx.next = (rx.next + 1) % len(rx.frames)
+	if cap(*f) < n || *f == nil {
+		*f = make([]int16, n, max(n, FrameSamples))
 	}
-	rx.lent = rx.lent[:copy(rx.lent, rx.lent[done:])]
-	var pcm []int16
-	if k := len(rx.free); k > 0 && cap(rx.free[k-1]) >= n {
-		pcm, rx.free = rx.free[k-1][:n], rx.free[:k-1]
-	} else {
-		pcm = make([]int16, n, max(n, FrameSamples))
-	}
-	rx.lent = append(rx.lent, lent{rx.sent, pcm})
-	return pcm
+	return (*f)[:n]
 }
 
 func (s *Stream) readLoop() {
 	defer s.closeReceived()
-	rx := &receiver{buf: make([]byte, 1500), received: s.received}
+	rx := &receiver{buf: make([]byte, 1500)}
 	for {
 		n, from, err := s.conn.ReadFromUDPAddrPort(rx.buf)
 		if err != nil {
@@ -91,13 +76,11 @@ func (s *Stream) readLoop() {
 		}
 		select {
 		case s.received <- r: // the usual case, without select's locking of two channels
-			rx.sent++
 			continue
 		default:
 		}
 		select {
 		case s.received <- r:
-			rx.sent++
 		case <-s.done:
 			return
 		}
