@@ -127,20 +127,33 @@ func (a *app) usableThumbprint(thumbprint, fqdn string) (string, error) {
 	return tp, nil
 }
 
+// newKeyFlags are the flags of new-self-signed and request: a new key's
+// type and the names its certificate or request is for.
+type newKeyFlags struct {
+	fqdn, keyType string
+	sans          []string
+}
+
+func (k *newKeyFlags) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&k.fqdn, "fqdn", "", "the server's FQDN (default: the server record's name)")
+	f.StringArrayVar(&k.sans, "san", nil, "a further DNS name or IP address (repeat for several)")
+	f.StringVar(&k.keyType, "key-type", "ecdsa-p256", "rsa2048|rsa3072|ecdsa-p256")
+}
+
 // keyAndName reads --key-type, and --fqdn with the server record's name as
 // its default: what a new key and its certificate or request are for.
-func (a *certCLI) keyAndName(cmd *cobra.Command, keyType, fqdn string) (certs.KeyType, string, error) {
-	kt, err := certs.ParseKeyType(keyType)
-	if err != nil || fqdn != "" {
-		return kt, fqdn, err
+func (a *certCLI) keyAndName(cmd *cobra.Command, k newKeyFlags) (certs.KeyType, string, error) {
+	kt, err := certs.ParseKeyType(k.keyType)
+	if err != nil || k.fqdn != "" {
+		return kt, k.fqdn, err
 	}
-	fqdn, _, err = a.certIdentity(cmd)
+	fqdn, _, err := a.certIdentity(cmd)
 	return kt, fqdn, err
 }
 
 func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
-	var fqdn, keyType string
-	var sans []string
+	var k newKeyFlags
 	var days int
 	cmd := &cobra.Command{
 		Use:   "new-self-signed",
@@ -150,7 +163,7 @@ func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
 			if days < 0 {
 				return fmt.Errorf("--days must be positive")
 			}
-			kt, fqdn, err := a.keyAndName(cmd, keyType, fqdn)
+			kt, fqdn, err := a.keyAndName(cmd, k)
 			if err != nil {
 				return err
 			}
@@ -158,7 +171,7 @@ func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := store.NewSelfSigned(certs.SelfSignedOptions{FQDN: fqdn, SANs: sans, KeyType: kt, Validity: time.Duration(days) * 24 * time.Hour})
+			c, err := store.NewSelfSigned(certs.SelfSignedOptions{FQDN: fqdn, SANs: k.sans, KeyType: kt, Validity: time.Duration(days) * 24 * time.Hour})
 			if err != nil {
 				return err
 			}
@@ -168,28 +181,26 @@ func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
 			return a.showCert(cmd, c.Thumbprint(), false)
 		},
 	}
-	cmd.Flags().StringVar(&fqdn, "fqdn", "", "the server's FQDN (default: the server record's name)")
-	cmd.Flags().StringArrayVar(&sans, "san", nil, "a further DNS name or IP address (repeat for several)")
+	k.bind(cmd)
 	cmd.Flags().IntVar(&days, "days", 0, "validity in days (default: 5 years)")
-	cmd.Flags().StringVar(&keyType, "key-type", "ecdsa-p256", "rsa2048|rsa3072|ecdsa-p256")
 	return cmd
 }
 
 func (a *certCLI) certRequestCommand() *cobra.Command {
-	var fqdn, keyType, out string
-	var sans []string
+	var k newKeyFlags
+	var out string
 	var der bool
 	cmd := &cobra.Command{
 		Use:   "request --out FILE.csr",
 		Short: "Generate a key, kept in the store as pending, and a PKCS#10 certificate request for a CA",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kt, fqdn, err := a.keyAndName(cmd, keyType, fqdn)
+			kt, fqdn, err := a.keyAndName(cmd, k)
 			if err != nil {
 				return err
 			}
 			err = a.writeFromStore(out, 0o644, func(store *certs.Store) ([]byte, error) {
-				csr, err := store.NewRequest(certs.RequestOptions{FQDN: fqdn, SANs: sans, KeyType: kt})
+				csr, err := store.NewRequest(certs.RequestOptions{FQDN: fqdn, SANs: k.sans, KeyType: kt})
 				if err != nil || der {
 					return csr, err
 				}
@@ -203,11 +214,9 @@ func (a *certCLI) certRequestCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&fqdn, "fqdn", "", "the server's FQDN (default: the server record's name)")
-	cmd.Flags().StringArrayVar(&sans, "san", nil, "a further DNS name or IP address (repeat for several)")
+	k.bind(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "the request file to write (required)")
 	cmd.Flags().BoolVar(&der, "der", false, "write DER instead of PEM")
-	cmd.Flags().StringVar(&keyType, "key-type", "ecdsa-p256", "rsa2048|rsa3072|ecdsa-p256")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
