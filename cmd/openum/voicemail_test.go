@@ -49,10 +49,11 @@ func TestMain(m *testing.M) {
 
 // site is one openum data directory with its gateways' PKI.
 type site struct {
-	t    *testing.T
-	dir  string
-	data string
-	proc *exec.Cmd // the last openum serve
+	t      *testing.T
+	dir    string
+	data   string
+	proc   *exec.Cmd        // the last openum serve
+	served *peertest.Output // what it wrote on stdout and stderr
 }
 
 func newSite(t *testing.T) *site {
@@ -138,7 +139,7 @@ func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.proc = cmd
+	s.proc, s.served = cmd, &peertest.Output{}
 	s.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
@@ -149,7 +150,7 @@ func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 			_ = cmd.Process.Kill()
 		}
 	})
-	if !waitLine(stdout, "listening on TCP", 15*time.Second) {
+	if !waitLine(io.TeeReader(stdout, s.served), "listening on TCP", 15*time.Second) {
 		s.t.Fatal("openum serve did not start")
 	}
 	return tcpPort, tlsPort
