@@ -194,6 +194,7 @@ func TestWebConsoleInChromium(t *testing.T) {
 	if page := b.text(); !strings.Contains(page, "locked out") {
 		t.Fatalf("mailboxes page does not show bob locked out:\n%s", page)
 	}
+	b.screenshot("console-mailboxes.png")
 	b.do(chromedp.Click(chromedp.CSS(`form[action$="/unlock"] button`)), chromedp.WaitVisible(chromedp.CSS("p.done")))
 	if page := b.text(); strings.Contains(page, "locked out") || !strings.Contains(page, "unlocked") {
 		t.Errorf("after unlock:\n%s", page)
@@ -210,6 +211,7 @@ func TestWebConsoleInChromium(t *testing.T) {
 	}
 	for _, p := range []string{"dialplans", "huntgroups", "certificates", "events?level=Warning&since=1h"} {
 		b.do(chromedp.Navigate(base+"/console/"+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		b.screenshot("console-" + strings.Split(p, "?")[0] + ".png")
 	}
 	if page := b.text(); !strings.Contains(page, "9600") {
 		t.Errorf("the event log does not show the failed logon (9600):\n%s", page)
@@ -218,6 +220,11 @@ func TestWebConsoleInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("p.done")))
 	if page := b.text(); !strings.Contains(page, "NoNewCalls") {
 		t.Errorf("after drain:\n%s", page)
+	}
+	ready := ""
+	waitFor(t, func() bool { _, ready = s.adminClient(port).get("/readyz", ""); return strings.Contains(ready, "NoNewCalls") })
+	if !strings.Contains(ready, "not ready") {
+		t.Errorf("/readyz after drain: %s", ready)
 	}
 	b.checkClean()
 

@@ -44,7 +44,7 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 	}
 	srv, err := admin.New(admin.Config{
 		Addr: o.listen, PlainHTTP: o.plainHTTP, Certs: n.manager, Snapshot: n.watcher.Snapshot,
-		Ready: n.readiness(dir), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
+		Ready: n.readiness(dir, server), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
 		Console: &admin.Console{Directory: dir, ServerName: server, SIP: n.srv, Spool: spool, EventLog: eventLog},
 	})
 	if err != nil {
@@ -57,13 +57,16 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 
 // readiness is /readyz: the SIP listeners are open, the directory answers,
 // the certificate is valid when a TLS listener serves it, and the server
-// is not draining.
-func (n *node) readiness(dir directory.Directory) func(context.Context) error {
+// is not draining: neither stopping nor marked NoNewCalls or Disabled in
+// its directory record (the console's Drain).
+func (n *node) readiness(dir directory.Directory, server string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		addrs := n.srv.Addrs()
+		addrs, status := n.srv.Addrs(), n.recordStatus(ctx, server)
 		switch {
 		case n.srv.Draining():
 			return errors.New("draining: new calls are refused")
+		case status != directory.Enabled:
+			return fmt.Errorf("this server's record is %s: new calls are refused", status)
 		case len(addrs) == 0:
 			return errors.New("no SIP listener is open")
 		}
@@ -81,6 +84,20 @@ func (n *node) readiness(dir directory.Directory) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// recordStatus is the status of this server's directory record as the
+// server runs it; Enabled when it cannot be read (the directory check
+// below says so).
+func (n *node) recordStatus(ctx context.Context, server string) directory.Status {
+	snap, err := n.watcher.Snapshot(ctx)
+	if err != nil {
+		return directory.Enabled
+	}
+	if rec, err := snap.Server(server); err == nil {
+		return rec.Status
+	}
+	return directory.Enabled
 }
 
 // stopAdmin stops the admin API, if any, waiting up to a second for
