@@ -222,7 +222,10 @@ func TestWebConsoleInChromium(t *testing.T) {
 		t.Errorf("after drain:\n%s", page)
 	}
 	ready := ""
-	waitFor(t, func() bool { _, ready = s.adminClient(port).get("/readyz", ""); return strings.Contains(ready, "NoNewCalls") })
+	waitFor(t, func() bool {
+		_, ready = s.adminClient(port).get("/readyz", "")
+		return strings.Contains(ready, "NoNewCalls")
+	})
 	if !strings.Contains(ready, "not ready") {
 		t.Errorf("/readyz after drain: %s", ready)
 	}
