@@ -115,12 +115,34 @@ func (c *console) huntGroups(ctx context.Context) (string, any, error) {
 	return "Hunt groups", snap.HuntGroups, nil
 }
 
+// maxMailboxRows bounds the mailboxes page: a directory may hold 100,000.
+const maxMailboxRows = 500
+
+// mailboxes lists those that need an operator first (locked out, failed
+// logons, PIN expired), then the others, up to maxMailboxRows.
 func (c *console) mailboxes(ctx context.Context) (string, any, error) {
 	snap, err := c.snapshot(ctx)
 	if err != nil {
 		return "", nil, err
 	}
-	return "Mailboxes", snap.Mailboxes, nil
+	rows := slices.Clone(snap.Mailboxes)
+	attention := func(m directory.Mailbox) int {
+		switch {
+		case m.LockedOut:
+			return 0
+		case m.LogonFailures > 0:
+			return 1
+		case m.PINExpired:
+			return 2
+		}
+		return 3
+	}
+	slices.SortStableFunc(rows, func(a, b directory.Mailbox) int { return attention(a) - attention(b) })
+	more := max(0, len(rows)-maxMailboxRows)
+	return "Mailboxes", struct {
+		Mailboxes []directory.Mailbox
+		More      int
+	}{rows[:len(rows)-more], more}, nil
 }
 
 func (c *console) certificates(context.Context) (string, any, error) {

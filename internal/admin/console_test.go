@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,10 +17,11 @@ import (
 
 // consoleFixture is a Server with a console whose tokens the test changes.
 type consoleFixture struct {
-	t      *testing.T
-	h      http.Handler
-	mu     sync.Mutex
-	tokens []directory.AdminToken
+	t         *testing.T
+	h         http.Handler
+	mu        sync.Mutex
+	tokens    []directory.AdminToken
+	mailboxes []directory.Mailbox
 }
 
 func newConsoleFixture(t *testing.T) *consoleFixture {
@@ -27,7 +29,7 @@ func newConsoleFixture(t *testing.T) *consoleFixture {
 	snap := func(context.Context) (*directory.Snapshot, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return &directory.Snapshot{AdminTokens: append([]directory.AdminToken(nil), f.tokens...)}, nil
+		return &directory.Snapshot{AdminTokens: slices.Clone(f.tokens), Mailboxes: slices.Clone(f.mailboxes)}, nil
 	}
 	s, err := New(Config{Addr: "127.0.0.1:0", PlainHTTP: true, Snapshot: snap, Console: &Console{}})
 	if err != nil {
@@ -118,6 +120,25 @@ func TestConsoleLogonIsRateLimited(t *testing.T) {
 	}
 	if f.logon(tok, "192.0.2.10:1") == nil {
 		t.Error("another source was refused")
+	}
+}
+
+// With many mailboxes, the page shows those that need an operator first
+// and says how many it leaves out.
+func TestConsoleMailboxesNeedingAttentionFirst(t *testing.T) {
+	f := newConsoleFixture(t)
+	for i := range maxMailboxRows + 100 {
+		f.mailboxes = append(f.mailboxes, directory.Mailbox{EmailAddress: fmt.Sprintf("u%d@example.test", i)})
+	}
+	f.mailboxes[len(f.mailboxes)-1].LockedOut = true
+	c := f.logon(f.token("viewer", directory.RoleReadonly), "192.0.2.1:1")
+	body := f.do("GET", "/console/mailboxes", "192.0.2.1:1", c, nil).Body.String()
+	locked := fmt.Sprintf("u%d@example.test", maxMailboxRows+99)
+	if i := strings.Index(body, "<td>"+locked); i < 0 || i > strings.Index(body, "<td>u0@example.test") || !strings.Contains(body, "100 more mailboxes") {
+		t.Errorf("mailboxes page:\n%s", body)
+	}
+	if strings.Contains(body, "<button type=\"submit\">Unlock") {
+		t.Error("a readonly token is shown the Unlock button")
 	}
 }
 
