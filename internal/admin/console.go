@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"embed"
-	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -198,8 +197,8 @@ func (c *console) logoff(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/console/logon", http.StatusSeeOther)
 }
 
-// errForbidden is a change asked for by a readonly token.
-var errForbidden = errors.New("your token's role (readonly) may only look: an operator or admin token may change this")
+// forbidden answers a change asked for by a readonly token.
+const forbidden = "your token's role (readonly) may only look: an operator or admin token may change this"
 
 // change serves a POST that changes something, for an operator or admin
 // with the session's CSRF field; do returns what it did, as a key of
@@ -212,7 +211,7 @@ func (c *console) change(do func(*http.Request, directory.Actor) (done, back str
 			c.render(w, r, http.StatusForbidden, "error", page{Title: "Refused", Error: "the form is out of date: reload the page and try again"})
 			return
 		case !cur.token.Role.Allows(directory.RoleOperator):
-			c.render(w, r, http.StatusForbidden, "error", page{Title: "Refused", Error: errForbidden.Error()})
+			c.render(w, r, http.StatusForbidden, "error", page{Title: "Refused", Error: forbidden})
 			return
 		}
 		actor := directory.Actor{User: cur.token.Name, Command: "web console: " + r.URL.Path}
