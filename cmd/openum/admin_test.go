@@ -173,7 +173,7 @@ func TestAdminAPIOverHTTPS(t *testing.T) {
 		}
 	}
 	for name, f := range families {
-		if !model.IsValidLegacyMetricName(name) || (f.GetType().String() == "COUNTER" && !strings.HasSuffix(name, "_total")) {
+		if !model.LegacyValidation.IsValidMetricName(name) || (f.GetType().String() == "COUNTER" && !strings.HasSuffix(name, "_total")) {
 			t.Errorf("metric %s breaks Prometheus naming", name)
 		}
 	}

@@ -288,7 +288,8 @@ func (m *accessCall) messageMenu(ctx context.Context) state {
 	msg := m.queue[m.pos]
 	var to msgstore.State
 	var said string
-	switch m.choose(ctx, messageMenu) {
+	choices, _ := m.messageChoices(msg)
+	switch m.choose(ctx, choices) {
 	case actNext:
 		m.pos++
 		return m.envelope
@@ -300,6 +301,8 @@ func (m *accessCall) messageMenu(ctx context.Context) state {
 		to, said = msgstore.Deleted, PromptMessageDeleted
 	case actSave:
 		to, said = msgstore.Saved, PromptMessageSaved
+	case actCallBack:
+		return m.callBack
 	default:
 		return nil
 	}
