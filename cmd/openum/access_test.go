@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -128,16 +127,7 @@ func (s *site) heardByBaresip() []int16 {
 
 func (s *site) wav(name string) []int16 {
 	s.t.Helper()
-	f, err := os.Open(s.path(name))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := media.ReadWAV(f)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return pcm
+	return readWAV(s.t, s.path(name))
 }
 
 // concatPrompts is the named prompts as openum says them one after

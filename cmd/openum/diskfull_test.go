@@ -35,16 +35,7 @@ func (s *site) eventsWithID(id int) []struct {
 // prompt returns one of openum's default prompts.
 func prompt(t *testing.T, name string) []int16 {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "internal", "voicemail", "prompts", name+".wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := media.ReadWAV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pcm
+	return readWAV(t, filepath.Join("..", "..", "internal", "voicemail", "prompts", name+".wav"))
 }
 
 // loudFrames is pcm with its quiet 20 ms frames silenced, so that audible

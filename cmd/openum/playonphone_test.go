@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/peertest"
 )
 
@@ -219,35 +218,8 @@ func TestPlayOnPhoneBaresipHearsTheMessage(t *testing.T) {
 	}
 	s.sh("sox -n -r 8000 -c 1 -b 16 quiet.wav trim 0 30") // baresip hangs up when its source ends
 	sipPort := peertest.FreePort(t)
-	cfg := s.path("phone")
-	if err := os.MkdirAll(cfg, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-sip_certificate %s
-sip_cafile %s
-audio_player alsa,null
-audio_source aufile,%s
-audio_alert alsa,null
-rtcp_mux no
-rtp_ports 52000-52999
-snd_path %s
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module alsa.so
-module aufile.so
-module sndfile.so
-module srtp.so
-module_app account.so
-module_app menu.so
-`, sipPort, s.path("gw.pem"), s.path("um.crt"), s.path("quiet.wav"), heard)
-	account := "<sip:95550100@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU;answermode=auto\n"
-	if os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600) != nil || os.WriteFile(filepath.Join(cfg, "accounts"), []byte(account), 0o600) != nil {
-		t.Fatal("cannot write baresip's configuration")
-	}
+	account := "<sip:95550100@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU;answermode=auto"
+	cfg := s.baresipAt("phone", sipPort, account, s.path("quiet.wav"), fmt.Sprintf("snd_path %s\nmodule sndfile.so\n", heard))
 	phone := s.start(s.dir, "baresip", "-f", cfg, "-t", "40")
 	tlsPort := sipPort + 1 // baresip's TLS listener is the next port
 	for deadline := time.Now().Add(10 * time.Second); !listening(tlsPort); time.Sleep(50 * time.Millisecond) {
@@ -273,16 +245,7 @@ module_app menu.so
 		t.Errorf("baresip did not set up SRTP:\n%s", phone.String())
 	}
 	s.sh(fmt.Sprintf("sox %q -r 8000 -c 1 -b 16 -e signed-integer heard.wav", dumps[0]))
-	f, err := os.Open(s.path("heard.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := media.ReadWAV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := similarity(rec, voiced(speech)); c < 0.9 {
+	if c := similarity(s.wav("heard.wav"), voiced(speech)); c < 0.9 {
 		t.Errorf("baresip did not hear the message: correlation %.3f", c)
 	}
 }

@@ -8,15 +8,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"mime"
-	"mime/multipart"
 	"net"
 	"net/mail"
 	"net/textproto"
@@ -32,6 +29,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/peertest"
 )
@@ -354,28 +352,11 @@ func wavFormat(data []byte) (time.Duration, error) {
 // its headers and its audio attachment.
 func deliveredVoiceMail(t *testing.T, raw []byte) (mail.Header, []byte) {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	m, err := delivery.ReadVoiceMessage(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := parts.NextPart()
-		if err != nil {
-			t.Fatalf("no audio attachment: %v", err)
-		}
-		if p.FileName() == "voicemessage.wav" && strings.HasPrefix(p.Header.Get("Content-Type"), "audio/wav") {
-			audio, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return msg.Header, audio
-		}
-	}
+	return m.Header, m.Audio
 }
 
 // smtpProbe opens an SMTP session to the mail server as some other client

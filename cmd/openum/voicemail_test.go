@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"mime"
-	"mime/multipart"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -21,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openum/openum/internal/baresip"
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/peertest"
@@ -170,34 +168,23 @@ func (s *site) baresip(account, uri, wav string, seconds int) string {
 // added, and returns its folder.
 func (s *site) baresipConfig(account, wav, extra string) string {
 	s.t.Helper()
-	cfg := s.path("baresip")
-	if err := os.MkdirAll(cfg, 0o700); err != nil {
-		s.t.Fatal(err)
-	}
-	config := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-net_interface 127.0.0.1
-sip_certificate %s
-sip_cafile %s
-audio_player alsa,null
-audio_source aufile,%s
-audio_alert alsa,null
-audio_level no
-rtcp_mux no
-rtp_ports 52000-52999
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module alsa.so
-module aufile.so
-module srtp.so
-module_app account.so
-module_app menu.so
-`, peertest.FreePort(s.t), s.path("gw.pem"), s.path("um.crt"), wav)
-	if err := os.WriteFile(filepath.Join(cfg, "config"), []byte(config+extra), 0o600); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(cfg, "accounts"), []byte(account+"\n"), 0o600); err != nil {
+	return s.baresipAt("baresip", peertest.FreePort(s.t), account, wav, extra)
+}
+
+// baresipAt writes baresip's configuration in the folder name, listening
+// for SIP on port (and TLS on the next), and returns the folder.
+func (s *site) baresipAt(name string, port int, account, wav, extra string) string {
+	s.t.Helper()
+	cfg := s.path(name)
+	err := baresip.Write(cfg, baresip.Config{
+		Listen:      fmt.Sprintf("127.0.0.1:%d", port),
+		Certificate: s.path("gw.pem"),
+		CAFile:      s.path("um.crt"),
+		AudioSource: wav,
+		Account:     account,
+		Extra:       "poll_method epoll\naudio_alert alsa,null\naudio_level no\nrtcp_mux no\nrtp_ports 52000-52999\n" + extra,
+	})
+	if err != nil {
 		s.t.Fatal(err)
 	}
 	return cfg
@@ -209,16 +196,7 @@ func (s *site) callerWAV(silence float64) (string, []int16) {
 	s.t.Helper()
 	speech, _ := filepath.Abs(filepath.Join("..", "..", "internal", "voicemail", "prompts", "saved.wav"))
 	s.sh(fmt.Sprintf("sox -n -r 8000 -c 1 -b 16 sil.wav trim 0 %.2f && sox sil.wav %s caller.wav", silence, speech))
-	f, err := os.Open(speech)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := media.ReadWAV(f)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return s.path("caller.wav"), pcm
+	return s.path("caller.wav"), readWAV(s.t, speech)
 }
 
 // voiceMessage waits for the one message in the mailbox's Maildir and
@@ -238,26 +216,30 @@ func (s *site) voiceMessage(address string) (mail.Header, []int16) {
 		s.t.Fatalf("%d messages; want 1", len(files))
 	}
 	raw, _ := os.ReadFile(files[0])
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	m, err := delivery.ReadVoiceMessage(raw)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	parts := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := parts.NextPart()
-		if err != nil {
-			s.t.Fatalf("no audio attachment: %v", err)
-		}
-		if p.FileName() == "voicemessage.wav" {
-			pcm, err := media.ReadWAV(base64.NewDecoder(base64.StdEncoding, p))
-			if err != nil {
-				s.t.Fatal(err)
-			}
-			return msg.Header, pcm
-		}
-		_, _ = io.Copy(io.Discard, p)
+	pcm, err := media.ReadWAV(bytes.NewReader(m.Audio))
+	if err != nil {
+		s.t.Fatal(err)
 	}
+	return m.Header, pcm
+}
+
+// readWAV reads the 8 kHz mono WAV file at path.
+func readWAV(t *testing.T, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, err := media.ReadWAV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm
 }
 
 // voiced returns pcm up to its last frame louder than line noise.

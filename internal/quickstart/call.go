@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/openum/openum/internal/baresip"
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/media"
@@ -91,7 +92,6 @@ func (s *Site) save(m *delivery.VoiceMessage) (*Delivered, error) {
 // folder.
 func (s *Site) WriteBaresip() string {
 	cfg := filepath.Join(s.Dir, "baresip")
-	_ = os.MkdirAll(cfg, 0o700)
 	caller := filepath.Join(s.Dir, "caller.wav")
 	if w, err := media.CreateWAV(caller); err == nil {
 		_ = w.Write(make([]int16, len(voicemail.Prompt("greeting"))+media.SampleRate))
@@ -99,22 +99,12 @@ func (s *Site) WriteBaresip() string {
 		_ = w.Close()
 	}
 	_ = os.WriteFile(filepath.Join(s.Dir, "server.crt"), certs.CertificatePEM(s.ServerCert.X509), 0o644)
-	config := fmt.Sprintf(`sip_listen 127.0.0.1:5064
-net_interface 127.0.0.1
-sip_certificate %s
-sip_cafile %s
-audio_player alsa,null
-audio_source aufile,%s
-module_path /usr/lib/baresip/modules
-module stdio.so
-module g711.so
-module alsa.so
-module aufile.so
-module srtp.so
-module_app account.so
-module_app menu.so
-`, filepath.Join(s.Dir, "gateway.pem"), filepath.Join(s.Dir, "server.crt"), caller)
-	_ = os.WriteFile(filepath.Join(cfg, "config"), []byte(config), 0o600)
-	_ = os.WriteFile(filepath.Join(cfg, "accounts"), []byte("<sip:gateway@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU,PCMA\n"), 0o600)
+	_ = baresip.Write(cfg, baresip.Config{
+		Listen:      "127.0.0.1:5064",
+		Certificate: filepath.Join(s.Dir, "gateway.pem"),
+		CAFile:      filepath.Join(s.Dir, "server.crt"),
+		AudioSource: caller,
+		Account:     "<sip:gateway@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU,PCMA",
+	})
 	return cfg
 }
