@@ -584,14 +584,7 @@ func TestSmtpKill9BetweenRecordingAndDelivery(t *testing.T) {
 	s.securedCall(tlsPort)
 	ids := s.waitUndelivered()
 
-	first := s.proc
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Wait()
-	if ws, ok := first.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("openum ended with %v; want killed by SIGKILL", first.ProcessState)
-	}
+	s.kill9()
 	if got := s.spooled(); len(got) != 1 || got[0] != ids[0] {
 		t.Fatalf("after kill -9 the spool queue holds %v; want %v", got, ids)
 	}

@@ -62,6 +62,19 @@ func (s *site) mails(address string) int {
 	return len(files)
 }
 
+// kill9 kills the last openum serve with SIGKILL, as a crash or an
+// impatient administrator would, and waits for it to be gone.
+func (s *site) kill9() {
+	s.t.Helper()
+	if err := s.proc.Process.Kill(); err != nil {
+		s.t.Fatal(err)
+	}
+	_ = s.proc.Wait()
+	if ws, ok := s.proc.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		s.t.Fatalf("openum ended with %v; want killed by SIGKILL", s.proc.ProcessState)
+	}
+}
+
 // openum is killed (SIGKILL) while a caller is leaving a message, before
 // it could be saved. Started again, it keeps what was said: once in the
 // message store and once in mail, the same recording in both; a third start
@@ -88,14 +101,7 @@ func TestKill9WhileAMessageIsSaved(t *testing.T) {
 			t.Fatalf("no recording grew in %s; events:\n%s", recording, s.openum("events"))
 		}
 	}
-	first := s.proc
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Wait()
-	if ws, ok := first.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("openum ended with %v; want killed by SIGKILL", first.ProcessState)
-	}
+	s.kill9()
 	<-called
 	if n := s.mails("alice@example.test"); n != 0 {
 		t.Fatalf("%d mails before the restart; the kill came too late to test anything", n)

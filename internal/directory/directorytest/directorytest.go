@@ -43,6 +43,7 @@ func Run(t *testing.T, e Engine) {
 		{"WatcherReadsOnlyChanges", testWatcher},
 		{"NotifierWakesAtOnce", testNotifier},
 		{"OutcallUsage", testOutcallUsage},
+		{"LoadBoard", testLoadBoard},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, e) })

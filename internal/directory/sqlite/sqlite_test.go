@@ -47,7 +47,7 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, stmt := range []string{
-		"DROP TABLE extensions", "DROP TABLE audit", "DROP TABLE admin_tokens", "DROP TABLE outcall_usage", "PRAGMA user_version = 1",
+		"DROP TABLE extensions", "DROP TABLE audit", "DROP TABLE admin_tokens", "DROP TABLE outcall_usage", "DROP TABLE server_load", "PRAGMA user_version = 1",
 		`INSERT INTO dial_plans VALUES ('DP1', '{"Name":"DP1","NumberOfDigitsInExtension":5,"URIType":"TelExtn","VoIPSecurity":"Secured","MaxCallDuration":30,"MaxRecordingDuration":20,"RecordingIdleTimeout":5,"IdleTimeout":10,"LogonFailuresBeforeDisconnect":3,"InputFailuresBeforeDisconnect":3}')`,
 		`INSERT INTO mailbox_policies VALUES ('P1', 'DP1', '{"Name":"P1","UMDialPlan":"DP1","MinPINLength":6,"PINLifetime":60,"PINHistoryCount":5,"LogonFailuresBeforePINReset":5,"MaxLogonAttempts":15,"MaxGreetingDuration":5}')`,
 		`INSERT INTO mailboxes VALUES ('alice@example.test', 'DP1', 'P1', '{"EmailAddress":"alice@example.test","UMDialPlan":"DP1","UMMailboxPolicy":"P1","Extensions":["12345","12346"]}', '{}')`,

@@ -1,0 +1,50 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+var _ directory.LoadBoard = (*Store)(nil)
+
+// PublishLoad implements directory.LoadBoard: one statement, no
+// transaction of its own, as it runs every few seconds on every server.
+func (s *Store) PublishLoad(ctx context.Context, l directory.Load) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO server_load (server, calls, max_calls, status, draining, tcp_port, tls_port, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (server) DO UPDATE SET server = excluded.server, calls = excluded.calls, max_calls = excluded.max_calls,
+		status = excluded.status, draining = excluded.draining, tcp_port = excluded.tcp_port, tls_port = excluded.tls_port,
+		updated = excluded.updated`,
+		l.Server, l.Calls, l.MaxCallsAllowed, string(l.Status), l.Draining, l.TCPPort, l.TLSPort, l.Updated.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("directory: load of server %s: %w", l.Server, err)
+	}
+	return nil
+}
+
+// ReadLoads implements directory.LoadBoard.
+func (s *Store) ReadLoads(ctx context.Context) ([]directory.Load, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT server, calls, max_calls, status, draining, tcp_port, tls_port, updated FROM server_load ORDER BY server")
+	if err != nil {
+		return nil, fmt.Errorf("directory: server loads: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.Load
+	for rows.Next() {
+		var l directory.Load
+		var status string
+		var updated int64
+		if err := rows.Scan(&l.Server, &l.Calls, &l.MaxCallsAllowed, &status, &l.Draining, &l.TCPPort, &l.TLSPort, &updated); err != nil {
+			return nil, fmt.Errorf("directory: server loads: %w", err)
+		}
+		l.Status, l.Updated = directory.Status(status), time.UnixMilli(updated)
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory: server loads: %w", err)
+	}
+	return out, nil
+}
