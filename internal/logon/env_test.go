@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/directorytest"
 	"github.com/openum/openum/internal/directory/sqlite"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
@@ -161,15 +162,7 @@ func (e *env) logon(c *logon.Call, extension, digits string) logon.Result {
 
 func (e *env) mailbox(email string) directory.Mailbox {
 	e.t.Helper()
-	s, err := e.db.Snapshot(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	m, err := s.Mailbox(email)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return *m
+	return directorytest.Mailbox(e.t, e.db, email)
 }
 
 // events returns the records of id in the event log.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/directorytest"
 	dirsqlite "github.com/openum/openum/internal/directory/sqlite"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
@@ -119,15 +120,7 @@ func (e *accessEnv) lockOut(email string) {
 
 func (e *accessEnv) mailbox(email string) directory.Mailbox {
 	e.t.Helper()
-	snap, err := e.db.Snapshot(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	m, err := snap.Mailbox(email)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return *m
+	return directorytest.Mailbox(e.t, e.db, email)
 }
 
 // leave stores a new message for alice from caller, with audio pcm.
