@@ -14,6 +14,7 @@ func (a *app) mailboxCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "mailbox", Short: "UM-enabled mailboxes: extensions, policy, PIN"}
 	cmd.AddCommand(
 		a.mailboxEnableCommand(),
+		a.mailboxImportCommand(),
 		mailboxNoun.getCommand(a, ""),
 		mailboxNoun.setCommand(a),
 		mailboxNoun.removeCommand(a, "disable"),
