@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/logon"
+)
+
+// Every PIN in the file mailbox import writes logs on by phone, through
+// the logon service a server runs, as an expired PIN the user must change.
+func TestImportedPINsLogOn(t *testing.T) {
+	data := t.TempDir()
+	var out bytes.Buffer
+	run := func(args ...string) {
+		t.Helper()
+		if code := Main(append([]string{"--data", data}, args...), &out, &out); code != 0 {
+			t.Fatalf("openum %v: exit %d\n%s", args, code, out.String())
+		}
+	}
+	run("dialplan", "new", "DP1", "--number-of-digits-in-extension", "4")
+	run("policy", "new", "P1", "--dialplan", "DP1", "--min-pin-length", "8")
+	file := filepath.Join(data, "users.csv")
+	pins := filepath.Join(data, "pins.csv")
+	if err := os.WriteFile(file, []byte("EmailAddress,DisplayName,Extension,DialPlan,Policy\n"+
+		"a@example.test,Ann,1001,DP1,P1\nb@example.test,Bee,1002,DP1,P1\nc@example.test,Cee,1003,DP1,P1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("mailbox", "import", file, "--pins-out", pins)
+
+	f, err := os.Open(pins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(lines) != 3 {
+		t.Fatalf("pins file: %d lines, %v", len(lines), err)
+	}
+	ctx := context.Background()
+	dir, err := sqlite.Open(ctx, filepath.Join(data, "directory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	svc, err := logon.New(dir, nil, nil, logon.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		address, ext, pin := l[0], l[1], l[2]
+		if len(pin) != 8 {
+			t.Errorf("%s: a %d-digit PIN; the policy asks for 8", address, len(pin))
+		}
+		if bytes.Contains(out.Bytes(), []byte(pin)) {
+			t.Errorf("%s: the PIN is in the command's output", address)
+		}
+		res, err := svc.Begin("DP1", logon.Source{Gateway: "gw1", CallID: "call-" + ext}).Logon(ctx, ext, pin)
+		if err != nil || res.Outcome != logon.PINExpired {
+			t.Errorf("line %d: %s logs on with its PIN: %v, %v; want PINExpired", i+1, address, res.Outcome, err)
+		}
+	}
+}
