@@ -183,6 +183,17 @@ type phone struct {
 	handled chan struct{}
 }
 
+// aliceAtMainMenu calls the access number from alice's extension and logs
+// on with her PIN; the phone has heard the main menu.
+func (e *accessEnv) aliceAtMainMenu() *phone {
+	e.t.Helper()
+	p := e.dial("12345", accessNumber, nil)
+	p.expect(PromptEnterPIN)
+	p.press(alicePIN + "#")
+	p.expect(PromptMainMenu)
+	return p
+}
+
 // dial calls target from the calling number from, with openum's clock
 // (nil: the real one), handled by e.a.
 func (e *accessEnv) dial(from, target string, clock func() time.Time) *phone {

@@ -186,10 +186,7 @@ func TestAccessExpiredPINIsChanged(t *testing.T) {
 func TestAccessGreetingIsRecordedAndAnswersCalls(t *testing.T) {
 	t.Parallel()
 	e := newAccessEnv(t, nil)
-	p := e.dial("12345", accessNumber, nil)
-	p.expect(PromptEnterPIN)
-	p.press(alicePIN + "#")
-	p.expect(PromptMainMenu)
+	p := e.aliceAtMainMenu()
 	p.press("3")
 	p.expect(personalMenu.say()...)
 	p.press("1")
@@ -246,10 +243,7 @@ func TestAccessSilenceHangsUp(t *testing.T) {
 func TestAccessInputFailuresHangUp(t *testing.T) {
 	t.Parallel()
 	e := newAccessEnv(t, nil)
-	p := e.dial("12345", accessNumber, nil)
-	p.expect(PromptEnterPIN)
-	p.press(alicePIN + "#")
-	p.expect(PromptMainMenu)
+	p := e.aliceAtMainMenu()
 	p.press("5")
 	p.expect(PromptNotUnderstood)
 	p.expect(PromptMainMenu)
