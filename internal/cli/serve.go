@@ -228,6 +228,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err := answering.Recover(ctx); err != nil {
 		return fail(err)
 	}
+	loads, _ := dir.(directory.LoadBoard) // every engine keeps one: redirects (SPEC OPS-4)
 	n.srv, err = sip.New(ctx, sip.Config{
 		FQDN: record.Name, ListenIP: o.listen, TCPPort: o.sipPort, TLSPort: o.tlsPort,
 		UDP: o.udp, StartSecured: o.startSecured, Limits: o.limits,
@@ -235,6 +236,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		Directory: snap, Certs: n.manager, Events: log, Calls: answering, Ready: answering.Ready,
 		OptionsInterval: o.optionsInterval,
 		Messages:        msgs, // message waiting (SPEC UM-5)
+		Loads:           loads,
 	})
 	if err != nil {
 		return fail(err)

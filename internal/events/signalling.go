@@ -18,6 +18,7 @@ const (
 	MalformedRequest      EventID = 9213 // a request was refused as malformed or oversized (400)
 	BannedSourceRefused   EventID = 9214 // summary: a banned source's refusals in the last minute or more
 	MessageIncomplete     EventID = 9215 // a message did not arrive whole in time: its connection was closed
+	CallRedirected        EventID = 9216 // a full or draining server sent a new call to another with 302
 )
 
 // Voice mail events (SPEC UM-1, UM-2): openum's range 9300-9399.

@@ -44,6 +44,8 @@ func reason(status int) string {
 	switch status {
 	case 200:
 		return "OK"
+	case 302:
+		return "Moved Temporarily"
 	case 400:
 		return "Bad Request"
 	case 403:
@@ -182,12 +184,7 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 	case gw != nil && gw.Status == directory.NoNewCalls:
 		return nil, refuse(503, events.CallRefusedOverload, "gateway %s takes no new calls (NoNewCalls)", gw.Name)
 	}
-	pilot := req.Recipient.User
-	if pilot == "" {
-		if to := req.To(); to != nil {
-			pilot = to.Address.User
-		}
-	}
+	pilot := pilotOf(req)
 	var a *admission
 	if gw != nil {
 		hg := v.huntGroup(gw.Name, pilot)
@@ -274,11 +271,4 @@ func (v *view) huntGroup(gateway, pilot string) *directory.HuntGroup {
 }
 
 // serves reports whether this server answers the dial plan.
-func (v *view) serves(dialPlan string) bool {
-	for _, d := range v.server.DialPlans {
-		if directory.SameName(d, dialPlan) {
-			return true
-		}
-	}
-	return false
-}
+func (v *view) serves(dialPlan string) bool { return servesPlan(&v.server, dialPlan) }

@@ -53,12 +53,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer)
 	draining, active := s.draining, len(s.calls)
 	s.mu.Unlock()
 	if draining {
-		s.reject(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30, Cause: "server is stopping"})
+		s.rejectOrRedirect(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30, Cause: "server is stopping"}, "stopping")
 		return
 	}
 	adm, rej := v.admitInvite(peer, req, active)
 	if rej != nil {
-		s.reject(ctx, tx, req, peer, rej)
+		s.rejectOrRedirect(ctx, tx, req, peer, rej, roomless(v, draining, active))
 		return
 	}
 	s.answer(ctx, req, tx, peer, adm)

@@ -45,6 +45,7 @@ type fixtureOptions struct {
 	calls    CallHandler
 	pings    time.Duration // Config.OptionsInterval
 	messages MessageCounts // Config.Messages, polled every 50 ms, retried every 300 ms
+	loads    bool          // Config.Loads: the fixture's directory, refreshed by hand (redirect_test.go)
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -65,6 +66,10 @@ func withCalls(h CallHandler) fixtureOption { return func(o *fixtureOptions) { o
 
 // withPings sends OPTIONS to the gateways every d (Config.OptionsInterval).
 func withPings(d time.Duration) fixtureOption { return func(o *fixtureOptions) { o.pings = d } }
+
+// withLoads publishes the server's load on the fixture's directory
+// (Config.Loads) once at Start, then only when the test calls refreshBoard.
+func withLoads() fixtureOption { return func(o *fixtureOptions) { o.loads = true } }
 
 // withMessages turns message waiting on, with counts from m.
 func withMessages(m MessageCounts) fixtureOption { return func(o *fixtureOptions) { o.messages = m } }
@@ -116,6 +121,9 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	f.srv, err = New(ctx, Config{FQDN: "um.localhost", ListenIP: "127.0.0.1", TCPPort: -1, TLSPort: -1, UDP: o.udp,
 		Limits: limits, Directory: snap, Certs: manager, Events: log, HousekeepingEvery: time.Hour, Ready: o.ready, Calls: o.calls,
 		OptionsInterval: o.pings, Messages: o.messages, MessageWaitingPoll: 50 * time.Millisecond, MessageWaitingRetry: 300 * time.Millisecond})
+	if err == nil && o.loads {
+		f.srv.cfg.Loads, f.srv.cfg.LoadEvery = dir, time.Hour
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,11 @@ type Config struct {
 	// The Call it gets has no Audio yet.
 	Ready  func(c *Call) *Rejection
 	Logger *slog.Logger // sipgo's own debug log; nil discards it
+	// Loads, when set, is the directory's load board: this server
+	// publishes its load there every LoadEvery (default 3 s) and, when it
+	// has no room, redirects new calls to a server that has (redirect.go).
+	Loads     directory.LoadBoard
+	LoadEvery time.Duration
 }
 
 // Server answers SIP for openum. Create it with New, run it with Start and
@@ -86,6 +91,7 @@ type Server struct {
 	stats    Stats          // what no event counts (stats.go)
 	mwi      messageWaiting // NOTIFYs to send (mwi.go)
 	subs     subscriptions  // SUBSCRIBEs to message waiting (subscribe.go)
+	board    loadBoard      // the servers' loads as last read (load.go)
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server
@@ -199,6 +205,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.wg.Go(func() { s.housekeeping(ctx) })
 	s.wg.Go(func() { s.pingGateways(ctx) })
+	if s.cfg.Loads != nil {
+		s.wg.Go(func() { s.publishLoads(ctx) })
+	}
 	if s.cfg.Messages != nil {
 		s.wg.Go(func() { s.pollMessages(ctx) })
 		s.wg.Go(func() { s.sendNotifies(ctx) })
