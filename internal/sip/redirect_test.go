@@ -213,3 +213,26 @@ func placeCallTo(t *testing.T, p *peer, uri, callID string) (*response, string) 
 	p.request("ACK", uri, callID, "totag="+tag+"\n", "")
 	return res, tag
 }
+
+// A stopping server says so on the board at once, not a period later, so
+// that the others stop sending it calls.
+func TestStoppingServerTellsTheBoard(t *testing.T) {
+	p := newPool(t)
+	ctx := context.Background()
+	if err := p.b.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := p.dir.ReadLoads(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rows {
+		if l.Server == "um2.localhost" {
+			if !l.Draining || l.HasRoom(time.Now().Add(-time.Hour)) {
+				t.Fatalf("stopped server's row %+v; want Draining, no room", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("no row of um2.localhost: %+v", rows)
+}

@@ -279,6 +279,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining = true
 	s.mu.Unlock()
 	s.cfg.Events.Emit(ctx, events.ServerStopping, "stopping: no new calls", slog.Int("calls", s.ActiveCalls()))
+	if s.cfg.Loads != nil {
+		s.refreshBoard(ctx) // at once: the others stop sending calls here
+	}
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
 	var err error
