@@ -22,13 +22,18 @@ const maxRowErrors = 20
 // audited update: all of them or, when one row is wrong, none.
 func (a *app) mailboxImportCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "import FILE.csv --pins-out PINS",
+		Use:   "import FILE.csv (--pins-out PINS | --mail-pins)",
 		Short: "UM-enable the mailboxes of a CSV file (" + strings.Join(mailboximport.Columns, ",") + "), all or none",
 		Args:  exactArgs("FILE.csv"),
 	}
 	pinsOut := cmd.Flags().String("pins-out", "", "write the new PINs (address,extension,PIN a line) to this new file, mode 0600")
-	_ = cmd.MarkFlagRequired("pins-out")
+	var mail pinMail
+	cmd.Flags().BoolVar(&mail.enabled, "mail-pins", false, "mail each mailbox its PIN through the delivery spool (delivered by openum serve)")
+	cmd.Flags().StringVar(&mail.from, "mail-from", "", "the PIN mails' sender (default: voicemail@ the directory's only server)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if *pinsOut == "" && !mail.enabled {
+			return errors.New("give --pins-out FILE or --mail-pins: the new PINs are never printed")
+		}
 		rows, err := readImport(cmd, a, args[0])
 		if err != nil {
 			return err
@@ -41,19 +46,39 @@ func (a *app) mailboxImportCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		mailer, err := mail.mailer(a, s)
+		if err != nil {
+			return err
+		}
 		// The PINs are safe on disk before any mailbox has them, so that
 		// none is lost; an update that fails takes the file back.
-		if err := writePINs(*pinsOut, rows, creds); err != nil {
-			return err
+		if *pinsOut != "" {
+			if err := writePINs(*pinsOut, rows, creds); err != nil {
+				return err
+			}
 		}
 		_, err = a.update(cmd, func(s *directory.Snapshot) error {
 			return mailboximport.Apply(s, rows, creds, time.Now())
 		})
-		if err != nil {
+		if err != nil && *pinsOut != "" {
 			return errors.Join(err, os.Remove(*pinsOut))
 		}
-		_, err = fmt.Fprintf(a.out, "imported %d mailboxes from %s; their PINs are in %s (mode 0600, expired: each user chooses a new PIN at first logon)\n",
-			len(rows), args[0], *pinsOut)
+		if err != nil {
+			return err
+		}
+		where := "in " + *pinsOut + " (mode 0600)"
+		if mailer != nil {
+			// Only now that the mailboxes exist may their PINs go out.
+			if err := mailPINs(cmd, mailer, rows, creds); err != nil {
+				return err
+			}
+			where = "mailed to each mailbox"
+			if *pinsOut != "" {
+				where += " and in " + *pinsOut + " (mode 0600)"
+			}
+		}
+		_, err = fmt.Fprintf(a.out, "imported %d mailboxes from %s; their PINs are %s, expired: each user chooses a new PIN at first logon\n",
+			len(rows), args[0], where)
 		return err
 	}
 	return cmd

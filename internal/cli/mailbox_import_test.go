@@ -6,9 +6,13 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
+	"time"
 
+	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
 )
 
@@ -63,6 +67,73 @@ func TestImportedPINsLogOn(t *testing.T) {
 		res, err := svc.Begin("DP1", logon.Source{Gateway: "gw1", CallID: "call-" + ext}).Logon(ctx, ext, pin)
 		if err != nil || res.Outcome != logon.PINExpired {
 			t.Errorf("line %d: %s logs on with its PIN: %v, %v; want PINExpired", i+1, address, res.Outcome, err)
+		}
+	}
+}
+
+// With --mail-pins, each PIN reaches its mailbox by mail, through the
+// spool and delivery openum serve runs, and logs on.
+func TestImportMailsPINs(t *testing.T) {
+	data := t.TempDir()
+	var out bytes.Buffer
+	run := func(args ...string) {
+		t.Helper()
+		if code := Main(append([]string{"--data", data}, args...), &out, &out); code != 0 {
+			t.Fatalf("openum %v: exit %d\n%s", args, code, out.String())
+		}
+	}
+	run("dialplan", "new", "DP1", "--number-of-digits-in-extension", "4")
+	run("policy", "new", "P1", "--dialplan", "DP1")
+	file := filepath.Join(data, "users.csv")
+	if err := os.WriteFile(file, []byte("EmailAddress,DisplayName,Extension,DialPlan,Policy\n"+
+		"a@example.test,Ann,1001,DP1,P1\nb@example.test,Bee,1002,DP1,P1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("mailbox", "import", file, "--mail-pins", "--mail-from", "voicemail@um1.example.test")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	spool, err := delivery.OpenSpool(filepath.Join(data, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := events.Open(filepath.Join(data, "events.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	maildir := delivery.Maildir{Dir: filepath.Join(data, "mail")}
+	go func() { _ = (&delivery.Worker{Spool: spool, Transport: maildir, Events: log}).Run(ctx) }()
+	dir, err := sqlite.Open(ctx, filepath.Join(data, "directory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	svc, err := logon.New(dir, nil, nil, logon.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []struct{ address, ext string }{{"a@example.test", "1001"}, {"b@example.test", "1002"}} {
+		var raw []byte
+		for deadline := time.Now().Add(10 * time.Second); raw == nil; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no mail with its PIN in its Maildir", m.address)
+			}
+			files, _ := filepath.Glob(filepath.Join(data, "mail", delivery.MaildirName(m.address), "new", "*"))
+			if len(files) == 1 {
+				raw, _ = os.ReadFile(files[0])
+			}
+		}
+		found := regexp.MustCompile(`Your voice mail PIN is: ([0-9]+)\r\n`).FindSubmatch(raw)
+		if found == nil || !bytes.Contains(raw, []byte("Your extension: "+m.ext)) {
+			t.Fatalf("%s: the mail gives no PIN or extension:\n%s", m.address, raw)
+		}
+		if bytes.Contains(out.Bytes(), found[1]) {
+			t.Errorf("%s: the PIN is in the command's output", m.address)
+		}
+		res, err := svc.Begin("DP1", logon.Source{Gateway: "gw1", CallID: "call-" + m.ext}).Logon(ctx, m.ext, string(found[1]))
+		if err != nil || res.Outcome != logon.PINExpired {
+			t.Errorf("%s logs on with the mailed PIN: %v, %v; want PINExpired", m.address, res.Outcome, err)
 		}
 	}
 }

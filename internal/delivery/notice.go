@@ -41,12 +41,18 @@ type PINMailer struct {
 	Spool  *Spool
 	From   string // the sender address, voicemail@<server FQDN>
 	Queued func() // called once the mail is queued, to wake the worker
+	// Welcome mails a new mailbox's first PIN (openum mailbox import
+	// --mail-pins) rather than a reset one.
+	Welcome bool
 }
 
 // Notify queues the mail with the new PIN. The error never holds the PIN.
 func (p *PINMailer) Notify(_ context.Context, m directory.Mailbox, newPIN string) error {
-	msg := &Message{ID: rand.Text(), To: m.EmailAddress, ToName: m.DisplayName, From: p.From, Received: time.Now(),
-		Notice: &Notice{Subject: "Your voice mail PIN was reset", Body: pinResetText(newPIN)}}
+	notice := &Notice{Subject: "Your voice mail PIN was reset", Body: pinResetText(newPIN)}
+	if p.Welcome {
+		notice = welcomeNotice(m, newPIN)
+	}
+	msg := &Message{ID: rand.Text(), To: m.EmailAddress, ToName: m.DisplayName, From: p.From, Received: time.Now(), Notice: notice}
 	if err := p.Spool.Enqueue(msg); err != nil {
 		return err
 	}
