@@ -34,11 +34,11 @@ func (a *app) mailboxImportCommand() *cobra.Command {
 		if *pinsOut == "" && !mail.enabled {
 			return errors.New("give --pins-out FILE or --mail-pins: the new PINs are never printed")
 		}
-		rows, err := readImport(cmd, a, args[0])
+		s, err := a.snapshot(cmd)
 		if err != nil {
 			return err
 		}
-		s, err := a.snapshot(cmd)
+		rows, err := readImport(cmd, s, args[0])
 		if err != nil {
 			return err
 		}
@@ -84,9 +84,9 @@ func (a *app) mailboxImportCommand() *cobra.Command {
 	return cmd
 }
 
-// readImport parses the file and judges it whole against the directory,
-// listing each wrong row on stderr.
-func readImport(cmd *cobra.Command, a *app, name string) ([]mailboximport.Row, error) {
+// readImport parses the file and judges it whole against s, listing each
+// wrong row on stderr.
+func readImport(cmd *cobra.Command, s *directory.Snapshot, name string) ([]mailboximport.Row, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -95,10 +95,6 @@ func readImport(cmd *cobra.Command, a *app, name string) ([]mailboximport.Row, e
 	rows, bad, err := mailboximport.Parse(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	s, err := a.snapshot(cmd)
-	if err != nil {
-		return nil, err
 	}
 	total := len(rows) + len(bad)
 	bad = append(bad, mailboximport.Check(s, rows)...)
