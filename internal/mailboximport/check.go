@@ -1,6 +1,8 @@
 package mailboximport
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/openum/openum/internal/directory"
@@ -13,26 +15,31 @@ import (
 // through indexes, so that a file of many rows costs in proportion to its
 // size and not to the size of the directory times the file.
 func Check(s *directory.Snapshot, rows []Row) []*RowError {
-	byAddress := map[string]directory.Mailbox{}
-	byExtension := map[string]directory.Mailbox{}
-	index := func(m directory.Mailbox) {
-		byAddress[strings.ToLower(m.EmailAddress)] = m
-		for _, ext := range m.Extensions {
-			byExtension[extKey(m.UMDialPlan, ext)] = m
+	byAddress := map[string]Row{} // Line 0: a mailbox of the directory
+	byExtension := map[string]Row{}
+	index := func(r Row) {
+		byAddress[strings.ToLower(r.Mailbox.EmailAddress)] = r
+		for _, ext := range r.Mailbox.Extensions {
+			byExtension[extKey(r.Mailbox.UMDialPlan, ext)] = r
 		}
 	}
 	for _, m := range s.Mailboxes {
-		index(m)
+		index(Row{Mailbox: m})
 	}
 	var bad []*RowError
 	for _, r := range rows {
 		probe := &directory.Snapshot{DialPlans: s.DialPlans, MailboxPolicies: s.MailboxPolicies}
-		if m, ok := byAddress[strings.ToLower(r.Mailbox.EmailAddress)]; ok {
-			probe.Mailboxes = append(probe.Mailboxes, m)
+		var near []Row
+		add := func(o Row) {
+			probe.Mailboxes = append(probe.Mailboxes, o.Mailbox)
+			near = append(near, o)
+		}
+		if o, ok := byAddress[strings.ToLower(r.Mailbox.EmailAddress)]; ok {
+			add(o)
 		}
 		for _, ext := range r.Mailbox.Extensions {
-			if m, ok := byExtension[extKey(r.Mailbox.UMDialPlan, ext)]; ok {
-				probe.Mailboxes = append(probe.Mailboxes, m)
+			if o, ok := byExtension[extKey(r.Mailbox.UMDialPlan, ext)]; ok {
+				add(o)
 			}
 		}
 		err := probe.AddMailbox(r.Mailbox)
@@ -40,12 +47,29 @@ func Check(s *directory.Snapshot, rows []Row) []*RowError {
 			err = directory.Validate(probe, []directory.Ref{{Kind: directory.KindMailbox, Name: r.Mailbox.EmailAddress}})
 		}
 		if err != nil {
+			err = withLine(err, r, near)
 			bad = append(bad, &RowError{Line: r.Line, Err: err})
 			continue
 		}
-		index(r.Mailbox)
+		index(r)
 	}
 	return bad
+}
+
+// withLine names the line of the earlier row of the file that err says
+// r clashes with: the same address, or the mailbox whose extension r wants.
+func withLine(err error, r Row, near []Row) error {
+	var exists *directory.ExistsError
+	for _, o := range near {
+		if o.Line == 0 {
+			continue
+		}
+		sameAddress := errors.As(err, &exists) && directory.SameName(o.Mailbox.EmailAddress, r.Mailbox.EmailAddress)
+		if sameAddress || strings.Contains(err.Error(), "extension of "+o.Mailbox.EmailAddress+" ") {
+			return fmt.Errorf("%w (line %d)", err, o.Line)
+		}
+	}
+	return err
 }
 
 // extKey is an extension's key in its dial plan; dial plan names ignore case.

@@ -106,7 +106,8 @@ func TestCheckNamesEveryWrongRow(t *testing.T) {
 		"zed@EXAMPLE.test,Z,10004,DP0,P0\n" + // 6
 		"taken@example.test,T,19999,DP0,P0\n" + // 7
 		"twin@example.test,T,10001,DP0,P0\n" + // 8
-		"few@example.test,F\n" // 9
+		"few@example.test,F\n" + // 9
+		"GOOD@example.test,G,10009,DP0,P0\n" // 10
 	rows, bad, err := Parse(strings.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
@@ -114,13 +115,14 @@ func TestCheckNamesEveryWrongRow(t *testing.T) {
 	s, _ := dir.Snapshot(ctx)
 	bad = append(bad, Check(s, rows)...)
 	want := map[int]string{
-		3: "EmailAddress must not contain spaces",
-		4: `Extensions "12" must be exactly 5 digits`,
-		5: "names policy P1 of dial plan DP1",
-		6: `mailbox "zed@EXAMPLE.test" already exists`,
-		7: "19999 is already the extension of Zed@example.test",
-		8: "10001 is already the extension of good@example.test",
-		9: "has 2 fields, the header 5",
+		3:  "EmailAddress must not contain spaces",
+		4:  `Extensions "12" must be exactly 5 digits`,
+		5:  "names policy P1 of dial plan DP1",
+		6:  `mailbox "zed@EXAMPLE.test" already exists`,
+		7:  "19999 is already the extension of Zed@example.test",
+		8:  "10001 is already the extension of good@example.test in dial plan DP0 (line 2)",
+		9:  "has 2 fields, the header 5",
+		10: `mailbox "GOOD@example.test" already exists (names are unique per kind, ignoring case) (line 2)`,
 	}
 	got := map[int]string{}
 	for _, e := range bad {
