@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/openum/openum/internal/events"
@@ -23,9 +24,12 @@ type Worker struct {
 	Now                              func() time.Time
 
 	kick chan struct{}
+	once sync.Once // Kick (from calls) and Run may be the first to need the defaults
 }
 
-func (w *Worker) defaults() {
+func (w *Worker) defaults() { w.once.Do(w.setDefaults) }
+
+func (w *Worker) setDefaults() {
 	if w.MinBackoff <= 0 {
 		w.MinBackoff = 5 * time.Second
 	}
