@@ -106,15 +106,18 @@ func Diff(old, new *Snapshot) []Change {
 	return diffKind(out, KindAdminToken, old.AdminTokens, new.AdminTokens)
 }
 
+// diffKind looks objects up by folded name, so that a change to a large
+// directory costs one pass over each list rather than one per object.
 func diffKind[T object[T]](out []Change, kind Kind, old, new []T) []Change {
+	oldByName, newByName := byName(old), byName(new)
 	for _, o := range old {
-		if find(new, o.ident()) == nil {
+		if _, ok := newByName[foldName(o.ident())]; !ok {
 			out = append(out, Change{Object: Ref{Kind: kind, Name: o.ident()}, Action: Removed})
 		}
 	}
 	for _, n := range new {
 		ref := Ref{Kind: kind, Name: n.ident()}
-		o := find(old, n.ident())
+		o := oldByName[foldName(n.ident())]
 		if o == nil {
 			out = append(out, Change{Object: ref, Action: Added, Fields: fieldChanges(nil, &n)})
 		} else if fields := fieldChanges(o, &n); len(fields) > 0 {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Snapshot is the whole configuration at one moment. Each list is sorted by
@@ -313,4 +314,43 @@ func spell[T object[T]](list []T, name *string) {
 	if p := find(list, *name); p != nil {
 		*name = (*p).ident()
 	}
+}
+
+// byName indexes list by folded name; like find, the first of two objects
+// whose names are the same wins.
+func byName[T object[T]](list []T) map[string]*T {
+	m := make(map[string]*T, len(list))
+	for i := range list {
+		k := foldName(list[i].ident())
+		if _, ok := m[k]; !ok {
+			m[k] = &list[i]
+		}
+	}
+	return m
+}
+
+// foldName returns a key that two names share exactly when SameName holds:
+// each rune becomes the smallest of its case-folding orbit, the equivalence
+// strings.EqualFold tests (strings.ToLower would split "ſ" from "s").
+func foldName(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A' // an ASCII letter's orbit is smallest at upper case
+		}
+		return r
+	}
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return least
 }

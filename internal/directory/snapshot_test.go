@@ -121,3 +121,23 @@ func TestHostNamesAndPortRanges(t *testing.T) {
 		}
 	}
 }
+
+// Diff pairs objects by name exactly as SameName does, Unicode folding
+// included: "DPſ" is DPS renamed, not one plan removed and another added.
+func TestDiffPairsNamesAsSameNameDoes(t *testing.T) {
+	old := &Snapshot{DialPlans: []DialPlan{NewDialPlan("DPS"), NewDialPlan("Kiosk"), NewDialPlan("gone")}}
+	next := &Snapshot{DialPlans: []DialPlan{NewDialPlan("DPſ"), NewDialPlan("kiosk"), NewDialPlan("new")}}
+	var actions []string
+	for _, c := range Diff(old, next) {
+		actions = append(actions, string(c.Action)+" "+c.Object.String())
+	}
+	want := []string{"removed dialplan gone", "changed dialplan DPſ", "changed dialplan kiosk", "added dialplan new"}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("Diff = %v; want %v", actions, want)
+	}
+	for _, p := range [][2]string{{"DPS", "dpſ"}, {"Kiosk", "\u212Aiosk"}, {"Σίσυφος", "ΣΊΣΥΦΟΣ"}, {"a", "b"}, {"ab", "a"}, {"\xff", "\xfe"}, {"ß", "ss"}} {
+		if same := foldName(p[0]) == foldName(p[1]); same != SameName(p[0], p[1]) {
+			t.Errorf("foldName(%q) == foldName(%q) is %v; SameName says %v", p[0], p[1], same, !same)
+		}
+	}
+}
