@@ -103,33 +103,45 @@ func (t *tail) poll(filter Filter, fn func(Record) error) error {
 	}
 	t.close()
 	t.f = nil
-	var newer []string
-	for gen := 1; ; gen++ {
-		name := t.path + "." + strconv.Itoa(gen)
-		fi, err := os.Stat(name)
-		if err != nil || os.SameFile(fi, old) {
-			break // ours, or gone with the oldest: what was newer is in newer
+	// The generations shift while a writer rotates: walk and open them
+	// under the log's shared flock, as Read does, or a file caught between
+	// two renames is missed.
+	var newer []*os.File
+	var current *os.File
+	err = underSharedLock(t.path, func() error {
+		for gen := 1; ; gen++ {
+			name := t.path + "." + strconv.Itoa(gen)
+			fi, err := os.Stat(name)
+			if err != nil || os.SameFile(fi, old) {
+				break // ours, or gone with the oldest: what was newer is in newer
+			}
+			if f, err := os.Open(name); err == nil {
+				newer = append(newer, f)
+			}
 		}
-		newer = append(newer, name)
+		current, _ = os.Open(t.path) // missing: the next poll opens it
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for i := len(newer) - 1; i >= 0; i-- {
-		if err := t.readWhole(newer[i], filter, fn); err != nil {
+		t.f, t.partial = newer[i], nil
+		err := t.drain(filter, fn)
+		newer[i].Close()
+		if err != nil {
+			for _, f := range newer[:i] {
+				f.Close()
+			}
+			if current != nil {
+				current.Close()
+			}
+			t.f = nil
 			return err
 		}
 	}
-	return t.open(false)
-}
-
-// readWhole hands fn the complete lines of the file called name.
-func (t *tail) readWhole(name string, filter Filter, fn func(Record) error) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil // rotated away meanwhile: nothing to be done
-	}
-	defer f.Close()
-	t.f, t.partial = f, nil
-	defer func() { t.f = nil }()
-	return t.drain(filter, fn)
+	t.f, t.partial = current, nil
+	return nil
 }
 
 // drain reads the file to its current end and hands fn each complete line.

@@ -161,41 +161,52 @@ func (r *rotatingFile) Close() error {
 // rotation cannot make a reader miss a file or read one twice; reading
 // them afterwards holds up no writer. Missing files are left out.
 func openGenerations(path string) ([]*os.File, error) {
+	var files []*os.File
+	err := underSharedLock(path, func() error {
+		gens, err := generations(path)
+		if err != nil {
+			return err
+		}
+		names := []string{path}
+		for _, n := range gens {
+			names = append(names, generation(path, n))
+		}
+		slices.Reverse(names)
+		for _, name := range names {
+			f, err := os.Open(name)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				for _, f := range files {
+					f.Close()
+				}
+				files = nil
+				return err
+			}
+			files = append(files, f)
+		}
+		return nil
+	})
+	return files, err
+}
+
+// underSharedLock runs fn under a shared flock on the log's lock file, so
+// that no writer rotates the files while fn looks at them. A log without a
+// lock file has no writer to wait for.
+func underSharedLock(path string, fn func() error) error {
 	lock, err := os.Open(path + ".lock")
 	switch {
 	case err == nil:
 		defer lock.Close()
 		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_SH); err != nil {
-			return nil, err
+			return err
 		}
 		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
+		return err
 	}
-	gens, err := generations(path)
-	if err != nil {
-		return nil, err
-	}
-	names := []string{path}
-	for _, n := range gens {
-		names = append(names, generation(path, n))
-	}
-	slices.Reverse(names)
-	var files []*os.File
-	for _, name := range names {
-		f, err := os.Open(name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			for _, f := range files {
-				f.Close()
-			}
-			return nil, err
-		}
-		files = append(files, f)
-	}
-	return files, nil
+	return fn()
 }
 
 // generations returns the numbers N of the rotated files path.N, in

@@ -106,7 +106,8 @@ type admission struct {
 
 // checkRequest refuses a request that RFC 3261 says a UAS must not act on
 // (RFC 4475 sections 3.1.2 and 3.3 have examples): one without the header
-// fields every request carries or whose CSeq names another method (400),
+// fields every request carries, with more than one Content-Length or
+// whose CSeq names another method (400),
 // one for a URI scheme openum does not serve (416), one of another SIP
 // version (505; sipgo would answer it in kind), and one that requires
 // an extension (420: openum implements none). ACK gets no answer, so it
@@ -120,6 +121,11 @@ func checkRequest(req *sip.Request) *Rejection {
 	}
 	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
 		return refuse(400, events.MalformedRequest, "%s without From, To, Call-ID or CSeq", req.Method)
+	}
+	// sipgo takes the last of several Content-Length values; RFC 4475
+	// (mcl01) says a message with more than one has no known length.
+	if n := len(req.GetHeaders("Content-Length")); n > 1 {
+		return refuse(400, events.MalformedRequest, "%d Content-Length header fields", n)
 	}
 	// sipgo upper-cases some method names and not others: compare as it does.
 	if m := req.CSeq().MethodName; !strings.EqualFold(string(m), string(req.Method)) {
