@@ -1,18 +1,23 @@
 package sip
 
 // Redirection (SPEC OPS-4), as Exchange 2010 did: a server that is full,
-// in NoNewCalls or stopping answers a new call from a gateway with 302 and
-// the Contact of another Enabled server of the call's dial plan whose
-// published load shows room; only when none has, with 503.
+// in NoNewCalls or stopping answers a new call with 302 and the Contact of
+// another Enabled server of the call's dial plan whose published load
+// shows room; only when none has, with 503.
 //
 // A redirected call never loops: the Contact carries the URI parameter
-// openum-redirected=<the refusing server>, which the gateway's new INVITE
-// carries in its request URI, and such an INVITE is never redirected
-// again: the second server answers it or refuses it with 503.
+// openum-redirected=<the servers that refused it, joined by "+">, which
+// the caller's new INVITE carries in its request URI. A gateway's call so
+// marked is never redirected again (one hop, as Exchange 2010): the
+// second server answers it or refuses it with 503. A call from another
+// openum server (SPEC PEER-5) may go on from server to server, but never
+// to the server that sent it nor to one that already refused it, so it
+// ends once every server of the dial plan was tried.
 
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,8 +44,12 @@ func (s *Server) rejectOrRedirect(ctx context.Context, tx sip.ServerTransaction,
 			contact := s.redirectContact(v, req, peer.Transport, to)
 			s.respond(tx, req, 302, nil, contact)
 			if ok, _ := s.sources.mayLog(peer.Addr.Addr(), events.CallRedirected); ok {
+				from := slog.String("gateway", peer.Gateway)
+				if peer.Gateway == "" {
+					from = slog.String("server", peer.Server)
+				}
 				s.cfg.Events.Emit(ctx, events.CallRedirected, "call redirected", slog.String("to", to.Server),
-					slog.String("why", why), slog.String("dialplan", plan), slog.String("gateway", peer.Gateway),
+					slog.String("why", why), slog.String("dialplan", plan), from,
 					slog.String("callid", req.CallID().Value()), slog.String("contact", contact.Address.String()))
 			}
 			return
@@ -66,48 +75,80 @@ func roomless(v *view, draining bool, active int) string {
 	return ""
 }
 
-// redirectTarget finds the server to send a gateway's new call to: of the
-// servers of its dial plan, Enabled in the directory, with a fresh row on
-// the board showing room and a port for the call's transport, the one with
-// the most room. Never this server, never for a call already redirected.
+// redirectTarget finds the server to send a new call to: of the servers
+// of its dial plan, Enabled in the directory, with a fresh row on the
+// board showing room and a port for the call's transport, the one with the
+// most room. Never this server, the server that sent the call, or one the
+// call was already redirected by; never a gateway's call already
+// redirected.
 func (s *Server) redirectTarget(v *view, req *sip.Request, peer Peer) (string, directory.Load, bool) {
 	rows := s.board.rows.Load()
-	if rows == nil || peer.Gateway == "" || req.Recipient.UriParams.Has(redirectedParam) {
+	refused := refusedBy(req)
+	if rows == nil || (peer.Gateway != "" && len(refused) > 0) {
 		return "", directory.Load{}, false
 	}
-	gw, err := v.dir.IPGateway(peer.Gateway)
-	if err != nil || gw.Status != directory.Enabled {
+	plan, ok := v.planOf(req, peer)
+	if !ok {
 		return "", directory.Load{}, false
 	}
-	hg := v.huntGroup(gw.Name, pilotOf(req))
-	if hg == nil {
-		return "", directory.Load{}, false
-	}
+	skip := append(refused, v.server.Name, peer.Server)
 	fresh := time.Now().Add(-staleAfter * s.loadEvery())
 	var best directory.Load
 	found := false
 	for _, l := range *rows {
-		if directory.SameName(l.Server, v.server.Name) || !l.HasRoom(fresh) || portFor(l, peer.Transport) == 0 {
+		if slices.ContainsFunc(skip, func(n string) bool { return directory.SameName(n, l.Server) }) ||
+			!l.HasRoom(fresh) || portFor(l, peer.Transport) == 0 {
 			continue
 		}
 		sv, err := v.dir.Server(l.Server)
-		if err != nil || sv.Status != directory.Enabled || !servesPlan(sv, hg.UMDialPlan) {
+		if err != nil || sv.Status != directory.Enabled || !servesPlan(sv, plan) {
 			continue
 		}
 		if !found || l.MaxCallsAllowed-l.Calls > best.MaxCallsAllowed-best.Calls {
 			best, found = l, true
 		}
 	}
-	return hg.UMDialPlan, best, found
+	return plan, best, found
+}
+
+// planOf is the dial plan of a new call: a gateway's, through its hunt
+// group; another server's, as serverPlan admits it.
+func (v *view) planOf(req *sip.Request, peer Peer) (string, bool) {
+	if peer.Gateway == "" {
+		a, rej := v.serverPlan(peer, pilotOf(req), req.Body())
+		if rej != nil {
+			return "", false
+		}
+		return a.DialPlan.Name, true
+	}
+	gw, err := v.dir.IPGateway(peer.Gateway)
+	if err != nil || gw.Status != directory.Enabled {
+		return "", false
+	}
+	hg := v.huntGroup(gw.Name, pilotOf(req))
+	if hg == nil {
+		return "", false
+	}
+	return hg.UMDialPlan, true
+}
+
+// refusedBy lists the servers that already redirected the call, from its
+// request URI's mark (none when unmarked).
+func refusedBy(req *sip.Request) []string {
+	mark, ok := req.Recipient.UriParams.Get(redirectedParam)
+	if !ok {
+		return nil
+	}
+	return strings.Split(mark, "+")
 }
 
 // redirectContact is the 302's Contact: the other server's FQDN, the port
-// of the transport the call came on, the pilot number, and the mark that
-// stops a second redirection.
+// of the transport the call came on, the pilot number, and the mark (the
+// servers that refused the call, this one last) that stops a loop.
 func (s *Server) redirectContact(v *view, req *sip.Request, transport string, to directory.Load) *sip.ContactHeader {
 	params := sip.NewParams()
 	params.Add("transport", strings.ToLower(transport))
-	params.Add(redirectedParam, v.server.Name)
+	params.Add(redirectedParam, strings.Join(append(refusedBy(req), v.server.Name), "+"))
 	return &sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: pilotOf(req), Host: to.Server, Port: portFor(to, transport), UriParams: params}}
 }
 
