@@ -54,6 +54,12 @@ type Config struct {
 	Events              *events.Log
 	// Console serves the web console under /console/; nil for none.
 	Console *Console
+	// ClientCertRole, when set, lets an administrator's client certificate
+	// authenticate without a token, with at most this role (auth_cert.go).
+	ClientCertRole directory.AdminRole
+	// Live serves the running server's events, calls, drain and messages
+	// under /api/v1/ (live.go); nil for none.
+	Live *Live
 }
 
 // Server is the admin API. Make one with New, run it with Serve and stop
@@ -63,6 +69,10 @@ type Server struct {
 	ln   net.Listener
 	http *http.Server
 	auth *authenticator
+	// streams is done on Shutdown, so that long answers (an event follow,
+	// a drain's wait) end instead of holding Shutdown up.
+	streams     context.Context
+	stopStreams context.CancelFunc
 }
 
 // New checks cfg and opens the listener, so that a bad address or a port
@@ -78,6 +88,9 @@ func New(cfg Config) (*Server, error) {
 	if !cfg.PlainHTTP && cfg.Certs == nil {
 		return nil, errors.New("admin: HTTPS needs the certificate manager (Config.Certs)")
 	}
+	if cfg.ClientCertRole != "" && cfg.PlainHTTP {
+		return nil, errors.New("admin: --admin-client-cert-role needs HTTPS: drop --admin-plain-http")
+	}
 	if cfg.Snapshot == nil {
 		return nil, errors.New("admin: no directory (Config.Snapshot)")
 	}
@@ -86,6 +99,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	s := &Server{cfg: cfg, ln: ln, auth: newAuthenticator(cfg.Snapshot, cfg.Events)}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	if cfg.ClientCertRole != "" {
+		s.auth.certs = certAuth{max: cfg.ClientCertRole, trust: cfg.Certs.PeerTrust}
+	}
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -96,8 +113,14 @@ func New(cfg Config) (*Server, error) {
 		// are no administrator's business: the events say what matters.
 		ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelError),
 	}
+	s.http.RegisterOnShutdown(s.stopStreams)
 	if !cfg.PlainHTTP {
 		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cfg.Certs.GetCertificate}
+		if s.auth.certs.on() {
+			// Asked for, not required (a token still serves), and verified
+			// by certAuth against the trust of the moment, not by crypto/tls.
+			s.http.TLSConfig.ClientAuth = tls.RequestClientCert
+		}
 	}
 	return s, nil
 }
@@ -157,6 +180,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/debug/pprof/", s.auth.require(directory.RoleAdmin, false, debug))
 	if s.cfg.Console != nil {
 		s.consoleRoutes(mux)
+	}
+	if s.cfg.Live != nil {
+		s.liveRoutes(mux)
 	}
 	// Anything else: a token is still required, so that a stranger learns
 	// not even which paths exist.

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 )
@@ -72,6 +73,7 @@ const (
 type authenticator struct {
 	snapshot func(context.Context) (*directory.Snapshot, error)
 	log      *events.Log
+	certs    certAuth // administrators' client certificates (auth_cert.go)
 
 	mu      sync.Mutex
 	sources map[netip.Addr]*source
@@ -99,38 +101,58 @@ func (a *authenticator) require(need directory.AdminRole, open bool, h http.Hand
 			h.ServeHTTP(w, r)
 			return
 		}
-		role, reason := a.authenticate(r, ip)
+		id, reason := a.authenticate(r, ip)
 		if reason != "" {
 			a.refused(r, ip, reason)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		if !role.Allows(need) {
+		if !id.Role.Allows(need) {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	})
 }
 
-// authenticate returns the role of the request's token, or why it has none.
-func (a *authenticator) authenticate(r *http.Request, ip netip.Addr) (directory.AdminRole, string) {
+// Identity is who a request authenticated as: a token of the directory,
+// by its bearer header or by an administrator's certificate that names it.
+type Identity struct {
+	Name string // the token's name: the actor of the request's changes
+	Role directory.AdminRole
+	Via  string // "token" or "certificate"
+}
+
+type identityKey struct{}
+
+// IdentityOf returns the identity require found for the request of ctx;
+// false for a request let in without one (loopback scraping).
+func IdentityOf(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
+// authenticate returns who the request is, or why it is nobody.
+func (a *authenticator) authenticate(r *http.Request, ip netip.Addr) (Identity, string) {
 	if a.limited(ip) {
-		return "", "rate-limited"
+		return Identity{}, "rate-limited"
+	}
+	if a.certs.on() && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return a.certs.identity(r.Context(), a, r.TLS.PeerCertificates)
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")
 	switch {
 	case auth == "":
-		return "", "missing"
+		return Identity{}, "missing"
 	case !ok || !strings.EqualFold(scheme, "Bearer"):
-		return "", "malformed"
+		return Identity{}, "malformed"
 	}
 	t, reason := a.check(r.Context(), token)
 	if t == nil {
-		return "", reason
+		return Identity{}, reason
 	}
-	return t.Role, ""
+	return Identity{Name: t.Name, Role: t.Role, Via: "token"}, ""
 }
 
 // check returns the directory's token that token is, or why none is:
@@ -198,6 +220,10 @@ func (a *authenticator) refused(r *http.Request, ip netip.Addr, reason string) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("Source", ip.String()), slog.String("Path", r.URL.Path), slog.String("Reason", reason)}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		leaf := r.TLS.PeerCertificates[0]
+		attrs = append(attrs, slog.String("Thumbprint", certs.Thumbprint(leaf)), slog.String("Subject", leaf.Subject.String()))
+	}
 	if held > 0 {
 		attrs = append(attrs, slog.Int("Suppressed", held))
 	}

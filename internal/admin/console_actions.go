@@ -56,13 +56,5 @@ func (c *console) unlock(r *http.Request, actor directory.Actor) (string, string
 // drain marks this server NoNewCalls: new calls get 503 and go to another
 // server, calls in progress finish.
 func (c *console) drain(r *http.Request, actor directory.Actor) (string, string, error) {
-	actor.Command = fmt.Sprintf("web console: server set --name %s --status NoNewCalls", c.cfg.ServerName)
-	return "drain", "/console/", c.update(r, actor, func(s *directory.Snapshot) error {
-		sv, err := s.Server(c.cfg.ServerName)
-		if err != nil {
-			return err
-		}
-		sv.Status = directory.NoNewCalls
-		return nil
-	})
+	return "drain", "/console/", markNoNewCalls(r.Context(), c.cfg.Directory, c.cfg.ServerName, actor, "web console")
 }

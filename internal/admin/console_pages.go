@@ -200,7 +200,7 @@ func parseEventQuery(r *http.Request) (eventQuery, error) {
 		q.ID = id
 	}
 	if q.SinceText != "" {
-		t, err := parseSince(q.SinceText, time.Now())
+		t, err := events.ParseSince(q.SinceText, time.Now())
 		if err != nil {
 			return q, err
 		}
@@ -210,19 +210,6 @@ func parseEventQuery(r *http.Request) (eventQuery, error) {
 		return q, fmt.Errorf("level must be one of %s, not %q", strings.Join(levels, ", "), q.MinLevel)
 	}
 	return q, nil
-}
-
-// parseSince reads a duration back from now (90m, 2h) or a date or time.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("since must be a duration back from now (2h, 30m) or a date or time (2026-12-01, 2026-12-01T08:00), not %q", s)
 }
 
 // readEvents returns up to max records matching q, newest first.

@@ -55,6 +55,10 @@ func NewRegistry(src Sources) *prometheus.Registry {
 			ch <- prometheus.MustNewConstMetric(rtp, prometheus.CounterValue, float64(st.RTPForeign.Load()), "foreign")
 			ch <- prometheus.MustNewConstMetric(rtp, prometheus.CounterValue, float64(st.RTPBad.Load()), "bad")
 		}))
+		// Apart from openum_rtp_packets_total: these packets never came, so
+		// summing them with those that did would mean nothing.
+		counterFunc("openum_rtp_packets_lost_total",
+			"RTP packets of the calls that ended that never came: gaps in the callers' sequence numbers (RFC 3550 A.3).", st.RTPLost.Load)
 	}
 	if sp := src.Spool; sp != nil {
 		counterFunc("openum_voice_messages_spooled_total", "Voice messages queued in the delivery spool.", sp.Spooled)

@@ -121,6 +121,10 @@ func (m *Manager) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	return m.current.Load().tlsCert, nil
 }
 
+// PeerTrust returns the trusted store as it is now, for a listener that
+// verifies client certificates itself (the admin API's administrators).
+func (m *Manager) PeerTrust() *PeerTrust { return m.current.Load().trust }
+
 // Selection returns the selection that chose the certificate in use.
 func (m *Manager) Selection() *Selection { return m.current.Load().selection }
 

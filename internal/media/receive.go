@@ -23,6 +23,7 @@ type receiver struct {
 	next      int
 	lastEvent uint32
 	sawEvent  bool
+	loss      lossCounter
 }
 
 // frame returns the buffer for the next packet's audio, from a ring of
@@ -116,6 +117,7 @@ func (rx *receiver) parse(neg *negotiated, data []byte, stats *Stats) (r Receive
 	}
 	stats.Packets.Add(1)
 	stats.Last.Store(time.Now().UnixNano())
+	stats.Lost.Store(rx.loss.packet(pkt.SSRC, pkt.SequenceNumber))
 	switch {
 	case pkt.PayloadType == neg.codec:
 		pcm := rx.frame(len(pkt.Payload))

@@ -73,6 +73,7 @@ type Stats struct {
 	Packets       atomic.Uint64 // accepted RTP packets
 	Foreign       atomic.Uint64 // dropped: not from the caller's address
 	Bad           atomic.Uint64 // dropped: not RTP, failed authentication or replayed
+	Lost          atomic.Uint64 // never came: gaps in the sequence numbers (RFC 3550 A.3)
 	DoubledDigits atomic.Uint64 // key presses dropped: they came the other way than the call's first (see takeDigit)
 	Last          atomic.Int64  // when the last accepted packet came, in Unix nanoseconds
 }

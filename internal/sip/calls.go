@@ -29,6 +29,8 @@ type call struct {
 	id        string // the Call-ID
 	placedBy  string // Peer.name of the peer that placed it
 	transport string
+	app       *Call     // the call as handed to voice mail: caller, target (CallsList)
+	started   time.Time // when it was answered
 	plan      directory.DialPlan
 	cancel    context.CancelFunc
 	stream    *media.Stream
@@ -136,7 +138,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
 	defer cancel()
 	c := &call{id: req.CallID().Value(), placedBy: peer.name(), transport: peer.Transport, plan: adm.DialPlan,
-		cancel: cancel, stream: stream, dialog: dlg, answer: answer, ack: make(chan []byte, 1)}
+		app: app, started: time.Now(), cancel: cancel, stream: stream, dialog: dlg, answer: answer, ack: make(chan []byte, 1)}
 	app.leg = c
 	s.mu.Lock()
 	s.calls[dlg.ID] = c

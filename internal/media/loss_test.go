@@ -1,0 +1,36 @@
+package media
+
+import "testing"
+
+func TestLossCounter(t *testing.T) {
+	type pkt struct {
+		ssrc uint32
+		seq  uint16
+	}
+	for _, tc := range []struct {
+		name    string
+		packets []pkt
+		want    uint64
+	}{
+		{"none lost", []pkt{{1, 10}, {1, 11}, {1, 12}}, 0},
+		{"two lost", []pkt{{1, 10}, {1, 11}, {1, 14}}, 2},
+		{"late packet found", []pkt{{1, 10}, {1, 12}, {1, 11}}, 0},
+		{"duplicate is not negative", []pkt{{1, 10}, {1, 11}, {1, 11}}, 0},
+		{"across wrap-around", []pkt{{1, 65534}, {1, 65535}, {1, 1}}, 1},
+		{"late across wrap-around", []pkt{{1, 65535}, {1, 1}, {1, 0}}, 0},
+		{"first to arrive was not the first sent", []pkt{{1, 11}, {1, 10}, {1, 13}}, 1},
+		{"new SSRC keeps the old losses", []pkt{{1, 10}, {1, 12}, {2, 500}, {2, 503}}, 3},
+		{"a restart is no loss", []pkt{{1, 10}, {1, 11}, {1, 20000}, {1, 20001}}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var l lossCounter
+			var got uint64
+			for _, p := range tc.packets {
+				got = l.packet(p.ssrc, p.seq)
+			}
+			if got != tc.want {
+				t.Errorf("lost = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
