@@ -96,6 +96,9 @@ type Message struct {
 	State        State
 	StateChanged time.Time     // when State was set
 	History      []StateChange `json:",omitempty"` // every state, oldest first (Get only)
+	// Mail, when set, makes Save record the message's mail job in its
+	// transaction (mail.go).
+	Mail *MailJob `json:"-"`
 }
 
 // StateChange is one state a message entered, and when.

@@ -43,6 +43,10 @@ func Run(t *testing.T, e Engine) {
 		{"RunPurgeUsesTheDirectory", testRunPurge},
 		{"VersionAndCountsSeeOtherHandles", testVersionAndCounts},
 		{"TwoServersSeeEachOther", testTwoServers},
+		{"MailLeasePassesOnlyWhenExpired", testMailLease},
+		{"MailTakeoverGivesEachJobToOneServer", testMailTakeoverRace},
+		{"MailQuarantineAndPurge", testMailQuarantineAndPurge},
+		{"ClaimNotifyOncePerCounts", testClaimNotify},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, e) })

@@ -109,6 +109,9 @@ func (s *Store) Save(ctx context.Context, actor directory.Actor, m msgstore.Mess
 		if err := addState(ctx, tx, m.ID, m.State, m.StateChanged); err != nil {
 			return err
 		}
+		if err := addMailJob(ctx, tx, m); err != nil {
+			return err
+		}
 		if actor == (directory.Actor{}) {
 			return nil
 		}

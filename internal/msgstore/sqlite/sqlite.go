@@ -79,6 +79,9 @@ func (s *Store) Save(ctx context.Context, actor directory.Actor, m msgstore.Mess
 		if err := addState(ctx, conn, m.ID, m.State, m.StateChanged); err != nil {
 			return err
 		}
+		if err := addMailJob(ctx, conn, m); err != nil {
+			return err
+		}
 		if actor == (directory.Actor{}) {
 			return nil
 		}
