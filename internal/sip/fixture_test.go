@@ -46,6 +46,7 @@ type fixtureOptions struct {
 	pings    time.Duration // Config.OptionsInterval
 	messages MessageCounts // Config.Messages, polled every 50 ms, retried every 300 ms
 	loads    bool          // Config.Loads: the fixture's directory, refreshed by hand (redirect_test.go)
+	keyType  certs.KeyType // the key of the self-signed certificate the server generates
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -70,6 +71,10 @@ func withPings(d time.Duration) fixtureOption { return func(o *fixtureOptions) {
 // withLoads publishes the server's load on the fixture's directory
 // (Config.Loads) once at Start, then only when the test calls refreshBoard.
 func withLoads() fixtureOption { return func(o *fixtureOptions) { o.loads = true } }
+
+// withServerKey makes the server generate its self-signed certificate
+// with a key of type k (ECDSA P-256 by default).
+func withServerKey(k certs.KeyType) fixtureOption { return func(o *fixtureOptions) { o.keyType = k } }
 
 // withMessages turns message waiting on, with counts from m.
 func withMessages(m MessageCounts) fixtureOption { return func(o *fixtureOptions) { o.messages = m } }
@@ -107,7 +112,7 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	manager, err := certs.NewManager(ctx, store, certs.ManagerOptions{FQDN: "um.localhost", Events: log})
+	manager, err := certs.NewManager(ctx, store, certs.ManagerOptions{FQDN: "um.localhost", Events: log, KeyType: o.keyType})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,10 +114,14 @@ func (tl *tool) stop(sig syscall.Signal) {
 }
 
 // TestMain also serves as the helper process some benchmarks start (see
-// idleTLSClients), and removes the shared PKI at the end.
+// idleTLSClients and handshakes), and removes the shared PKI at the end.
 func TestMain(m *testing.M) {
 	if os.Getenv("OPENUM_IDLE_TLS_CLIENTS") != "" {
 		idleTLSClients()
+		return
+	}
+	if os.Getenv("OPENUM_HANDSHAKES") != "" {
+		handshakes()
 		return
 	}
 	code := m.Run()
