@@ -1,8 +1,8 @@
 package media
 
 import (
-	"errors"
-	"net"
+	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -13,52 +13,79 @@ import (
 // that falls behind for a moment loses nothing.
 const receivedDepth = 8
 
-// receiver is readLoop's state: the buffers each packet passes through,
-// reused so that a packet allocates nothing in steady state (at 50 packets
-// a second a call, allocations are what the garbage collector pays for).
+// receiver is the state of a stream's receiving, which its clock runs: the
+// buffers each packet passes through, reused so that a packet allocates
+// nothing in steady state (at 50 packets a second a call, allocations are
+// what the garbage collector pays for).
 type receiver struct {
-	buf       []byte
 	pkt       rtp.Packet
 	frames    [receivedDepth + 2][]int16 // see frame
 	next      int
 	lastEvent uint32
 	sawEvent  bool
 	loss      lossCounter
+
+	sink    func(ts uint32, pcm []int16) // see Stream.Sink; nil: audio goes on Received
+	scratch []int16                      // the audio handed to sink
+	held    Received                     // a value Received had no room for, when stalled
+	stalled bool
+	closed  bool
+
+	// What read and readFD pass each other: RawConn.Read takes a func,
+	// and readFD, made once, keeps a packet from allocating a closure.
+	readFD func(fd uintptr) bool
+	in     []byte
+	n      int
+	from   netip.AddrPort
+	err    error
+	sa     syscall.RawSockaddrAny
 }
 
-// frame returns the buffer for the next packet's audio, from a ring of
-// receivedDepth+2. A Received's PCM is valid until its reader takes the
-// next value: the reader's taking value k+1 happens before the send of
-// value k+1+receivedDepth completes (the channel's capacity), and only
-// after that does the next packet's audio go into value k's buffer. The
-// race detector checks this; len(received) would tell sooner that the
-// reader is done, but not in a way the memory model orders.
+// frame returns the buffer for the next packet's audio. Audio for a sink
+// goes in one buffer, the sink being done with it when it returns. Audio
+// for Received goes in a ring of receivedDepth+2: a Received's PCM is
+// valid until its reader takes the next value, and the reader's taking
+// value k+1 happens before the send of value k+1+receivedDepth completes
+// (the channel's capacity); only after that does the next packet's audio
+// go into value k's buffer (a value Received has no room for is held, and
+// no packet read, until it goes). The race detector checks this;
+// len(received) would tell sooner that the reader is done, but not in a
+// way the memory model orders.
 func (rx *receiver) frame(n int) []int16 {
-	f := &rx.frames[rx.next]
-	rx.next = (rx.next + 1) % len(rx.frames)
+	f := &rx.scratch
+	if rx.sink == nil {
+		f = &rx.frames[rx.next]
+		rx.next = (rx.next + 1) % len(rx.frames)
+	}
 	if cap(*f) < n || *f == nil {
 		*f = make([]int16, n, max(n, FrameSamples))
 	}
 	return (*f)[:n]
 }
 
-func (s *Stream) readLoop() {
-	defer s.closeReceived()
-	rx := &receiver{buf: make([]byte, 1500)}
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(rx.buf)
+// receive handles what the stream's socket holds now, up to maxPerTick
+// packets, on its clock's tick; buf is the clock's, for the datagram being
+// read. A value Received has no room for waits for the next tick, and
+// nothing more is read meanwhile: the socket's buffer holds it.
+func (s *Stream) receive(buf []byte) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
+	rx := &s.rx
+	if rx.closed || rx.stalled && !s.deliver(rx.held) {
+		return
+	}
+	rx.stalled, rx.held = false, Received{}
+	for range maxPerTick {
+		n, from, err := s.read(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+			return // nothing more now (EAGAIN), or the port closed
 		}
 		neg := s.negotiated.Load()
 		if addrPortUnmap(from) != neg.from {
 			s.stats.Foreign.Add(1)
 			continue
 		}
-		r, keep, ok := rx.parse(neg, rx.buf[:n], &s.stats)
+		r, keep, ok := rx.parse(neg, buf[:n], &s.stats)
 		if !ok {
 			s.stats.Bad.Add(1)
 			continue // keep reading: some clients send short non-RTP packets first
@@ -74,19 +101,60 @@ func (s *Stream) readLoop() {
 			if !s.takeDigit(viaRTP) {
 				continue
 			}
-		}
-		select {
-		case s.received <- r: // the usual case, without select's locking of two channels
+		} else if rx.sink != nil {
+			rx.sink(r.Timestamp, r.PCM)
 			continue
-		default:
 		}
-		select {
-		case s.received <- r:
-		case <-s.done:
+		if !s.deliver(r) {
+			rx.held, rx.stalled = r, true
 			return
 		}
 	}
 }
+
+// deliver puts r on Received if it has room.
+func (s *Stream) deliver(r Received) bool {
+	select {
+	case s.received <- r:
+		return true
+	default:
+		return false
+	}
+}
+
+// read reads one datagram into buf without waiting.
+func (s *Stream) read(buf []byte) (int, netip.AddrPort, error) {
+	rx := &s.rx
+	rx.in = buf
+	if err := s.sc.Read(rx.readFD); err != nil {
+		return 0, netip.AddrPort{}, err // closed
+	}
+	return rx.n, rx.from, rx.err
+}
+
+// readFDOnce is readFD's body: one non-blocking recvfrom.
+func (rx *receiver) readFDOnce(fd uintptr) bool {
+	rx.n, rx.from, rx.err = recvfrom(fd, rx.in, &rx.sa)
+	return true // done, data or not: the clock comes back next tick
+}
+
+// Sink has the stream hand the caller's audio to fn, in arrival order,
+// instead of putting it on Received (key presses still come there), and
+// returns the sink it replaces; Sink(nil) puts audio on Received again.
+// Once Sink returns, the sink replaced is not called again. fn runs on the
+// clock that serves many streams: it must be quick and never block, and
+// copy pcm to keep it.
+func (s *Stream) Sink(fn func(ts uint32, pcm []int16)) (old func(ts uint32, pcm []int16)) {
+	s.rxMu.Lock()
+	defer s.rxMu.Unlock()
+	old, s.rx.sink = s.rx.sink, fn
+	return old
+}
+
+// Discard is a sink (see Stream.Sink) that drops the caller's audio, for a
+// call that only listens for key presses: its audio is still checked,
+// counted and timed, but wakes no reader.
+func Discard(uint32, []int16) {}
 
 // parse authenticates, decrypts in place and decodes one datagram. keep is
 // false for a valid packet that carries nothing to pass on (RTCP, an event

@@ -17,14 +17,25 @@ func (s *Stream) Send(pcm []int16) error {
 	n := s.negotiated.Load()
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	return s.send(n, pcm, len(pcm))
+}
+
+// send sends pcm as a frame of size samples, silence after pcm's. The
+// caller holds sendMu.
+func (s *Stream) send(n *negotiated, pcm []int16, size int) error {
 	ts := s.ts
-	s.ts += uint32(len(pcm))
+	s.ts += uint32(size)
 	if !n.send {
 		return nil
 	}
-	encode(s.packet(n.codec, false, ts, len(pcm)), pcm, n.codec)
+	payload := s.packet(n.codec, false, ts, size)
+	encode(payload, pcm, n.codec)
+	encode(payload[len(pcm):], silence[:size-len(pcm)], n.codec)
 	return s.write(n)
 }
+
+// silence pads a short last frame.
+var silence [FrameSamples]int16
 
 // SendDigit sends a key press as RFC 4733 telephone-events: one packet
 // with the key down and three end packets, as the RFC recommends.
@@ -99,25 +110,83 @@ func encode(dst []byte, pcm []int16, pt uint8) {
 }
 
 // Play sends pcm paced in real time, one frame every 20 ms, until it ends
-// or ctx is done.
+// or ctx is done. The stream's clock sends the frames (pace), so a playing
+// call keeps no ticker of its own; a Play that starts while another plays
+// on the stream takes over, and the other returns errTakenOver.
 func (s *Stream) Play(ctx context.Context, pcm []int16) error {
-	tick := time.NewTicker(FrameDuration)
-	defer tick.Stop()
-	for i := 0; i < len(pcm); i += FrameSamples {
-		frame := pcm[i:min(i+FrameSamples, len(pcm))]
-		if len(frame) < FrameSamples {
-			frame = append(frame[:len(frame):len(frame)], make([]int16, FrameSamples-len(frame))...)
-		}
-		if err := s.Send(frame); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return net.ErrClosed
-		case <-tick.C:
-		}
+	p := &playback{pcm: pcm, start: time.Now(), done: make(chan error, 1)}
+	s.sendMu.Lock()
+	if s.playing != nil {
+		s.playing.done <- errTakenOver
 	}
-	return nil
+	s.playing = p
+	s.advance(p, p.start) // the first frame now
+	s.sendMu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		s.unplay(p)
+		return ctx.Err()
+	case <-s.done:
+		s.unplay(p)
+		return net.ErrClosed
+	}
+}
+
+var errTakenOver = errors.New("media: another Play took over the stream")
+
+// playback is a Play in progress: frame i is due at start + i·FrameDuration.
+type playback struct {
+	pcm   []int16
+	sent  int // frames sent
+	start time.Time
+	done  chan error // Play's outcome, once it has one (capacity 1)
+}
+
+// maxCatchUp bounds the frames a late tick sends at once: after a longer
+// stall (a starved process) the schedule moves on rather than bursting
+// the backlog at the caller.
+const maxCatchUp = 3
+
+// pace sends the frames due by now of what the stream plays: the clock's tick.
+func (s *Stream) pace(now time.Time) {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.playing != nil {
+		s.advance(s.playing, now)
+	}
+}
+
+// advance sends p's frames due by now, and ends p once its last frame has
+// lasted its 20 ms or a frame cannot be sent. The caller holds sendMu.
+func (s *Stream) advance(p *playback, now time.Time) {
+	frames := (len(p.pcm) + FrameSamples - 1) / FrameSamples
+	due := int(now.Sub(p.start)/FrameDuration) + 1
+	n := s.negotiated.Load()
+	for i := 0; p.sent < min(due, frames) && i < maxCatchUp; i++ {
+		frame := p.pcm[p.sent*FrameSamples : min((p.sent+1)*FrameSamples, len(p.pcm))]
+		if err := s.send(n, frame, FrameSamples); err != nil {
+			s.playing = nil
+			p.done <- err
+			return
+		}
+		p.sent++
+	}
+	switch {
+	case p.sent < min(due, frames):
+		p.start = now.Add(-time.Duration(p.sent-1) * FrameDuration) // late: the next frame is due next
+	case p.sent == frames && due > frames:
+		s.playing = nil
+		p.done <- nil
+	}
+}
+
+// unplay stops p, if it is still what the stream plays.
+func (s *Stream) unplay(p *playback) {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.playing == p {
+		s.playing = nil
+	}
 }

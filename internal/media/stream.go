@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -33,23 +34,31 @@ type Received struct {
 // Stream is one call's audio on one UDP port: G.711 over RTP, or over SRTP
 // when the answer carries keys. It accepts packets only from the address
 // the caller's SDP gave, so nobody else can inject audio into the call.
-// A Stream is safe for concurrent use.
+// A Stream is safe for concurrent use. One of a few clocks shared by
+// all streams receives its packets and paces what it plays (clock.go).
 type Stream struct {
 	conn       *net.UDPConn
+	sc         syscall.RawConn // conn's, for reads that do not wait
+	clock      *clock
 	negotiated atomic.Pointer[negotiated]
 
-	sendMu sync.Mutex // guards what follows, up to received
-	ssrc   uint32
-	seq    uint16
-	ts     uint32
-	hdr    rtp.Header // the packet being sent
-	raw    []byte     // the packet being sent, as RTP
-	buf    []byte     // the packet being sent, as SRTP
+	rxMu sync.Mutex // guards rx; held through a tick's receiving
+	rx   receiver
+
+	sendMu  sync.Mutex // guards what follows, up to received
+	ssrc    uint32
+	seq     uint16
+	ts      uint32
+	hdr     rtp.Header // the packet being sent
+	raw     []byte     // the packet being sent, as RTP
+	buf     []byte     // the packet being sent, as SRTP
+	playing *playback  // what Play is sending, if anything
 
 	received chan Received
 	closing  sync.RWMutex // held to send on received from outside readLoop; taken whole to close it
 	dtmfVia  atomic.Int32 // the way this call's key presses come (see takeDigit)
 	done     chan struct{}
+	stop     sync.Once
 	stats    Stats
 }
 
@@ -81,14 +90,19 @@ type Stats struct {
 // newStream starts the stream the remote and local descriptions negotiated
 // on conn, which it then owns (see Port.Start).
 func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error) {
+	sc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
 	s := &Stream{
-		conn: conn, received: make(chan Received, receivedDepth), done: make(chan struct{}),
+		conn: conn, sc: sc, received: make(chan Received, receivedDepth), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
+	s.rx.readFD = s.rx.readFDOnce
 	if err := s.Update(remote, local); err != nil {
 		return nil, err
 	}
-	go s.readLoop()
+	join(s)
 	return s, nil
 }
 
@@ -163,15 +177,19 @@ func (s *Stream) Stats() *Stats { return &s.stats }
 // LocalAddr returns the address the stream receives on.
 func (s *Stream) LocalAddr() netip.AddrPort { return addrPortOf(s.conn.LocalAddr()) }
 
-// Close stops the stream and closes its port.
+// Close stops the stream and closes its port, and Received.
 func (s *Stream) Close() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
-	}
-	close(s.done)
-	return s.conn.Close()
+	var err error
+	s.stop.Do(func() {
+		close(s.done)
+		s.clock.leave(s)
+		s.rxMu.Lock()
+		s.rx.closed = true // the clock may be in this stream's tick until here
+		s.rxMu.Unlock()
+		s.closeReceived()
+		err = s.conn.Close()
+	})
+	return err
 }
 
 func addrPortOf(a net.Addr) netip.AddrPort {

@@ -1,0 +1,92 @@
+package media
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A clock serves many streams from one goroutine that wakes every
+// FrameDuration: it reads what each stream's socket holds, without
+// waiting, and sends the frames of the streams that play. A goroutine per
+// stream blocked on its socket costs a wake-up, a park and a second read
+// per packet, and a ticker per playing stream a wake-up per frame; a clock
+// pays one wake-up per tick for all its streams. The price is up to one
+// tick of latency on what is received, which a recording's timeline and a
+// key press do not notice.
+type clock struct {
+	mu      sync.Mutex // guards streams and running
+	streams []*Stream
+	running bool
+	polled  []*Stream // a tick's copy of streams, reused
+	buf     []byte    // the datagram being read, shared by the clock's streams
+}
+
+// maxPerTick bounds the packets a clock reads from one stream in a tick,
+// so that a flooded port does not hold up the others: 64 a tick is 3,200
+// a second, sixty-four times a call's rate.
+const maxPerTick = 64
+
+var (
+	clocks = sync.OnceValue(func() []*clock {
+		cs := make([]*clock, runtime.GOMAXPROCS(0))
+		for i := range cs {
+			cs[i] = &clock{buf: make([]byte, 1500)}
+		}
+		return cs
+	})
+	nextClock atomic.Uint32
+)
+
+// join puts s on one of the clocks, in turn, and starts that clock if it
+// had stopped.
+func join(s *Stream) {
+	cs := clocks()
+	c := cs[nextClock.Add(1)%uint32(len(cs))]
+	s.clock = c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.streams = append(c.streams, s)
+	if !c.running {
+		c.running = true
+		go c.run()
+	}
+}
+
+// leave takes s off its clock; the clock may be in s's tick meanwhile.
+func (c *clock) leave(s *Stream) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, t := range c.streams {
+		if t == s {
+			last := len(c.streams) - 1
+			c.streams[i], c.streams[last] = c.streams[last], nil
+			c.streams = c.streams[:last]
+			return
+		}
+	}
+}
+
+// run ticks until the clock has no streams left, then stops (join starts
+// it again), so that an idle server keeps no goroutine awake.
+func (c *clock) run() {
+	tick := time.NewTicker(FrameDuration)
+	defer tick.Stop()
+	for range tick.C {
+		c.mu.Lock()
+		if len(c.streams) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		c.polled = append(c.polled[:0], c.streams...)
+		c.mu.Unlock()
+		now := time.Now()
+		for _, s := range c.polled {
+			s.receive(c.buf)
+			s.pace(now)
+		}
+		clear(c.polled) // a closed stream is not kept until the next tick
+	}
+}

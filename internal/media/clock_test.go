@@ -1,0 +1,141 @@
+package media
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Streams share a few clocks: a call costs no goroutine of its own, and
+// the clocks stop once the last stream closes.
+func TestStreamsShareClocks(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var closers []func()
+	for range 20 {
+		server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+		closers = append(closers, func() { server.Close(); caller.Close() })
+	}
+	if n := runtime.NumGoroutine() - before; n > len(clocks()) {
+		t.Errorf("40 streams started %d goroutines; want at most %d (the clocks)", n, len(clocks()))
+	}
+	for _, c := range closers {
+		c()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine() - before; n > 0 {
+		t.Errorf("%d goroutines left after the streams closed", n)
+	}
+}
+
+// Play sends a frame every 20 ms, the last one padded with silence, and
+// returns once the last has played.
+func TestPlayPacesFrames(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	const frames = 25
+	pcm := tone(frames*FrameSamples - 40)
+	start := time.Now()
+	if err := server.Play(context.Background(), pcm); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < (frames-1)*FrameDuration || took > 2*frames*FrameDuration {
+		t.Errorf("Play of %d frames took %v; want about %v", frames, took, frames*FrameDuration)
+	}
+	got := receive(t, caller, frames)
+	for i, r := range got {
+		if len(r.PCM) != FrameSamples {
+			t.Fatalf("frame %d: %d samples; want %d", i, len(r.PCM), FrameSamples)
+		}
+		if i > 0 && r.Timestamp-got[i-1].Timestamp != FrameSamples {
+			t.Fatalf("frame %d: timestamp %d after %d", i, r.Timestamp, got[i-1].Timestamp)
+		}
+	}
+	if last := got[frames-1].PCM; last[FrameSamples-1] > 16 || last[FrameSamples-1] < -16 {
+		t.Errorf("the last frame ends with %d; want silence", last[FrameSamples-1])
+	}
+}
+
+// A Play ends at once when its context does, and a Play that starts
+// while another plays takes over.
+func TestPlayStopsAndTakesOver(t *testing.T) {
+	server, _ := pair(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { first <- server.Play(ctx, tone(50*FrameSamples)) }()
+	time.Sleep(50 * time.Millisecond)
+	second := make(chan error, 1)
+	go func() { second <- server.Play(ctx, tone(50*FrameSamples)) }()
+	select {
+	case err := <-first:
+		if err != errTakenOver {
+			t.Errorf("first Play: %v; want %v", err, errTakenOver)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("the first Play went on")
+	}
+	cancel()
+	select {
+	case err := <-second:
+		if err != context.Canceled {
+			t.Errorf("second Play: %v; want %v", err, context.Canceled)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("the second Play went on after its context ended")
+	}
+}
+
+// A sink takes the audio, in order, while key presses still come on
+// Received; Sink(nil) puts audio back on Received.
+func TestSinkTakesAudio(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	got := make(chan uint32, 10)
+	if old := server.Sink(func(ts uint32, pcm []int16) { got <- ts }); old != nil {
+		t.Fatal("a new stream has a sink")
+	}
+	for range 3 {
+		if err := caller.Send(tone(FrameSamples)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := caller.SendDigit('5'); err != nil {
+		t.Fatal(err)
+	}
+	if r := receive(t, server, 1)[0]; r.Digit != '5' {
+		t.Fatalf("Received %+v; want only the key press", r)
+	}
+	var prev uint32
+	for i := range 3 {
+		ts := <-got
+		if i > 0 && ts-prev != FrameSamples {
+			t.Errorf("sink frame %d at %d, after %d", i, ts, prev)
+		}
+		prev = ts
+	}
+	server.Sink(nil)
+	if err := caller.Send(tone(FrameSamples)); err != nil {
+		t.Fatal(err)
+	}
+	if r := receive(t, server, 1)[0]; r.PCM == nil {
+		t.Fatalf("Received %+v; want audio", r)
+	}
+	if len(got) != 0 {
+		t.Error("the sink was called after Sink(nil)")
+	}
+}
+
+// Closing a stream closes Received.
+func TestCloseClosesReceived(t *testing.T) {
+	server, _ := pair(t, "")
+	server.Close()
+	select {
+	case _, ok := <-server.Received():
+		if ok {
+			t.Error("a value after Close")
+		}
+	case <-time.After(time.Second):
+		t.Error("Received still open after Close")
+	}
+}
