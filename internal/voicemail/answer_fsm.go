@@ -93,59 +93,8 @@ func (m *answerCall) record(ctx context.Context) state {
 		m.err = err
 		return m.lost
 	}
-	plan := m.call.DialPlan
-	idle := time.Duration(plan.RecordingIdleTimeout) * time.Second
-	limit := time.Duration(plan.MaxRecordingDuration) * time.Minute
-	timeline := media.NewTimeline(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate)
-	lastVoice, voicedSamples := m.started, 0
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			m.stop = stopHangUp
-			break loop
-		case r, ok := <-m.call.Audio.Received():
-			if !ok {
-				m.stop = stopHangUp
-				break loop
-			}
-			if r.Digit == '#' {
-				m.stop = stopHash
-				break loop
-			}
-			if r.PCM == nil {
-				continue
-			}
-			if err = wav.Write(timeline.Push(r.Timestamp, r.PCM)); err != nil {
-				m.stop = stopWriteError
-				break loop
-			}
-			if rms(r.PCM) >= voiceLevel {
-				lastVoice, voicedSamples = m.now(), wav.Samples()+len(r.PCM)
-			}
-		case <-tick.C:
-			switch now := m.now(); {
-			case now.Sub(lastVoice) >= idle:
-				m.stop = stopSilence
-			case now.Sub(m.started) >= limit:
-				m.stop = stopMaxDuration
-			default:
-				continue
-			}
-			break loop
-		}
-	}
-	if err == nil {
-		err = wav.Write(timeline.Flush())
-	}
-	m.samples = wav.Samples()
-	if m.stop != stopMaxDuration {
-		// Keep a breath after the last word, not the dead air before the
-		// caller hung up, pressed # or fell silent.
-		m.samples = min(m.samples, voicedSamples+media.SampleRate/4)
-	}
+	limit := time.Duration(m.call.DialPlan.MaxRecordingDuration) * time.Minute
+	m.samples, m.stop, err = listen(ctx, m.call, m.now, m.started, limit, wav.Write)
 	if err == nil {
 		err = wav.Truncate(m.samples)
 	}
@@ -157,7 +106,7 @@ loop:
 	case err != nil:
 		m.err = err
 		return m.lost
-	case voicedSamples == 0:
+	case m.samples == 0:
 		m.a.Spool.Abandon(m.id) // nothing said: no message
 		return nil
 	}
@@ -173,13 +122,12 @@ func (m *answerCall) save(ctx context.Context) state {
 	wav, err := os.ReadFile(m.wav)
 	var kept msgstore.Message
 	if err == nil {
-		kept, err = m.a.Store.Save(context.WithoutCancel(ctx), directory.Actor{}, storeMessage(msg), wav)
+		kept, err = m.a.save(context.WithoutCancel(ctx), msg, wav)
 	}
 	if err != nil {
 		m.err = err
 		return m.lost
 	}
-	msg.Stored = true
 	if err := m.a.Spool.Enqueue(msg); err != nil {
 		// The message is kept: the caller hears "saved". Its recording and
 		// note stay in the spool, so that the next start queues the mail.

@@ -13,62 +13,17 @@ import (
 	"github.com/openum/openum/internal/media"
 )
 
-// record records the caller into memory until they press keyEnd or hang
-// up, stay silent for the dial plan's RecordingIdleTimeout, or limit
-// passes; trailing silence is cut off, and a recording without a word is
-// empty. A greeting lasts minutes at most (MaxGreetingDuration, 10 at
-// most: 9.6 MB), and is kept only once the caller says so: memory, not a
-// file that a hang-up would leave behind.
+// record records the caller into memory, as listen says. A greeting lasts
+// minutes at most (MaxGreetingDuration, 10 at most: 9.6 MB), and is kept
+// only once the caller says so: memory, not a file that a hang-up would
+// leave behind.
 func (m *accessCall) record(ctx context.Context, limit time.Duration) ([]int16, stopReason) {
-	idle := time.Duration(m.call.DialPlan.RecordingIdleTimeout) * time.Second
-	timeline := media.NewTimeline(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate)
-	started := m.now()
-	lastVoice, voiced := started, 0
 	var pcm []int16
-	var stop stopReason
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			stop = stopHangUp
-			break loop
-		case r, ok := <-m.call.Audio.Received():
-			switch {
-			case !ok:
-				stop = stopHangUp
-				break loop
-			case r.Digit == keyEnd:
-				stop = stopHash
-				break loop
-			case r.PCM == nil:
-				continue
-			}
-			pcm = append(pcm, timeline.Push(r.Timestamp, r.PCM)...)
-			if rms(r.PCM) >= voiceLevel {
-				lastVoice, voiced = m.now(), len(pcm)+len(r.PCM)
-			}
-		case <-tick.C:
-			switch now := m.now(); {
-			case now.Sub(lastVoice) >= idle:
-				stop = stopSilence
-			case now.Sub(started) >= limit:
-				stop = stopMaxDuration
-			default:
-				continue
-			}
-			break loop
-		}
-	}
-	pcm = append(pcm, timeline.Flush()...)
-	if voiced == 0 {
-		return nil, stop
-	}
-	if stop != stopMaxDuration {
-		pcm = pcm[:min(len(pcm), voiced+media.SampleRate/4)] // a breath after the last word
-	}
-	return pcm, stop
+	keep, stop, _ := listen(ctx, m.call, m.now, m.now(), limit, func(p []int16) error {
+		pcm = append(pcm, p...)
+		return nil
+	})
+	return pcm[:keep], stop
 }
 
 // saveGreeting makes pcm the mailbox's personal greeting, the one greeting
