@@ -173,14 +173,23 @@ func (e *accessEnv) checkNoPIN() {
 // phone is the caller's side of one call: it hears everything openum
 // plays, as G.711 µ-law bytes, and presses keys.
 type phone struct {
-	t       *testing.T
-	caller  *media.Stream
-	call    *sip.Call
-	mu      sync.Mutex
-	heard   []byte
-	mark    int // where the next expect looks from
-	hangUp  context.CancelFunc
-	handled chan struct{}
+	line
+	mu    sync.Mutex
+	heard []byte
+	mark  int // where the next expect looks from
+}
+
+// newPhone listens from now on to caller, the caller's stream of call.
+func newPhone(t *testing.T, caller *media.Stream, call *sip.Call) *phone {
+	p := &phone{line: line{t: t, caller: caller, call: call}}
+	go func() {
+		for r := range caller.Received() {
+			p.mu.Lock()
+			p.heard = append(p.heard, ulaw(r.PCM)...)
+			p.mu.Unlock()
+		}
+	}()
+	return p
 }
 
 // aliceAtMainMenu calls the access number from alice's extension and logs
@@ -192,6 +201,14 @@ func (e *accessEnv) aliceAtMainMenu() *phone {
 	p.press(alicePIN + "#")
 	p.expect(PromptMainMenu)
 	return p
+}
+
+// logOn presses the extension ext and, once asked for it, the PIN.
+func (p *phone) logOn(ext, pin string) {
+	p.t.Helper()
+	p.press(ext + "#")
+	p.expect(PromptEnterPIN)
+	p.press(pin + "#")
 }
 
 // dial calls target from the calling number from, with openum's clock
@@ -208,27 +225,11 @@ func (e *accessEnv) dial(from, target string, clock func() time.Time) *phone {
 		t.Fatal(err)
 	}
 	server, caller := streamPair(t)
-	p := &phone{t: t, caller: caller, handled: make(chan struct{}),
-		call: &sip.Call{ID: "call-" + from, DialPlan: *plan, Directory: snap, Caller: from, Target: target, Audio: server,
-			Gateway: directory.IPGateway{Name: "GW"}}}
-	go func() {
-		for r := range caller.Received() {
-			p.mu.Lock()
-			for _, v := range r.PCM {
-				p.heard = append(p.heard, media.EncodeULaw(v))
-			}
-			p.mu.Unlock()
-		}
-	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	p.hangUp = cancel
-	t.Cleanup(cancel)
+	p := newPhone(t, caller, &sip.Call{ID: "call-" + from, DialPlan: *plan, Directory: snap, Caller: from, Target: target, Audio: server,
+		Gateway: directory.IPGateway{Name: "GW"}})
 	a := *e.a
 	a.Now = clock
-	go func() {
-		a.HandleCall(ctx, p.call)
-		close(p.handled)
-	}()
+	p.answer(&a)
 	return p
 }
 
@@ -309,25 +310,6 @@ func (p *phone) press(keys string) {
 			p.t.Fatal(err)
 		}
 		time.Sleep(30 * time.Millisecond)
-	}
-}
-
-// speak sends seconds of a loud tone, paced in real time.
-func (p *phone) speak(seconds float64) {
-	pcm := make([]int16, int(seconds*media.SampleRate))
-	for i := range pcm {
-		pcm[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
-	}
-	_ = p.caller.Play(context.Background(), pcm)
-}
-
-// ended waits for openum to hang up.
-func (p *phone) ended(limit time.Duration) {
-	p.t.Helper()
-	select {
-	case <-p.handled:
-	case <-time.After(limit):
-		p.t.Fatal("openum did not end the call")
 	}
 }
 

@@ -59,7 +59,7 @@ func TestFullDiskEndsTheRecordingAndSaysSo(t *testing.T) {
 	go tc.speak(10)
 	// Before the caller stops speaking: the disk was full after 1.3 s, then
 	// the prompt (4 s) plays.
-	tc.waitHandled(8 * time.Second)
+	tc.ended(8 * time.Second)
 	rec := tc.recordingFailed()
 	if rec.Attrs["errno"] != "ENOSPC" || !strings.HasPrefix(rec.Attrs["file"].(string), filepath.Join(spool, "recording")) ||
 		rec.Attrs["callid"] != "call-1" || rec.Attrs["mailbox"] != "alice@example.test" || rec.Level != "Error" {
@@ -93,7 +93,7 @@ func TestSpoolFailureKeepsTheMessage(t *testing.T) {
 	time.Sleep(800 * time.Millisecond)
 	tc.speak(1)
 	tc.press('#')
-	tc.waitHandled(10 * time.Second)
+	tc.ended(10 * time.Second)
 	recs, _ := events.Read(tc.events, events.Filter{ID: events.DeliveryFailed})
 	if len(recs) != 1 || recs[0].Attrs["errno"] != "ENOTDIR" || !strings.HasPrefix(recs[0].Attrs["file"].(string), queue) {
 		t.Errorf("1082 %v; want one, with the queue's file and ENOTDIR", recs)

@@ -65,7 +65,7 @@ func TestMessageIsKeptInTheStore(t *testing.T) {
 	time.Sleep(800 * time.Millisecond)
 	tc.speak(1.5)
 	tc.press('#')
-	tc.waitHandled(10 * time.Second)
+	tc.ended(10 * time.Second)
 	spooled, _ := tc.message()
 	spooledAudio, _ := tc.spool.Audio(spooled.ID)
 	list, audio := stored(t, tc.store)
@@ -105,7 +105,7 @@ func TestFullMailboxTakesNoMessage(t *testing.T) {
 		}
 	})
 	go tc.speak(3) // the caller speaks anyway
-	tc.waitHandled(10 * time.Second)
+	tc.ended(10 * time.Second)
 	recs, _ := events.Read(tc.events, events.Filter{ID: events.MailboxFull})
 	if len(recs) != 1 {
 		t.Fatalf("%d events 9308; want 1", len(recs))
@@ -142,7 +142,7 @@ func TestStoreFailureIsNotSaved(t *testing.T) {
 	tc.store.Close() // the quota was read; the save will fail
 	tc.speak(1)
 	tc.press('#')
-	tc.waitHandled(10 * time.Second)
+	tc.ended(10 * time.Second)
 	if rec := tc.recordingFailed(); !strings.Contains(rec.Attrs["error"].(string), "closed") || rec.Attrs["callid"] != "call-1" {
 		t.Errorf("9304 %+v; want the store's error", rec)
 	}

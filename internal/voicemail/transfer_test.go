@@ -107,14 +107,7 @@ func TestCallBackFailureGoesBackToTheMessage(t *testing.T) {
 		p.AllowCallBack, p.AllowedInCountryOrRegionGroups = true, directory.List[string]{"Local"}
 	})
 	server, caller := streamPair(t)
-	p := &phone{t: t, caller: caller}
-	go func() {
-		for r := range caller.Received() {
-			p.mu.Lock()
-			p.heard = append(p.heard, ulaw(r.PCM)...)
-			p.mu.Unlock()
-		}
-	}()
+	p := newPhone(t, caller, nil)
 	snap, _ := e.db.Snapshot(context.Background())
 	dp, _ := snap.DialPlan("DP")
 	policy, _ := snap.MailboxPolicy("P")

@@ -18,19 +18,56 @@ import (
 	"github.com/openum/openum/internal/sip"
 )
 
-// A call without SIP: openum's stream and the caller's, over real UDP
-// sockets on loopback, with SRTP, handed to Answering as sip would.
-type testCall struct {
+// line is the caller's end of a call without SIP: openum's stream and
+// the caller's, over real UDP sockets on loopback, with SRTP, handed to
+// Answering as sip would.
+type line struct {
 	t       *testing.T
-	a       *Answering
 	call    *sip.Call
 	caller  *media.Stream
-	spool   *delivery.Spool
-	store   msgstore.Store
-	events  string
-	heard   chan int // samples the caller heard
 	hangUp  context.CancelFunc
 	handled chan struct{}
+}
+
+// answer has a handle the call in the background, until hangUp.
+func (l *line) answer(a *Answering) {
+	ctx, cancel := context.WithCancel(context.Background())
+	l.hangUp, l.handled = cancel, make(chan struct{})
+	l.t.Cleanup(cancel)
+	go func() {
+		a.HandleCall(ctx, l.call)
+		close(l.handled)
+	}()
+}
+
+// speak sends seconds of a loud tone, paced in real time.
+func (l *line) speak(seconds float64) {
+	pcm := make([]int16, int(seconds*media.SampleRate))
+	for i := range pcm {
+		pcm[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
+	}
+	_ = l.caller.Play(context.Background(), pcm) // the call may end first
+}
+
+// ended waits for openum to end the call.
+func (l *line) ended(limit time.Duration) {
+	l.t.Helper()
+	select {
+	case <-l.handled:
+	case <-time.After(limit):
+		l.t.Fatal("openum did not end the call")
+	}
+}
+
+// A call to leave a message, with the spool, store and event log it
+// leaves it in.
+type testCall struct {
+	line
+	a      *Answering
+	spool  *delivery.Spool
+	store  msgstore.Store
+	events string
+	heard  chan int // samples the caller heard
 }
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -79,9 +116,10 @@ func startTestCall(t *testing.T, target string, clock func() time.Time, setup fu
 
 	server, caller := streamPair(t)
 
-	tc := &testCall{t: t, caller: caller, spool: spool, store: store, events: filepath.Join(dir, "events.log"), heard: make(chan int, 1), handled: make(chan struct{})}
+	tc := &testCall{spool: spool, store: store, events: filepath.Join(dir, "events.log"), heard: make(chan int, 1)}
+	tc.line = line{t: t, caller: caller,
+		call: &sip.Call{ID: "call-1", DialPlan: plan, Directory: snap, Caller: "+15551234", CallerName: "Bob", Target: target, Audio: server}}
 	tc.a = &Answering{Spool: spool, Store: store, Events: log, From: "voicemail@um.example.test", Greetings: greetings, Now: clock}
-	tc.call = &sip.Call{ID: "call-1", DialPlan: plan, Directory: snap, Caller: "+15551234", CallerName: "Bob", Target: target, Audio: server}
 	// The caller listens to everything openum plays.
 	go func() {
 		n := 0
@@ -90,23 +128,8 @@ func startTestCall(t *testing.T, target string, clock func() time.Time, setup fu
 		}
 		tc.heard <- n
 	}()
-	ctx, cancel := context.WithCancel(context.Background())
-	tc.hangUp = cancel
-	go func() {
-		tc.a.HandleCall(ctx, tc.call)
-		close(tc.handled)
-	}()
-	t.Cleanup(cancel)
+	tc.answer(tc.a)
 	return tc
-}
-
-// speak sends seconds of a loud tone, paced in real time.
-func (tc *testCall) speak(seconds float64) {
-	pcm := make([]int16, int(seconds*media.SampleRate))
-	for i := range pcm {
-		pcm[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
-	}
-	_ = tc.caller.Play(context.Background(), pcm) // the call may end first
 }
 
 func (tc *testCall) press(digit byte) {
@@ -115,15 +138,6 @@ func (tc *testCall) press(digit byte) {
 	tc.t.Helper()
 	if err := tc.caller.SendDigit(digit); err != nil {
 		tc.t.Fatal(err)
-	}
-}
-
-func (tc *testCall) waitHandled(limit time.Duration) {
-	tc.t.Helper()
-	select {
-	case <-tc.handled:
-	case <-time.After(limit):
-		tc.t.Fatal("the call did not end")
 	}
 }
 
@@ -171,7 +185,7 @@ func TestHashEndsTheRecording(t *testing.T) {
 			time.Sleep(800 * time.Millisecond) // greeting (0.2 s) and tone (0.4 s)
 			tc.speak(1.5)
 			press(tc)
-			tc.waitHandled(10 * time.Second)
+			tc.ended(10 * time.Second)
 			m, pcm := tc.message()
 			if got := seconds(pcm); math.Abs(got-1.75) > 0.4 {
 				t.Errorf("recording %.2f s; want about 1.5 s of speech and a breath", got)
@@ -198,7 +212,7 @@ func TestSilenceEndsTheRecording(t *testing.T) {
 	time.Sleep(800 * time.Millisecond)
 	tc.speak(1)
 	start := time.Now()
-	tc.waitHandled(10 * time.Second) // RecordingIdleTimeout is 2 s
+	tc.ended(10 * time.Second) // RecordingIdleTimeout is 2 s
 	if waited := time.Since(start); waited < 1500*time.Millisecond {
 		t.Errorf("stopped %v after the caller fell silent; want RecordingIdleTimeout (2 s)", waited)
 	}
@@ -215,7 +229,7 @@ func TestMaxRecordingDuration(t *testing.T) {
 	fast := func() time.Time { return start.Add(30 * time.Since(start)) }
 	tc := newTestCall(t, "12345", fast)
 	go tc.speak(6) // from the start: in fast time, any pause is a silence
-	tc.waitHandled(10 * time.Second)
+	tc.ended(10 * time.Second)
 	if _, pcm := tc.message(); seconds(pcm) > 3 {
 		t.Errorf("recording %.2f s went on past MaxRecordingDuration", seconds(pcm))
 	}
@@ -225,7 +239,7 @@ func TestHangUpDuringGreetingLeavesNoMessage(t *testing.T) {
 	t.Parallel()
 	tc := newTestCall(t, "12345", nil)
 	tc.hangUp()
-	tc.waitHandled(5 * time.Second)
+	tc.ended(5 * time.Second)
 	if p, _ := tc.spool.Pending(); len(p) != 0 {
 		t.Fatalf("%d messages from a caller who said nothing", len(p))
 	}
@@ -234,7 +248,7 @@ func TestHangUpDuringGreetingLeavesNoMessage(t *testing.T) {
 func TestUnknownExtension(t *testing.T) {
 	t.Parallel()
 	tc := newTestCall(t, "99999", nil)
-	tc.waitHandled(10 * time.Second)
+	tc.ended(10 * time.Second)
 	if !tc.hasEvent(events.InvalidExtension) {
 		t.Error("no event 1109 for an unknown extension")
 	}
