@@ -46,22 +46,31 @@ type kamailioPBX struct {
 
 func startKamailio(t *testing.T, ip string, port int) *kamailioPBX {
 	t.Helper()
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	return &kamailioPBX{tool: kamailio(t, "mwi.cfg", addr), addr: addr}
+}
+
+// kamailio starts Kamailio with testdata/kamailio/config, its LISTEN
+// standing for TCP on addr and its other placeholders replaced as the
+// old, new pairs say; it returns once Kamailio listens.
+func kamailio(t *testing.T, config, addr string, oldnew ...string) *tool {
+	t.Helper()
 	if _, err := exec.LookPath("kamailio"); err != nil {
 		t.Skip("kamailio is not installed (Debian package kamailio)")
 	}
 	dir := t.TempDir()
-	cfg, err := os.ReadFile(filepath.Join("testdata", "kamailio", "mwi.cfg"))
+	cfg, err := os.ReadFile(filepath.Join("testdata", "kamailio", config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &kamailioPBX{addr: net.JoinHostPort(ip, strconv.Itoa(port))}
+	text := strings.NewReplacer(append([]string{"LISTEN", "tcp:" + addr}, oldnew...)...).Replace(string(cfg))
 	file := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(cfg), "LISTEN", "tcp:"+k.addr)), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	k.tool = startTool(t, 2*time.Minute, dir, "kamailio", "-f", file, "-DD", "-E", "-P", filepath.Join(dir, "kamailio.pid"),
+	k := startTool(t, 2*time.Minute, dir, "kamailio", "-f", file, "-DD", "-E", "-P", filepath.Join(dir, "kamailio.pid"),
 		"-Y", dir, "-m", "32", "-M", "4")
-	waitListening(t, k.tool, k.addr)
+	waitListening(t, k, addr)
 	return k
 }
 
@@ -153,13 +162,7 @@ func leaveMessage(t *testing.T, store msgstore.Store, mailbox string) msgstore.M
 // setMWI points gateway name at port and sets its message-waiting switch.
 func (f *fixture) setMWI(name string, port int, allowed bool) {
 	f.t.Helper()
-	f.update(func(s *directory.Snapshot) error {
-		gw, err := s.IPGateway(name)
-		if err == nil {
-			gw.Port, gw.MessageWaitingIndicatorAllowed = port, allowed
-		}
-		return err
-	})
+	f.editGateway(name, func(gw *directory.IPGateway) { gw.Port, gw.MessageWaitingIndicatorAllowed = port, allowed })
 }
 
 // A new message lights the lamp (1 new), marking it saved by another

@@ -63,10 +63,16 @@ func (g *gatewaySipp) messages() string {
 // setGateway points gw at port and sets its outbound switches.
 func (f *fixture) setGateway(name string, port int, outcalls bool) {
 	f.t.Helper()
+	f.editGateway(name, func(gw *directory.IPGateway) { gw.Port, gw.OutcallsAllowed = port, outcalls })
+}
+
+// editGateway changes the gateway called name as edit says.
+func (f *fixture) editGateway(name string, edit func(*directory.IPGateway)) {
+	f.t.Helper()
 	f.update(func(s *directory.Snapshot) error {
 		gw, err := s.IPGateway(name)
 		if err == nil {
-			gw.Port, gw.OutcallsAllowed = port, outcalls
+			edit(gw)
 		}
 		return err
 	})
@@ -254,11 +260,7 @@ func TestOutboundGatewaysByPurpose(t *testing.T) {
 	if got := names(ForMessageWaiting); got != "GW2" {
 		t.Errorf("message-waiting gateways: %s; want GW2", got)
 	}
-	f.update(func(s *directory.Snapshot) error {
-		gw1, _ := s.IPGateway("GW1")
-		gw1.Status = directory.Disabled
-		return nil
-	})
+	f.editGateway("GW1", func(gw *directory.IPGateway) { gw.Status = directory.Disabled })
 	if got := names(ForOutcall); !strings.Contains(got, "GW1 is Disabled") || !strings.Contains(got, "GW2 does not allow Outcall") {
 		t.Errorf("no outcall gateway: %q", got)
 	}

@@ -3,9 +3,6 @@ package sip
 import (
 	"errors"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,32 +22,8 @@ import (
 // relaying new calls to upstream; it returns Kamailio and its address.
 func startKamailioProxy(t *testing.T, upstream string) (*tool, string) {
 	t.Helper()
-	if _, err := exec.LookPath("kamailio"); err != nil {
-		t.Skip("kamailio is not installed (Debian package kamailio)")
-	}
-	dir := t.TempDir()
-	cfg, err := os.ReadFile(filepath.Join("testdata", "kamailio", "proxy.cfg"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(peertest.FreePort(t)))
-	text := strings.NewReplacer("LISTEN", "tcp:"+addr, "UPSTREAM", "sip:"+upstream+";transport=tcp").Replace(string(cfg))
-	file := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	k := startTool(t, 2*time.Minute, dir, "kamailio", "-f", file, "-DD", "-E", "-P", filepath.Join(dir, "kamailio.pid"),
-		"-Y", dir, "-m", "32", "-M", "4")
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return k, addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("kamailio does not listen on %s:\n%s", addr, k.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return kamailio(t, "proxy.cfg", addr, "UPSTREAM", "sip:"+upstream+";transport=tcp"), addr
 }
 
 func TestTransferThroughKamailio(t *testing.T) {

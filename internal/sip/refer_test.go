@@ -202,13 +202,7 @@ func TestTransferRefused(t *testing.T) {
 func TestTransferNeedsAGatewayThatPlacesCalls(t *testing.T) {
 	done := make(transferring, 1)
 	f := newFixture(t, Limits{}, withCalls(done))
-	f.update(func(s *directory.Snapshot) error {
-		gw, err := s.IPGateway("GW2")
-		if err == nil {
-			gw.OutcallsAllowed = false
-		}
-		return err
-	})
+	f.editGateway("GW2", func(gw *directory.IPGateway) { gw.OutcallsAllowed = false })
 	p := f.tcp("127.0.0.2")
 	placeCall(t, p, "5000", "x5", sdpOffer("127.0.0.2", false))
 	var te *TransferError

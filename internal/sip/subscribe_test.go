@@ -142,11 +142,7 @@ func TestMessageWaitingResentWhenGatewayReturns(t *testing.T) {
 	f := newFixture(t, Limits{}, withMessages(store), withPings(300*time.Millisecond))
 	port := peertest.FreePort(t)
 	f.setMWI("GW1", 5060, false)
-	f.update(func(s *directory.Snapshot) error {
-		gw, _ := s.IPGateway("GW1")
-		gw.OutcallsAllowed = false // not pinged: GW2 alone carries OPEN
-		return nil
-	})
+	f.editGateway("GW1", func(gw *directory.IPGateway) { gw.OutcallsAllowed = false }) // not pinged: GW2 alone carries OPEN
 	f.setMWI("GW2", port, true)
 	f.addMailbox("alice@example.com", "OPEN", "12345")
 	f.addMailbox("bob@example.com", "OPEN", "12346")
