@@ -1,46 +1,55 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/ops"
 )
 
 func (a *app) auditCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "audit",
-		Short: "List every change to the directory and the message store: who, when, which command, what changed",
-		Args:  cobra.NoArgs,
+		Use:         "audit",
+		Short:       "List every change to the directory and the message store: who, when, which command, what changed",
+		Args:        cobra.NoArgs,
+		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := a.directory(cmd.Context())
+			records, err := a.auditRecords(cmd)
 			if err != nil {
 				return err
 			}
-			records, err := dir.Audit(cmd.Context())
-			if err != nil {
-				return err
-			}
-			msgs, err := a.messages(cmd.Context())
-			if err != nil {
-				return err
-			}
-			messages, err := msgs.Audit(cmd.Context())
-			if err != nil {
-				return err
-			}
-			// Two logs, each in order: one, in time order.
-			records = append(records, messages...)
-			slices.SortStableFunc(records, func(x, y directory.AuditRecord) int { return x.Time.Compare(y.Time) })
 			return printRows(a, records, []string{"Time", "User", "Command", "Changes"}, func(r *directory.AuditRecord) []string {
 				return []string{r.Time.Local().Format(time.DateTime), r.User, r.Command, summary(r.Changes)}
 			})
 		},
 	}
+}
+
+// auditRecords are the directory's and the message store's audit logs,
+// as one in time order: here, or those of --server.
+func (a *app) auditRecords(cmd *cobra.Command) ([]directory.AuditRecord, error) {
+	if a.remote.server != "" {
+		raw, err := a.remote.get(cmd.Context(), ops.AuditPath)
+		if err != nil {
+			return nil, err
+		}
+		var records []directory.AuditRecord
+		return records, json.Unmarshal(raw, &records)
+	}
+	dir, err := a.directory(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := a.messages(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return ops.Audit(cmd.Context(), dir, msgs)
 }
 
 // summary reads as "dialplan DP1 changed (VoIPSecurity); huntgroup HG1 removed".

@@ -105,26 +105,28 @@ func (a *certCLI) certSelection(cmd *cobra.Command) (*certs.Store, *certs.Conten
 	return store, c, certs.Select(c, certs.Policy{FQDN: fqdn, Pin: pin, Now: time.Now()}), nil
 }
 
-// usableThumbprint checks that a thumbprint an administrator pins names a
-// usable certificate of the personal store for fqdn, and returns it in
-// canonical form.
-func (a *app) usableThumbprint(thumbprint, fqdn string) (string, error) {
-	tp, err := certs.ParseThumbprint(thumbprint)
-	if err != nil {
-		return "", err
+// usableIn returns a check that a thumbprint an administrator pins names
+// a usable certificate for fqdn in the personal store of the data
+// directory dataDir; it returns the thumbprint in canonical form.
+func usableIn(dataDir string) func(thumbprint, fqdn string) (string, error) {
+	return func(thumbprint, fqdn string) (string, error) {
+		tp, err := certs.ParseThumbprint(thumbprint)
+		if err != nil {
+			return "", err
+		}
+		_, c, err := (&app{dataDir: dataDir}).loadStore()
+		if err != nil {
+			return "", err
+		}
+		cert := c.Find(tp)
+		if cert == nil || cert.Location != certs.Personal {
+			return "", &certs.NotFoundError{Thumbprint: tp, Location: certs.Personal}
+		}
+		if st := certs.Evaluate(c, cert, fqdn, time.Now()); !st.Usable {
+			return "", fmt.Errorf("certificate %s is not usable: %s", tp, strings.Join(st.Reasons, "; "))
+		}
+		return tp, nil
 	}
-	_, c, err := a.loadStore()
-	if err != nil {
-		return "", err
-	}
-	cert := c.Find(tp)
-	if cert == nil || cert.Location != certs.Personal {
-		return "", &certs.NotFoundError{Thumbprint: tp, Location: certs.Personal}
-	}
-	if st := certs.Evaluate(c, cert, fqdn, time.Now()); !st.Usable {
-		return "", fmt.Errorf("certificate %s is not usable: %s", tp, strings.Join(st.Reasons, "; "))
-	}
-	return tp, nil
 }
 
 // newKeyFlags are the flags of new-self-signed and request: a new key's

@@ -12,12 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/ops"
 )
 
 // dialPlanCommand is "openum dialplan": the noun's new, get, set and
 // remove, and the dialing rules (rule, test-number).
 func (a *app) dialPlanCommand() *cobra.Command {
-	cmd := dialPlanNoun.command(a)
+	cmd := a.nounCommand(ops.DialPlans)
 	rule := &cobra.Command{Use: "rule", Short: "A dial plan's dialing rules: Name,NumberMask,DialedNumber,Comment, in-country/region or international"}
 	rule.AddCommand(a.ruleAddCommand(), a.ruleRemoveCommand(), a.ruleListCommand(), a.ruleImportCommand())
 	cmd.AddCommand(rule, a.testNumberCommand())

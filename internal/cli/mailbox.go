@@ -1,87 +1,28 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/logon"
+	"github.com/openum/openum/internal/ops"
 )
 
 func (a *app) mailboxCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "mailbox", Short: "UM-enabled mailboxes: extensions, policy, PIN"}
+	cmd := &cobra.Command{Use: "mailbox", Short: ops.Mailboxes.Short()}
 	cmd.AddCommand(
-		a.mailboxEnableCommand(),
+		a.newCommand(ops.Mailboxes, "EMAIL", "UM-enable a mailbox: give it a dial plan, extension, policy and PIN"),
 		a.mailboxImportCommand(),
-		mailboxNoun.getCommand(a, ""),
-		mailboxNoun.setCommand(a),
-		mailboxNoun.removeCommand(a, "disable"),
+		a.getCommand(ops.Mailboxes, "Show every mailbox, or one"),
+		a.setCommand(ops.Mailboxes, "NAME", "Change a mailbox", exactArgs("NAME")),
+		a.removeCommand(ops.Mailboxes),
 		a.mailboxSetPINCommand(),
 		a.mailboxResetPINCommand(),
 	)
 	return cmd
-}
-
-func (a *app) mailboxEnableCommand() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "enable EMAIL",
-		Short: "UM-enable a mailbox: give it a dial plan, extension, policy and PIN",
-		Args:  exactArgs("EMAIL"),
-	}
-	apply := bindFields(cmd, mailboxFields)
-	given := cmd.Flags().String("pin", "", "the PIN (default: a random one, printed once)")
-	_ = cmd.MarkFlagRequired("dialplan")
-	_ = cmd.MarkFlagRequired("extension")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		var generated string
-		_, err := a.update(cmd, func(s *directory.Snapshot) error {
-			m := directory.Mailbox{EmailAddress: args[0], PINExpired: true}
-			if err := apply(&m); err != nil {
-				return err
-			}
-			if m.UMMailboxPolicy == "" {
-				p, err := onlyPolicy(s, m.UMDialPlan)
-				if err != nil {
-					return err
-				}
-				m.UMMailboxPolicy = p
-			}
-			if err := s.AddMailbox(m); err != nil {
-				return err
-			}
-			// The mailbox must be sound before its policy judges the PIN.
-			if err := directory.Validate(s, []directory.Ref{{Kind: directory.KindMailbox, Name: m.EmailAddress}}); err != nil {
-				return err
-			}
-			var err error
-			generated, err = s.AssignPIN(args[0], *given, m.PINExpired)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		return a.showMailbox(cmd, args[0], generated)
-	}
-	return cmd
-}
-
-// onlyPolicy returns the dial plan's policy when it has exactly one.
-func onlyPolicy(s *directory.Snapshot, dialPlan string) (string, error) {
-	if _, err := s.DialPlan(dialPlan); err != nil {
-		return "", err
-	}
-	var names []string
-	for _, p := range s.MailboxPolicies {
-		if directory.SameName(p.UMDialPlan, dialPlan) {
-			names = append(names, p.Name)
-		}
-	}
-	if len(names) != 1 {
-		return "", fmt.Errorf("--policy is required: dial plan %q has %d mailbox policies", dialPlan, len(names))
-	}
-	return names[0], nil
 }
 
 // mailboxSetPINCommand is Exchange's Set-UMMailboxPIN: a given or random
@@ -150,18 +91,9 @@ func (a *app) showMailbox(cmd *cobra.Command, email, generated string) error {
 	if err != nil {
 		return err
 	}
-	if generated == "" {
-		return a.printOne(m)
-	}
-	if a.json {
-		return a.printJSON(struct {
-			*directory.Mailbox
-			PIN string
-		}{m, generated})
-	}
-	if err := a.printOne(m); err != nil {
+	raw, err := json.Marshal(ops.WithPIN{Mailbox: m, PIN: generated})
+	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(a.out, "PIN: %s (shown only this once; give it to the user)\n", generated)
-	return err
+	return a.show(raw)
 }

@@ -1,123 +1,115 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/ops"
 )
 
-// noun describes one kind of directory object to the generic new, get, set
-// and remove commands.
-type noun[T any] struct {
-	kind     directory.Kind
-	short    string
-	fields   []field[T]
-	required []string // flags new insists on
-	columns  []string // JSON keys shown by get without a name
-	create   func(name string, s *directory.Snapshot) T
-	list     func(*directory.Snapshot) []T
-	get      func(*directory.Snapshot, string) (*T, error)
-	add      func(*directory.Snapshot, T) error
-}
+// The directory's nouns are commands over internal/ops: a command collects
+// its flags into an ops.Request, runs it (a.call: here, or on --server)
+// and prints what it returns.
 
-// command returns "openum <noun>" with new, get, set and remove.
-func (n noun[T]) command(a *app) *cobra.Command {
-	cmd := &cobra.Command{Use: string(n.kind), Short: n.short}
-	cmd.AddCommand(n.newCommand(a), n.getCommand(a, ""), n.setCommand(a), n.removeCommand(a, "remove"))
+// remoteOK marks a command that runs over the admin API with --server.
+var remoteOK = map[string]string{"remote": "yes"}
+
+// nounCommand returns "openum <noun>" with new, get, set and remove.
+func (a *app) nounCommand(n ops.Noun) *cobra.Command {
+	cmd := &cobra.Command{Use: string(n.Kind()), Short: n.Short()}
+	cmd.AddCommand(
+		a.newCommand(n, "NAME", "Create a "+string(n.Kind())),
+		a.getCommand(n, "Show every "+string(n.Kind())+", or one"),
+		a.setCommand(n, "NAME", "Change a "+string(n.Kind()), exactArgs("NAME")),
+		a.removeCommand(n),
+	)
 	return cmd
 }
 
-func (n noun[T]) newCommand(a *app) *cobra.Command {
+// newCommand is "<noun> new NAME" (mailbox enable EMAIL).
+func (a *app) newCommand(n ops.Noun, arg, short string) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "new NAME",
-		Short: "Create a " + string(n.kind),
-		Args:  exactArgs("NAME"),
+		Use:         n.Use(ops.New) + " " + arg,
+		Short:       short,
+		Args:        exactArgs(arg),
+		Annotations: remoteOK,
 	}
-	apply := bindFields(cmd, n.fields)
-	for _, f := range n.required {
+	params := bindParams(cmd, n.Params(ops.New))
+	for _, f := range n.Required() {
 		_ = cmd.MarkFlagRequired(f)
 	}
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.change(cmd, func(s *directory.Snapshot) (string, error) {
-			obj := n.create(args[0], s)
-			if err := apply(&obj); err != nil {
-				return "", err
-			}
-			return args[0], n.add(s, obj)
-		}, n.show)
+		return a.callAndShow(cmd, ops.Request{Verb: ops.New, Kind: n.Kind(), Name: args[0], Params: params()})
 	}
 	return cmd
 }
 
-func (n noun[T]) getCommand(a *app, what string) *cobra.Command {
+func (a *app) getCommand(n ops.Noun, short string) *cobra.Command {
 	return &cobra.Command{
-		Use:   "get [NAME]",
-		Short: "Show every " + string(n.kind) + what + ", or one",
-		Args:  cobra.MaximumNArgs(1),
+		Use:         "get [NAME]",
+		Short:       short,
+		Args:        cobra.MaximumNArgs(1),
+		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := a.snapshot(cmd)
+			if len(args) == 1 {
+				return a.callAndShow(cmd, ops.Request{Verb: ops.Get, Kind: n.Kind(), Name: args[0]})
+			}
+			raw, err := a.call(cmd, ops.Request{Verb: ops.List, Kind: n.Kind()})
 			if err != nil {
 				return err
 			}
-			if len(args) == 1 {
-				return n.show(a, s, args[0])
+			var objs []json.RawMessage
+			if err := json.Unmarshal(raw, &objs); err != nil {
+				return err
 			}
-			return printList(a, n.list(s), n.columns)
+			return printList(a, objs, n.Columns())
 		},
 	}
 }
 
-// show prints one object: JSON with --json, else one field a line.
-func (n noun[T]) show(a *app, s *directory.Snapshot, name string) error {
-	obj, err := n.get(s, name)
-	if err != nil {
-		return err
-	}
-	return a.printOne(obj)
-}
-
-func (n noun[T]) setCommand(a *app) *cobra.Command {
+// setCommand is "<noun> set NAME"; args says whether NAME is needed.
+func (a *app) setCommand(n ops.Noun, arg, short string, args cobra.PositionalArgs) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "set NAME",
-		Short: "Change a " + string(n.kind),
-		Args:  exactArgs("NAME"),
+		Use:         "set " + arg,
+		Short:       short,
+		Args:        args,
+		Annotations: remoteOK,
 	}
-	apply := bindFields(cmd, n.fields)
+	params := bindParams(cmd, n.Params(ops.Set))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return a.change(cmd, func(s *directory.Snapshot) (string, error) {
-			obj, err := n.get(s, args[0])
-			if err != nil {
-				return "", err
-			}
-			return args[0], apply(obj)
-		}, n.show)
+		r := ops.Request{Verb: ops.Set, Kind: n.Kind(), Params: params()}
+		if len(args) == 1 {
+			r.Name = args[0]
+		}
+		return a.callAndShow(cmd, r)
 	}
 	return cmd
 }
 
-func (n noun[T]) removeCommand(a *app, verb string) *cobra.Command {
+func (a *app) removeCommand(n ops.Noun) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
-		Use:   verb + " NAME",
-		Short: "Remove a " + string(n.kind),
-		Args:  exactArgs("NAME"),
+		Use:         n.Use(ops.Remove) + " NAME",
+		Short:       "Remove a " + string(n.Kind()),
+		Args:        exactArgs("NAME"),
+		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var also []directory.Ref
-			changes, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
-				also, err = s.Remove(n.kind, args[0], force)
-				return err
-			})
+			raw, err := a.call(cmd, ops.Request{Verb: ops.Remove, Kind: n.Kind(), Name: args[0], Force: force})
 			if err != nil {
 				return err
 			}
-			if a.json {
-				return a.printJSON(changes)
+			var done ops.Removal
+			if err := json.Unmarshal(raw, &done); err != nil {
+				return err
 			}
-			fmt.Fprintf(a.out, "removed %s %s\n", n.kind, args[0])
-			for _, d := range also {
+			if a.json {
+				return a.printJSON(done.Changes)
+			}
+			fmt.Fprintf(a.out, "removed %s %s\n", n.Kind(), args[0])
+			for _, d := range done.Also {
 				if d.Field != "" {
 					fmt.Fprintf(a.out, "also changed %s %s: %s no longer lists %s\n", d.Kind, d.Name, d.Field, args[0])
 				} else {
@@ -129,6 +121,83 @@ func (n noun[T]) removeCommand(a *app, verb string) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "also remove (or detach) everything that refers to it")
 	return cmd
+}
+
+// callAndShow runs r and prints the object it returns.
+func (a *app) callAndShow(cmd *cobra.Command, r ops.Request) error {
+	raw, err := a.call(cmd, r)
+	if err != nil {
+		return err
+	}
+	return a.show(raw)
+}
+
+// call runs r, on the local directory or on --server's, and returns what
+// it shows as the admin API's JSON, so that both are printed alike.
+func (a *app) call(cmd *cobra.Command, r ops.Request) (json.RawMessage, error) {
+	if a.remote.server != "" {
+		return a.remote.call(cmd.Context(), r)
+	}
+	dir, err := a.directory(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	v, err := ops.Do(cmd.Context(), ops.Env{Directory: dir, Actor: a.actor(), UsableThumbprint: usableIn(a.dataDir)}, r)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// show prints an object the operations return: JSON with --json, else one
+// field a line, and a PIN openum generated (ops.WithPIN) once, apart.
+func (a *app) show(raw json.RawMessage) error {
+	if a.json {
+		return a.printJSON(raw)
+	}
+	var generated struct{ PIN string }
+	_ = json.Unmarshal(raw, &generated)
+	if err := a.printFields(jsonFields(raw), rawKeys(raw), "PIN"); err != nil {
+		return err
+	}
+	if generated.PIN == "" {
+		return nil
+	}
+	_, err := fmt.Fprintf(a.out, "PIN: %s (shown only this once; give it to the user)\n", generated.PIN)
+	return err
+}
+
+// flagValue collects every occurrence of a flag; the operation decides
+// what several occurrences mean (the last wins, or a list).
+type flagValue struct {
+	typ    string
+	values []string
+}
+
+func (v *flagValue) String() string     { return strings.Join(v.values, ",") }
+func (v *flagValue) Set(s string) error { v.values = append(v.values, s); return nil }
+func (v *flagValue) Type() string       { return v.typ }
+
+// bindParams adds a flag for each parameter to cmd and returns a function
+// that collects those given on the command line.
+func bindParams(cmd *cobra.Command, params []ops.Param) func() ops.Params {
+	values := make([]*flagValue, len(params))
+	for i, p := range params {
+		values[i] = &flagValue{typ: p.Type}
+		cmd.Flags().Var(values[i], p.Name, p.Usage)
+		if p.Type == "bool" {
+			cmd.Flags().Lookup(p.Name).NoOptDefVal = "true"
+		}
+	}
+	return func() ops.Params {
+		given := ops.Params{}
+		for i, p := range params {
+			if len(values[i].values) > 0 {
+				given[p.Name] = values[i].values
+			}
+		}
+		return given
+	}
 }
 
 // exactArgs is cobra.ExactArgs(1) with an error that names the argument.

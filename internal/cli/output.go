@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -20,14 +22,41 @@ func (a *app) printOne(obj any) error {
 	if a.json {
 		return a.printJSON(obj)
 	}
-	fields := jsonFields(obj)
+	return a.printFields(jsonFields(obj), fieldOrder(obj))
+}
+
+// printFields prints a "Field : value" line for each key of order that
+// fields has, but those of skip.
+func (a *app) printFields(fields map[string]json.RawMessage, order []string, skip ...string) error {
 	w := tabwriter.NewWriter(a.out, 0, 4, 1, ' ', 0)
-	for _, key := range fieldOrder(obj) {
-		if v, ok := fields[key]; ok {
+	for _, key := range order {
+		if v, ok := fields[key]; ok && !slices.Contains(skip, key) {
 			fmt.Fprintf(w, "%s\t: %s\n", key, plain(v))
 		}
 	}
 	return w.Flush()
+}
+
+// rawKeys lists the keys of a JSON object in the order they are written:
+// for an object the operations return, its fields' declaration order.
+func rawKeys(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		keys = append(keys, t.(string))
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return keys
+		}
+	}
+	return keys
 }
 
 // printList prints objects: a JSON array with --json, else a table of the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/ops"
 )
 
 // app is what every command shares: the global flags and the directory,
@@ -28,7 +29,8 @@ type app struct {
 	dir     directory.Directory
 	msgs    msgstore.Store
 
-	directoryURL string // --directory: a PostgreSQL URL, or "" for SQLite
+	directoryURL string    // --directory: a PostgreSQL URL, or "" for SQLite
+	remote       remoteAPI // --server: the admin API the directory commands act on
 }
 
 // Main runs the openum command line with args (without the program name)
@@ -71,11 +73,14 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.dataDir, "data", dataDefault, "data directory (env OPENUM_DATA)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON")
 	root.PersistentFlags().StringVar(&a.directoryURL, "directory", "", directoryFlagHelp)
+	a.remote.dataDir = &a.dataDir
+	a.remote.bind(root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return a.remote.check(cmd) }
 	root.AddCommand(
 		a.dialPlanCommand(),
-		gatewayNoun.command(a),
-		huntGroupNoun.command(a),
-		policyNoun.command(a),
+		a.nounCommand(ops.Gateways),
+		a.nounCommand(ops.HuntGroups),
+		a.nounCommand(ops.Policies),
 		a.mailboxCommand(),
 		a.serverCommand(),
 		a.directoryCommand(),
@@ -106,24 +111,6 @@ func (a *app) update(cmd *cobra.Command, fn func(*directory.Snapshot) error) ([]
 		return nil, err
 	}
 	return dir.Update(cmd.Context(), a.actor(), fn)
-}
-
-// change applies fn, which returns the name of the object it made or
-// changed, then shows that object as it now is.
-func (a *app) change(cmd *cobra.Command, fn func(*directory.Snapshot) (string, error), show func(*app, *directory.Snapshot, string) error) error {
-	var name string
-	_, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
-		name, err = fn(s)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	s, err := a.snapshot(cmd)
-	if err != nil {
-		return err
-	}
-	return show(a, s, name)
 }
 
 // secretFlags never reach the audit log with their values.

@@ -1,15 +1,17 @@
-package cli
+package ops
 
 import (
 	"github.com/openum/openum/internal/directory"
 )
 
-// The nouns of the directory and their flags. Each flag is the Exchange
+// The nouns of the directory and their parameters. Each is the Exchange
 // parameter in kebab-case; references to other objects have short names
 // (--dialplan, --gateway, --policy).
 
-var dialPlanNoun = noun[directory.DialPlan]{
+// DialPlans are the dial plans.
+var DialPlans Noun = &noun[directory.DialPlan]{
 	kind:    directory.KindDialPlan,
+	verbs:   every,
 	short:   "Dial plans: extension length, VoIP security mode, dialing rules",
 	create:  func(name string, _ *directory.Snapshot) directory.DialPlan { return directory.NewDialPlan(name) },
 	list:    func(s *directory.Snapshot) []directory.DialPlan { return s.DialPlans },
@@ -46,14 +48,17 @@ var dialPlanNoun = noun[directory.DialPlan]{
 	required: []string{"number-of-digits-in-extension"},
 }
 
-var gatewayNoun = noun[directory.IPGateway]{
-	kind:    directory.KindIPGateway,
-	short:   "IP gateways and IP PBXs allowed to send calls",
-	create:  func(name string, _ *directory.Snapshot) directory.IPGateway { return directory.NewIPGateway(name) },
-	list:    func(s *directory.Snapshot) []directory.IPGateway { return s.IPGateways },
-	get:     (*directory.Snapshot).IPGateway,
-	add:     (*directory.Snapshot).AddIPGateway,
-	columns: []string{"Name", "Address", "Port", "Status", "OutcallsAllowed"},
+// Gateways are the IP gateways; an operator may change their status.
+var Gateways Noun = &noun[directory.IPGateway]{
+	kind:     directory.KindIPGateway,
+	verbs:    every,
+	operator: []string{"status"},
+	short:    "IP gateways and IP PBXs allowed to send calls",
+	create:   func(name string, _ *directory.Snapshot) directory.IPGateway { return directory.NewIPGateway(name) },
+	list:     func(s *directory.Snapshot) []directory.IPGateway { return s.IPGateways },
+	get:      (*directory.Snapshot).IPGateway,
+	add:      (*directory.Snapshot).AddIPGateway,
+	columns:  []string{"Name", "Address", "Port", "Status", "OutcallsAllowed"},
 	fields: []field[directory.IPGateway]{
 		stringField("address", "IP address or FQDN (FQDN required for secured dial plans)", func(g *directory.IPGateway) *string { return &g.Address }),
 		intField("port", "SIP port, 1-65535 (5061 for TLS)", func(g *directory.IPGateway) *int { return &g.Port }),
@@ -64,8 +69,10 @@ var gatewayNoun = noun[directory.IPGateway]{
 	required: []string{"address"},
 }
 
-var huntGroupNoun = noun[directory.HuntGroup]{
+// HuntGroups are the hunt groups.
+var HuntGroups Noun = &noun[directory.HuntGroup]{
 	kind:    directory.KindHuntGroup,
+	verbs:   every,
 	short:   "Hunt groups: which dial plan answers a gateway's pilot number",
 	create:  func(name string, _ *directory.Snapshot) directory.HuntGroup { return directory.HuntGroup{Name: name} },
 	list:    func(s *directory.Snapshot) []directory.HuntGroup { return s.HuntGroups },
@@ -80,8 +87,10 @@ var huntGroupNoun = noun[directory.HuntGroup]{
 	required: []string{"gateway", "dialplan"},
 }
 
-var policyNoun = noun[directory.MailboxPolicy]{
+// Policies are the mailbox policies.
+var Policies Noun = &noun[directory.MailboxPolicy]{
 	kind:  directory.KindMailboxPolicy,
+	verbs: every,
 	short: "Mailbox policies: PIN rules, logon limits, allowed dialing groups",
 	create: func(name string, _ *directory.Snapshot) directory.MailboxPolicy {
 		return directory.NewMailboxPolicy(name, "")
@@ -113,22 +122,14 @@ var policyNoun = noun[directory.MailboxPolicy]{
 	required: []string{"dialplan"},
 }
 
-// mailboxFields are the flags of mailbox enable and set. The PIN has
-// commands of its own.
+// mailboxFields are the parameters of mailbox enable and set. The PIN
+// has operations of its own.
 var mailboxFields = []field[directory.Mailbox]{
 	stringField("display-name", "the name callers hear", func(m *directory.Mailbox) *string { return &m.DisplayName }),
 	stringField("dialplan", "the dial plan", func(m *directory.Mailbox) *string { return &m.UMDialPlan }),
 	stringField("policy", "the mailbox policy (default: the dial plan's only policy)", func(m *directory.Mailbox) *string { return &m.UMMailboxPolicy }),
 	listField("extension", "extension(s), exactly NumberOfDigitsInExtension digits", func(m *directory.Mailbox) *directory.List[string] { return &m.Extensions }),
 	boolField("pin-expired", "the user must choose a new PIN at next logon", func(m *directory.Mailbox) *bool { return &m.PINExpired }),
-}
-
-var mailboxNoun = noun[directory.Mailbox]{
-	kind:    directory.KindMailbox,
-	list:    func(s *directory.Snapshot) []directory.Mailbox { return s.Mailboxes },
-	get:     (*directory.Snapshot).Mailbox,
-	columns: []string{"EmailAddress", "DisplayName", "UMDialPlan", "Extensions", "UMMailboxPolicy", "PINExpired", "LockedOut", "LogonFailures"},
-	fields:  mailboxFields,
 }
 
 var serverFields = []field[directory.Server]{
@@ -141,12 +142,4 @@ var serverFields = []field[directory.Server]{
 	intField("max-outcalls-per-day", "calls the server may place a day, all mailboxes together, 0-100000", func(s *directory.Server) *int { return &s.MaxOutcallsPerDay }),
 	intField("max-outcall-minutes-per-day", "minutes of calls the server may place a day, 0-14400000", func(s *directory.Server) *int { return &s.MaxOutcallMinutesPerDay }),
 	stringField("certificate-thumbprint", "pin the TLS certificate by thumbprint (must be usable); empty to let the server choose", func(s *directory.Server) *string { return &s.CertificateThumbprint }),
-}
-
-var serverNoun = noun[directory.Server]{
-	kind:    directory.KindServer,
-	list:    func(s *directory.Snapshot) []directory.Server { return s.Servers },
-	get:     (*directory.Snapshot).Server,
-	columns: []string{"Name", "DialPlans", "Status", "MaxCallsAllowed", "SipTcpListeningPort", "SipTlsListeningPort"},
-	fields:  serverFields,
 }

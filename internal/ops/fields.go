@@ -1,55 +1,41 @@
-package cli
+package ops
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/spf13/cobra"
-
 	"github.com/openum/openum/internal/directory"
 )
 
-// field binds one flag, named by the Exchange parameter in kebab-case, to one
-// field of an object of type T. new and set share the same fields.
+// Param is one parameter of an operation: on the command line the flag
+// --Name, over the admin API the key Name of the request's JSON object.
+type Param struct {
+	Name  string
+	Type  string // the flag's type, as --help shows it: string, int, bool, list...
+	Usage string
+}
+
+// field binds one parameter, named by the Exchange parameter in
+// kebab-case, to one field of an object of type T. new and set share the
+// same fields. set reads every value given (a parameter may be repeated):
+// the field decides what several mean (the last wins, or a list).
 type field[T any] struct {
-	flag, typ, usage string
-	set              func(obj *T, values []string) error
+	Param
+	set func(obj *T, values []string) error
 }
 
-// flagValue collects every occurrence of a flag; the field decides what
-// several occurrences mean (the last wins, or a list).
-type flagValue struct {
-	typ    string
-	values []string
-}
-
-func (v *flagValue) String() string     { return strings.Join(v.values, ",") }
-func (v *flagValue) Set(s string) error { v.values = append(v.values, s); return nil }
-func (v *flagValue) Type() string       { return v.typ }
-
-// bindFields adds the flags of fields to cmd and returns a function that
-// applies the flags given on the command line to an object.
-func bindFields[T any](cmd *cobra.Command, fields []field[T]) func(*T) error {
-	values := make([]*flagValue, len(fields))
-	for i, f := range fields {
-		values[i] = &flagValue{typ: f.typ}
-		cmd.Flags().Var(values[i], f.flag, f.usage)
-		if f.typ == "bool" {
-			cmd.Flags().Lookup(f.flag).NoOptDefVal = "true"
-		}
-	}
-	return func(obj *T) error {
-		for i, f := range fields {
-			if len(values[i].values) == 0 {
-				continue
-			}
-			if err := f.set(obj, values[i].values); err != nil {
-				return fmt.Errorf("--%s: %w", f.flag, err)
+// apply sets the fields of obj that p gives, in the fields' order (see
+// operatorField for why the order matters).
+func apply[T any](fields []field[T], obj *T, p Params) error {
+	for _, f := range fields {
+		if v, ok := p[f.Name]; ok && len(v) > 0 {
+			if err := f.set(obj, v); err != nil {
+				return &ParamError{Param: f.Name, Err: err}
 			}
 		}
-		return nil
 	}
+	return nil
 }
 
 func last(values []string) string { return values[len(values)-1] }
@@ -57,7 +43,7 @@ func last(values []string) string { return values[len(values)-1] }
 // valueField is a flag that takes one value, the last given: parse reads
 // it, trimmed, into the field p points to.
 func valueField[T, V any](flag, typ, usage string, parse func(string) (V, error), p func(*T) *V) field[T] {
-	return field[T]{flag, typ, usage, func(obj *T, v []string) error {
+	return field[T]{Param{flag, typ, usage}, func(obj *T, v []string) error {
 		value, err := parse(strings.TrimSpace(last(v)))
 		if err != nil {
 			return err
@@ -104,7 +90,7 @@ func enumField[T any, E ~string](flag string, values []E, p func(*T) *E) field[T
 // listField takes a comma-separated list, the flag given once or repeated;
 // an empty value clears the list.
 func listField[T any](flag, usage string, p func(*T) *directory.List[string]) field[T] {
-	return field[T]{flag, "list", usage, func(obj *T, v []string) error {
+	return field[T]{Param{flag, "list", usage}, func(obj *T, v []string) error {
 		var list directory.List[string]
 		for _, s := range v {
 			for _, item := range strings.Split(s, ",") {
@@ -123,7 +109,7 @@ func listField[T any](flag, usage string, p func(*T) *directory.List[string]) fi
 // an empty value clears the list.
 func groupsField[T any](flag string, p func(*T) *directory.List[directory.DialingRuleGroup]) field[T] {
 	usage := `dialing rule group "Name,NumberMask,DialedNumber[,Comment]" (repeat for several)`
-	return field[T]{flag, "group", usage, func(obj *T, v []string) error {
+	return field[T]{Param{flag, "group", usage}, func(obj *T, v []string) error {
 		var groups directory.List[directory.DialingRuleGroup]
 		for _, s := range v {
 			if strings.TrimSpace(s) == "" {

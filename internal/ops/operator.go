@@ -1,4 +1,4 @@
-package cli
+package ops
 
 import (
 	"strings"
@@ -12,8 +12,8 @@ import (
 // against the dial plan as that command leaves it: an extension, or a
 // full number that one of its dialing rules matches (dialing.Operator).
 func operatorField() field[directory.DialPlan] {
-	return field[directory.DialPlan]{"operator-extension", "string",
-		"where 0 transfers a caller: an extension, or a full number a dialing rule matches; empty for none",
+	return field[directory.DialPlan]{Param{"operator-extension", "string",
+		"where 0 transfers a caller: an extension, or a full number a dialing rule matches; empty for none"},
 		func(d *directory.DialPlan, v []string) error {
 			d.OperatorExtension = strings.TrimSpace(last(v))
 			if d.OperatorExtension == "" {
