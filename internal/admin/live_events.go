@@ -14,7 +14,8 @@ import (
 // events serves GET /api/v1/events?id=&since=&follow=1: the event log's
 // records that match, oldest first, one JSON object a line (as openum
 // events --json). With follow=1 the answer goes on: each record is sent
-// as it is written, until the client goes away or the server stops.
+// as it is written, until the client goes away or the server stops: from
+// since, within the current log file, else from the request on.
 func (l *live) events(w http.ResponseWriter, r *http.Request) {
 	filter, follow, err := eventFilter(r, time.Now())
 	if err != nil {
@@ -35,6 +36,11 @@ func (l *live) events(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		return
+	}
+	if filter.Since.IsZero() {
+		// From this request on: what is written once the client has the
+		// answer's headers is sent, though Follow opens the file after.
+		filter.Since = time.Now()
 	}
 	ctx, stop := context.WithCancel(r.Context())
 	defer stop()

@@ -12,6 +12,8 @@ import (
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/logon"
+	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/playonphone"
 )
 
 // Version is the release openum was built as (main sets it), for
@@ -23,21 +25,34 @@ type adminOptions struct {
 	listen      string
 	plainHTTP   bool
 	metricsOpen bool
+	certRole    string
 }
 
 func addAdminFlags(f *pflag.FlagSet, o *adminOptions) {
 	f.StringVar(&o.listen, "admin-listen", admin.DefaultAddr, `HTTPS address of the admin API: health, /metrics, /debug/pprof, the web console at /console/ ("" or off: none)`)
 	f.BoolVar(&o.plainHTTP, "admin-plain-http", false, "serve the admin API as plain HTTP: refused unless --admin-listen is a loopback address")
 	f.BoolVar(&o.metricsOpen, "metrics-loopback-open", false, "let clients on loopback scrape /metrics without a token")
+	f.StringVar(&o.certRole, "admin-client-cert-role", "", `let an administrator's client certificate stand for a token: one that chains to the trusted store and whose common name is an admin token's name acts as that token, with at most this role (readonly, operator or admin; "": off)`)
 }
 
 // startAdmin opens the admin API and web console of n, the server whose
 // directory record is server and whose event log is eventLog, and serves
 // them in the background until n stops; nothing when --admin-listen is off.
-func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *delivery.Spool, logons *logon.Service, o adminOptions, server, eventLog string) error {
+func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *delivery.Spool, msgs msgstore.Store, logons *logon.Service, o adminOptions, server, eventLog string) error {
 	if o.listen == "" || o.listen == "off" {
 		return nil
 	}
+	var certRole directory.AdminRole
+	if o.certRole != "" {
+		var err error
+		if certRole, err = directory.ParseEnum("--admin-client-cert-role", o.certRole, directory.AdminRoles); err != nil {
+			return err
+		}
+	}
+	live := &admin.Live{Directory: dir, ServerName: server, SIP: n.srv, EventLog: eventLog, Messages: msgs}
+	// Play on Phone from the API goes out through this server's own SIP
+	// layer; a directory without outcall budgets has none.
+	live.PlayOnPhone, _ = playonphone.NewService(server, n.srv, msgs, dir, n.log)
 	src := admin.Sources{Version: Version, Events: n.log, SIP: n.srv, Spool: spool, Certs: n.manager}
 	if logons != nil {
 		src.Logon = logons.Stats()
@@ -45,7 +60,8 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 	srv, err := admin.New(admin.Config{
 		Addr: o.listen, PlainHTTP: o.plainHTTP, Certs: n.manager, Snapshot: n.watcher.Snapshot,
 		Ready: n.readiness(dir, server), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
-		Console: &admin.Console{Directory: dir, ServerName: server, SIP: n.srv, Spool: spool, EventLog: eventLog},
+		Console:        &admin.Console{Directory: dir, ServerName: server, SIP: n.srv, Spool: spool, EventLog: eventLog},
+		ClientCertRole: certRole, Live: live,
 	})
 	if err != nil {
 		return err

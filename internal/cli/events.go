@@ -31,11 +31,11 @@ func (a *app) eventsCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			filter := events.Filter{ID: events.EventID(id)}
 			if since != "" {
-				d, err := parseSince(since)
+				t, err := events.ParseSince(since, time.Now())
 				if err != nil {
-					return err
+					return fmt.Errorf("--%w", err)
 				}
-				filter.Since = time.Now().Add(-d)
+				filter.Since = t
 			}
 			path := filepath.Join(a.dataDir, "events.log")
 			if follow {
@@ -51,7 +51,7 @@ func (a *app) eventsCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&id, "id", 0, "only this event ID")
-	cmd.Flags().StringVar(&since, "since", "", "only events of the last DURATION (90m, 24h, 7d)")
+	cmd.Flags().StringVar(&since, "since", "", "only events of the last DURATION (90m, 24h, 7d) or since a date or time (2026-12-01T08:00)")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "print each new event as it is written, until interrupted; with --since, start with those of the current log file since then (with --json, one JSON object a line)")
 	return cmd
 }
@@ -77,20 +77,6 @@ func (a *app) followEvents(ctx context.Context, path string, filter events.Filte
 // eventRow is one event as the cells of a table row.
 func eventRow(r *events.Record) []string {
 	return []string{r.Time.Local().Format("2006-01-02 15:04:05"), strconv.Itoa(int(r.EventID)), r.Level, r.Message + details(r.Attrs)}
-}
-
-// parseSince reads a Go duration, or a number of days written Nd.
-func parseSince(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		if days, err := strconv.Atoi(n); err == nil && days >= 0 {
-			return time.Duration(days) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("--since: %q is not a duration (90m, 24h, 7d)", s)
-	}
-	return d, nil
 }
 
 // tableKeys are the attributes the table shows first, in this order: who

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,9 +57,9 @@ func (a *app) messageListCommand() *cobra.Command {
 
 // message reads the ID argument and returns that message.
 func (a *app) message(cmd *cobra.Command, arg string) (msgstore.Store, *msgstore.Message, error) {
-	id, err := strconv.ParseInt(arg, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, nil, fmt.Errorf("a message ID is a positive whole number (as message list shows), not %q", arg)
+	id, err := msgstore.ParseID(arg)
+	if err != nil {
+		return nil, nil, err
 	}
 	s, err := a.messages(cmd.Context())
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/openum/openum/internal/dialing"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/playonphone"
 )
@@ -50,10 +49,6 @@ when the phone answered.`,
 			if err != nil {
 				return err
 			}
-			ledger, ok := dir.(dialing.Ledger)
-			if !ok {
-				return errors.New("this directory keeps no outcall budgets: Play on Phone is refused")
-			}
 			log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
 			if err != nil {
 				return err
@@ -68,7 +63,10 @@ when the phone answered.`,
 				return err
 			}
 			defer dialer.Close()
-			svc := &playonphone.Service{Server: sv.Name, Dialer: dialer, Messages: msgs, Ledger: ledger, Events: log}
+			svc, err := playonphone.NewService(sv.Name, dialer, msgs, dir, log)
+			if err != nil {
+				return err
+			}
 			res, err := svc.Play(cmd.Context(), snap, r)
 			var failed *playonphone.Error
 			if err != nil && !errors.As(err, &failed) {

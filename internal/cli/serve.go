@@ -244,7 +244,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	if err := n.srv.Start(ctx); err != nil {
 		return fail(err)
 	}
-	if err := n.startAdmin(bg, dir, spool, answering.Logon, o.admin, record.Name, filepath.Join(a.dataDir, "events.log")); err != nil {
+	if err := n.startAdmin(bg, dir, spool, msgs, answering.Logon, o.admin, record.Name, filepath.Join(a.dataDir, "events.log")); err != nil {
 		_ = n.srv.Shutdown(context.Background())
 		return fail(err)
 	}

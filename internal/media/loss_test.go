@@ -34,3 +34,23 @@ func TestLossCounter(t *testing.T) {
 		})
 	}
 }
+
+// Packets a caller's SRTP sequence skips are counted lost, over real
+// sockets; the packets that came are not.
+func TestStreamCountsLostPackets(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	send := func(n int) {
+		for range n {
+			if err := caller.Send(tone(FrameSamples)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		receive(t, server, n)
+	}
+	send(3)
+	caller.seq += 4 // four packets the network lost
+	send(2)
+	if lost, got := server.Stats().Lost.Load(), server.Stats().Packets.Load(); lost != 4 || got != 5 {
+		t.Errorf("lost %d, received %d; want 4 and 5", lost, got)
+	}
+}
