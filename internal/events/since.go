@@ -25,5 +25,5 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("since must be a duration back from now (90m, 24h, 7d) or a date or time (2026-12-01, 2026-12-01T08:00), not %q", s)
+	return time.Time{}, fmt.Errorf("since: %q is not a duration back from now (90m, 24h, 7d), nor a date or time (2026-12-01, 2026-12-01T08:00)", s)
 }
