@@ -1,0 +1,68 @@
+package media
+
+import "sync"
+
+// Capture gathers a stream's audio for a recorder on the stream's clock,
+// in timestamp order (a Timeline): the recorder takes it a few times a
+// second (Take) rather than waking for each packet on Received. Key
+// presses still come on Received. It is safe for concurrent use.
+type Capture struct {
+	stream *Stream
+	prev   func(uint32, []int16) // the sink Capture replaced, put back by Stop
+	loud   func([]int16) bool
+
+	mu       sync.Mutex // guards what follows
+	timeline *Timeline
+	ready    []int16 // released, not yet taken
+	taken    []int16 // what Take returned last, reused
+	released int     // samples released since the capture began
+	loudEnd  int     // see Take
+}
+
+// Capture starts capturing s's audio through a timeline of window and
+// maxGap (see NewTimeline); loud tells the frames that count as voice
+// (see Take). Stop must follow.
+func (s *Stream) Capture(window, maxGap uint32, loud func(pcm []int16) bool) *Capture {
+	c := &Capture{stream: s, loud: loud, timeline: NewTimeline(window, maxGap)}
+	c.prev = s.Sink(c.push)
+	return c
+}
+
+// push is the capture's sink.
+func (c *Capture) push(ts uint32, pcm []int16) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.timeline.Push(ts, pcm)
+	c.ready = append(c.ready, out...)
+	c.released += len(out)
+	if c.loud(pcm) {
+		// As a recorder reading packet by packet reckons it: what it has
+		// written, and this frame's length.
+		c.loudEnd = c.released + len(pcm)
+	}
+}
+
+// Take returns the audio released since the last Take, in order, valid
+// until the next Take or Stop; and loudEnd, the samples released when the
+// last loud frame came, plus that frame's, counted from the start of the
+// capture (0 while none came): a recording cut there ends about with the
+// last word.
+func (c *Capture) Take() (pcm []int16, loudEnd int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ready, c.taken = c.taken[:0], c.ready
+	return c.taken, c.loudEnd
+}
+
+// Stop ends the capture, puts back the sink it replaced, and returns what
+// Take has not: the audio released since and what the timeline held back.
+func (c *Capture) Stop() (pcm []int16, loudEnd int) {
+	c.stream.Sink(c.prev)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.timeline.Flush()
+	c.ready = append(c.ready, out...)
+	c.released += len(out)
+	c.ready, c.taken = c.taken[:0], c.ready
+	return c.taken, c.loudEnd
+}

@@ -1,0 +1,62 @@
+package media
+
+import (
+	"testing"
+	"time"
+)
+
+// sendAt sends pcm as frame index of the stream's timestamps, out of
+// order if need be.
+func sendAt(t *testing.T, s *Stream, base uint32, index int, pcm []int16) {
+	t.Helper()
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	s.ts = base + uint32(index*FrameSamples)
+	if err := s.send(s.negotiated.Load(), pcm, FrameSamples); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A capture gathers the caller's audio in timestamp order, reordered and
+// with losses filled, reports where the last loud frame ended as a
+// recorder reading packet by packet would, and gives the stream's audio
+// back to Received once stopped.
+func TestCapture(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	loud := func(pcm []int16) bool { return pcm[1] != 0 }
+	c := server.Capture(5*FrameSamples, 50*FrameSamples, loud)
+	quiet := make([]int16, FrameSamples)
+	// Frames 0-5: 3 lost, 2 after 4; 0-2 loud, 4 and 5 quiet.
+	for _, f := range []struct {
+		index int
+		pcm   []int16
+	}{{0, tone(FrameSamples)}, {1, tone(FrameSamples)}, {4, quiet}, {2, tone(FrameSamples)}, {5, quiet}} {
+		sendAt(t, caller, 1000, f.index, f.pcm)
+	}
+	time.Sleep(100 * time.Millisecond)
+	got, _ := c.Take()
+	if len(got) != FrameSamples {
+		t.Errorf("took %d samples; want %d (the window holds the rest back)", len(got), FrameSamples)
+	}
+	got = append([]int16(nil), got...)
+	rest, loudEnd := c.Stop()
+	got = append(got, rest...)
+	if len(got) != 6*FrameSamples {
+		t.Fatalf("captured %d samples; want %d (six frames, the lost one as silence)", len(got), 6*FrameSamples)
+	}
+	for i := range 6 {
+		if loud, want := got[i*FrameSamples+1] != 0, i < 3; loud != want {
+			t.Errorf("frame %d loud: %v; want %v", i, loud, want)
+		}
+	}
+	// Frame 2, the last loud, came before the window let any frame out.
+	if loudEnd != FrameSamples {
+		t.Errorf("loudEnd %d; want %d", loudEnd, FrameSamples)
+	}
+	if err := caller.Send(tone(FrameSamples)); err != nil {
+		t.Fatal(err)
+	}
+	if r := receive(t, server, 1)[0]; r.PCM == nil {
+		t.Errorf("after Stop, Received has %+v; want audio", r)
+	}
+}
