@@ -95,6 +95,16 @@ func (p Peer) name() string {
 	return "server " + p.Server
 }
 
+// named reports whether name is p's name(), without building it: a call's
+// in-dialog requests are matched to the peer that placed it this way.
+func (p Peer) named(name string) bool {
+	kind, who := "server ", p.Server
+	if p.Gateway != "" {
+		kind, who = "gateway ", p.Gateway
+	}
+	return len(name) == len(kind)+len(who) && strings.HasPrefix(name, kind) && name[len(kind):] == who
+}
+
 // admission is the verdict on an INVITE: the hunt group and dial plan the
 // call belongs to, and its SDP offer.
 type admission struct {
@@ -124,7 +134,7 @@ func checkRequest(req *sip.Request) *Rejection {
 	}
 	// sipgo takes the last of several Content-Length values; RFC 4475
 	// (mcl01) says a message with more than one has no known length.
-	if n := len(req.GetHeaders("Content-Length")); n > 1 {
+	if n := len(namedFields(req, "Content-Length")); n > 1 {
 		return refuse(400, events.MalformedRequest, "%d Content-Length header fields", n)
 	}
 	// sipgo upper-cases some method names and not others: compare as it does.
@@ -140,7 +150,7 @@ func checkRequest(req *sip.Request) *Rejection {
 		return nil // RFC 3261 9.1: a CANCEL's Require is not acted on
 	}
 	var tags []string
-	for _, h := range req.GetHeaders("Require") {
+	for _, h := range namedFields(req, "Require") {
 		for _, tag := range strings.Split(h.Value(), ",") {
 			if tag = strings.TrimSpace(tag); tag != "" {
 				tags = append(tags, tag)

@@ -128,8 +128,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	}
 	defer func() { s.stats.addMedia(stream); closeMedia(port, stream) }()
 	answer := port.Local
-	ua := &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(peer.Transport)}
-	dlg, err := ua.ReadInvite(req, tx)
+	dlg, err := s.dialogUA(peer.Transport).ReadInvite(req, tx)
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
 		return
@@ -268,10 +267,21 @@ func (s *Server) dialogOf(req *sip.Request, peer Peer) *call {
 	s.mu.Lock()
 	c := s.calls[id]
 	s.mu.Unlock()
-	if c == nil || c.placedBy != peer.name() || c.transport != peer.Transport {
+	if c == nil || !peer.named(c.placedBy) || c.transport != peer.Transport {
 		return nil
 	}
 	return c
+}
+
+// dialogUA answers the calls that come on transport: one for all of them,
+// as sipgo's own dialog cache keeps, since its Contact (the listening
+// address) is the same for each.
+func (s *Server) dialogUA(transport string) *sipgo.DialogUA {
+	if ua, ok := s.dialogUAs.Load(transport); ok {
+		return ua.(*sipgo.DialogUA)
+	}
+	ua, _ := s.dialogUAs.LoadOrStore(transport, &sipgo.DialogUA{Client: s.client, ContactHDR: *s.contact(transport)})
+	return ua.(*sipgo.DialogUA)
 }
 
 // contact is openum's Contact on a transport: its listening address.

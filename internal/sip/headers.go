@@ -72,7 +72,7 @@ func callerOf(req *sip.Request) (number, name string) {
 // that does not parse is left out.
 func addresses(req *sip.Request, name string) []address {
 	var out []address
-	for _, h := range req.GetHeaders(name) {
+	for _, h := range namedFields(req, name) {
 		for _, v := range splitEntries(h.Value()) {
 			a := address{params: sip.NewParams()}
 			display, err := sip.ParseAddressValue(v, &a.uri, &a.params)
@@ -84,6 +84,41 @@ func addresses(req *sip.Request, name string) []address {
 		}
 	}
 	return out
+}
+
+// namedFields returns the header fields of req called name, in any case,
+// as sipgo's GetHeaders does, but without its allocations: GetHeaders
+// lower-cases the name, and each field's name it compares that sipgo does
+// not know by heart, on every call, found or not.
+func namedFields(req *sip.Request, name string) []sip.Header {
+	var out []sip.Header
+	for _, h := range req.Headers() {
+		if sameFieldName(h.Name(), name) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// sameFieldName compares header field names as sipgo does: ASCII letters
+// in any case, nothing else folded.
+func sameFieldName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // splitEntries splits a header value at the commas between its entries:

@@ -117,3 +117,19 @@ func FuzzCallerAndTarget(f *testing.F) {
 		}
 	})
 }
+
+func TestPeerNamed(t *testing.T) {
+	gw, sv := Peer{Gateway: "GW1"}, Peer{Server: "um2"}
+	for _, tc := range []struct {
+		p    Peer
+		name string
+		want bool
+	}{
+		{gw, gw.name(), true}, {gw, "server GW1", false}, {gw, "gateway GW", false}, {gw, "gateway GW11", false},
+		{sv, sv.name(), true}, {sv, "gateway um2", false}, {sv, "server um", false},
+	} {
+		if got := tc.p.named(tc.name); got != tc.want {
+			t.Errorf("%+v named %q: %v, want %v", tc.p, tc.name, got, tc.want)
+		}
+	}
+}

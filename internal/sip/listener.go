@@ -110,7 +110,8 @@ func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
 	peer.Addr = addrPort(raw.RemoteAddr())
 	pc := &peerConn{Conn: conn, idle: g.srv.limits.IdleTimeout, whole: g.srv.limits.MessageTimeout,
 		frame:        framer{max: g.srv.limits.MaxMessageSize},
-		onIncomplete: func(size int) { g.srv.messageIncomplete(peer, size) }}
+		onIncomplete: func(size int) { g.srv.messageIncomplete(peer, size) },
+		local:        newFormattedAddr(conn.LocalAddr()), remote: newFormattedAddr(conn.RemoteAddr())}
 	key := connKey(g.transport, raw.RemoteAddr().String())
 	g.srv.peers.Store(key, peer)
 	pc.onClose = func() {
@@ -137,7 +138,30 @@ type peerConn struct {
 	onIncomplete func(size int) // a message did not arrive whole in time
 	onClose      func()
 	closeOnce    sync.Once
+	// The connection's addresses, formatted once (see formattedAddr).
+	local, remote *formattedAddr
 }
+
+// LocalAddr is the connection's local address.
+func (c *peerConn) LocalAddr() net.Addr { return c.local }
+
+// RemoteAddr is the peer's address.
+func (c *peerConn) RemoteAddr() net.Addr { return c.remote }
+
+// formattedAddr is an address whose String is formatted once. sipgo
+// formats both addresses of a connection for its debug log each time it
+// takes or releases the connection for a request or a response
+// (TCPConnection.Ref and TryClose), even with the log off: a
+// *net.TCPAddr would format them anew, three allocations each, some
+// twenty-five per call.
+type formattedAddr struct {
+	net.Addr
+	s string
+}
+
+func newFormattedAddr(a net.Addr) *formattedAddr { return &formattedAddr{Addr: a, s: a.String()} }
+
+func (a *formattedAddr) String() string { return a.s }
 
 // Read waits for the idle deadline between messages; within one, for the
 // earlier of that and the message's own deadline, which later reads do not

@@ -92,6 +92,8 @@ type Server struct {
 	mwi      messageWaiting // NOTIFYs to send (mwi.go)
 	subs     subscriptions  // SUBSCRIBEs to message waiting (subscribe.go)
 	board    loadBoard      // the servers' loads as last read (load.go)
+	// dialogUAs holds the *sipgo.DialogUA of each transport (dialogUA).
+	dialogUAs sync.Map
 
 	ua     *sipgo.UserAgent
 	sip    *sipgo.Server

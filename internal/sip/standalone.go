@@ -24,7 +24,9 @@ func (s *Server) Close() error {
 // its listener's, or, on a server that listens nowhere, where its record
 // says openum serve listens.
 func (s *Server) contactAddr(transport string) (string, int) {
-	addr, ok := s.Addrs()[transport]
+	s.mu.Lock()
+	addr, ok := s.listeners[transport] // not Addrs: no map copy for each call's Contact
+	s.mu.Unlock()
 	if !ok {
 		v := s.view.Load()
 		port := v.server.SipTcpListeningPort
