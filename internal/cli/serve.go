@@ -41,6 +41,7 @@ type serveOptions struct {
 	limits            sip.Limits
 	eventLogSize      string
 	eventLogFiles     int
+	gcPercent         int
 	admin             adminOptions
 }
 
@@ -89,11 +90,15 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.StringVar(&o.eventLogSize, "event-log-file-size", humanize.Bytes(uint64(events.DefaultRotation.FileSize)),
 		"events.log is renamed events.log.1 (older ones shift) when it would grow past this size (10MB, 512KiB)")
 	f.IntVar(&o.eventLogFiles, "event-log-files", events.DefaultRotation.Files, "event log files kept, the current one included; the oldest go")
+	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "the garbage collector's target, as GOGC: a collection when the heap has grown by this % of what is live (Go's default is 100; more costs memory, less costs CPU per call)")
 	addAdminFlags(f, &o.admin)
 	return cmd
 }
 
 func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
+	if err := applyGCPercent(cmd.Flags(), o.gcPercent); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	record, err := a.serverRecord(cmd, o.fqdn)

@@ -2,6 +2,23 @@
 // spool on disk, a worker that retries until the message is accepted, and
 // two transports — a Maildir per mailbox (the embedded default) and SMTP
 // submission with STARTTLS and a client certificate.
+//
+// Servers of a pool (SPEC OPS-4) keep their file spools, and lease each
+// voice message's mail in the shared message store (Pool, pool.go). The
+// spool stays because a recording is written to it during the call, before
+// any database has it, and notices (a new PIN) are never written to a
+// database the whole pool reads. What another server needs to deliver a
+// dead server's mail is in the store anyway: the message with its audio,
+// and its mail job (the delivery note, the owner's lease), written in the
+// message's own transaction, before the caller hears "saved". The owner
+// delivers from its spool under its lease, which it renews while it lives;
+// a lease left to expire is taken over, one server winning each, and the
+// mail delivered from the store's copy. Marking it delivered in the ledger
+// follows the transport's acceptance; a spool copy of a mail the ledger
+// says went is removed, not sent. So a mail goes once, but for a server
+// dying between a mail server's acceptance and that mark (as for a single
+// server today, the mail then goes again, with the same Message-ID: a
+// Maildir recognises it, an SMTP server may not).
 package delivery
 
 import (

@@ -17,6 +17,9 @@ type Worker struct {
 	Spool     *Spool
 	Transport Transport
 	Events    *events.Log
+	// Pool, when set, shares delivery with the other servers of a pool
+	// through the message store's mail ledger (pool.go).
+	Pool *Pool
 	// MinBackoff and MaxBackoff bound the wait between attempts (default 5 s
 	// and 10 min). Escalate is how long a message may fail before event
 	// 1185 says so (default 1 h); it is still retried after that.
@@ -59,6 +62,9 @@ func (w *Worker) Kick() {
 // Run delivers until ctx is done.
 func (w *Worker) Run(ctx context.Context) error {
 	w.defaults()
+	if w.Pool != nil {
+		go w.renew(ctx)
+	}
 	for {
 		next := w.deliverDue(ctx)
 		wait := min(time.Until(next), time.Second)
@@ -92,26 +98,60 @@ func (w *Worker) deliverDue(ctx context.Context) time.Time {
 			next = minTime(next, m.NextAttempt)
 			continue
 		}
-		if err := w.deliver(ctx, m); err != nil {
-			w.failed(ctx, m, err)
-			next = minTime(next, m.NextAttempt)
+		if it := w.fromSpool(ctx, m); it != nil {
+			next = w.attempt(ctx, it, next)
 		}
+	}
+	if w.Pool == nil || ctx.Err() != nil {
+		return next
+	}
+	items, next := w.fromLedger(ctx, w.Spool.spooledIDs(), next)
+	for _, it := range items {
+		next = w.attempt(ctx, it, next)
 	}
 	return next
 }
 
-func (w *Worker) deliver(ctx context.Context, m *Message) error {
+// item is a message to deliver, and where its state lives: the spool, the
+// pool's ledger, or both.
+type item struct {
+	m      *Message
+	audio  func(context.Context) ([]byte, error)
+	record func(context.Context, *Message) error // its attempts
+	done   func(context.Context) error           // it was delivered
+	// deadline, when set, is the end of the lease it is delivered under:
+	// past it another server may take it over, so the attempt stops.
+	deadline time.Time
+}
+
+// attempt delivers it once, and schedules a retry when that fails.
+func (w *Worker) attempt(ctx context.Context, it *item, next time.Time) time.Time {
+	if err := w.deliver(ctx, it); err != nil {
+		w.failed(ctx, it, err)
+		next = minTime(next, it.m.NextAttempt)
+	}
+	return next
+}
+
+func (w *Worker) deliver(ctx context.Context, it *item) error {
+	m := it.m
+	send := ctx
+	if !it.deadline.IsZero() {
+		var cancel context.CancelFunc
+		send, cancel = context.WithDeadline(ctx, it.deadline)
+		defer cancel()
+	}
 	var audio []byte
 	if m.Notice == nil {
 		var err error
-		if audio, err = w.Spool.Audio(m.ID); err != nil {
+		if audio, err = it.audio(send); err != nil {
 			return err
 		}
 	}
-	if err := w.Transport.Deliver(ctx, m, Compose(m, audio)); err != nil {
+	if err := w.Transport.Deliver(send, m, Compose(m, audio)); err != nil {
 		return err
 	}
-	if err := w.Spool.Done(m.ID); err != nil {
+	if err := it.done(ctx); err != nil {
 		return err
 	}
 	w.Events.Emit(ctx, events.MessageDelivered, "voice message delivered",
@@ -120,8 +160,8 @@ func (w *Worker) deliver(ctx context.Context, m *Message) error {
 }
 
 // failed records a failed attempt and schedules the next.
-func (w *Worker) failed(ctx context.Context, m *Message, cause error) {
-	now := w.Now()
+func (w *Worker) failed(ctx context.Context, it *item, cause error) {
+	m, now := it.m, w.Now()
 	m.Attempts++
 	if m.FirstFailure.IsZero() {
 		m.FirstFailure = now
@@ -140,7 +180,7 @@ func (w *Worker) failed(ctx context.Context, m *Message, cause error) {
 		m.Escalated = true
 		w.Events.Emit(ctx, events.DeliveryFailedFinal, "voice message still undelivered; it stays in the spool and is retried", attrs...)
 	}
-	if err := w.Spool.Update(m); err != nil {
+	if err := it.record(ctx, m); err != nil {
 		w.Events.Emit(ctx, events.DeliveryFailed, "cannot record the delivery attempt", slog.String("id", m.ID), slog.String("error", err.Error()))
 	}
 }

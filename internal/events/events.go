@@ -68,7 +68,7 @@ func (id EventID) Level() slog.Level {
 		InvalidExtension, PeerRefused, BanAdded, CallRefusedSecurity, SRTPNegotiationFailed,
 		CallRefusedOverload, NoHuntGroup, TLSHandshakeFailed, MalformedRequest, DirectoryReloadFailed,
 		MessageIncomplete, BannedSourceRefused, LogonSourceCoolDown,
-		MaildirAmbiguous, MailboxFull, DialRestricted,
+		MaildirAmbiguous, MailboxFull, MailTakenOver, DialRestricted,
 		OutcallGatewayFailed, AdminAuthFailed, MessageWaitingFailed, TransferFailed:
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,

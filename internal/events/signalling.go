@@ -32,4 +32,6 @@ const (
 	SpoolQuarantined    EventID = 9306 // a spooled message could not be read: moved to quarantine
 	MaildirAmbiguous    EventID = 9307 // a Maildir folder may hold several mailboxes' messages
 	MailboxFull         EventID = 9308 // a mailbox reached its quota: the caller heard "the mailbox is full"
+	MailTakenOver       EventID = 9309 // a dead server's undelivered mail was taken over, its leases expired
+	MailCopyDropped     EventID = 9310 // a spooled mail another server delivered was removed, not sent again
 )

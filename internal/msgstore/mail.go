@@ -36,10 +36,10 @@ type Claim int
 const (
 	// ClaimUnknown: no job has that ID (a mail spooled before the ledger,
 	// or whose message was purged): it is the spool's alone to deliver.
-	ClaimUnknown Claim = iota
-	ClaimHeld           // the caller holds the lease: it may deliver
-	ClaimBusy           // another server holds a lease that has not expired
-	ClaimDelivered      // it was delivered already, by this server or another
+	ClaimUnknown   Claim = iota
+	ClaimHeld            // the caller holds the lease: it may deliver
+	ClaimBusy            // another server holds a lease that has not expired
+	ClaimDelivered       // it was delivered already, by this server or another
 )
 
 // ErrLeaseLost says that another server took a mail job over: this one's

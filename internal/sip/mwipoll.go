@@ -7,7 +7,9 @@ package sip
 // the store's Version, one row; only when that moved does it read the
 // counts of every mailbox and queue a NOTIFY for each mailbox whose counts
 // differ from the last look. A change thus reaches the PBX within about a
-// poll interval, plus the NOTIFY's round trip.
+// poll interval, plus the NOTIFY's round trip. Servers of a pool all poll
+// the one store; a claim in it (claimAnnouncement) has one of them send each
+// change.
 
 import (
 	"context"
@@ -56,10 +58,14 @@ func (s *Server) pollMessages(ctx context.Context) {
 }
 
 // countsChanged queues a NOTIFY for, and tells the subscribers of, each
-// mailbox whose counts differ between last and now.
+// mailbox whose counts differ between last and now. The subscribers are
+// this server's; the unsolicited NOTIFY goes from the one server of a pool
+// that claims the new counts (claimAnnouncement).
 func (s *Server) countsChanged(ctx context.Context, last, now map[string]msgstore.Counts) {
 	changed := func(mailbox string, c msgstore.Counts) {
-		s.queueNotify(mailbox, c)
+		if s.claimAnnouncement(ctx, mailbox, c) {
+			s.queueNotify(mailbox, c)
+		}
 		s.notifySubscribers(ctx, mailbox, c)
 	}
 	for mailbox, c := range now {
@@ -72,4 +78,23 @@ func (s *Server) countsChanged(ctx context.Context, last, now map[string]msgstor
 			changed(mailbox, msgstore.Counts{})
 		}
 	}
+}
+
+// claimAnnouncement reports whether this server sends the PBX mailbox's
+// new counts c. Every server of a pool sharing the store notices the
+// change; the one whose claim records c in the store sends it, the others
+// find c claimed. A store that cannot be asked leaves each server to send
+// it: twice is better than never.
+func (s *Server) claimAnnouncement(ctx context.Context, mailbox string, c msgstore.Counts) bool {
+	claims, ok := s.cfg.Messages.(msgstore.NotifyClaims)
+	if !ok {
+		return true
+	}
+	mine, err := claims.ClaimNotify(ctx, mailbox, c, s.cfg.FQDN)
+	if err != nil {
+		s.cfg.Events.Emit(ctx, events.MessageWaitingFailed, "message waiting: the store could not say which server announces the counts; this one sends them",
+			slog.String("mailbox", mailbox), slog.String("reason", err.Error()), slog.String("retrying_until", "not retried"))
+		return true
+	}
+	return mine
 }

@@ -52,7 +52,7 @@ func (a *Answering) Recover(ctx context.Context) error {
 		if q.CallID == "" || !slices.ContainsFunc(kept, func(s msgstore.Message) bool { return s.CallID == q.CallID }) {
 			wav, err := a.Spool.Audio(q.ID)
 			if err == nil {
-				_, err = a.Store.Save(ctx, directory.Actor{}, storeMessage(q), wav)
+				_, err = a.save(ctx, q, wav)
 			}
 			if err != nil {
 				return fmt.Errorf("voicemail: recovering message %s: %w", q.ID, err)
@@ -64,6 +64,21 @@ func (a *Answering) Recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// save keeps q in the store, marked Stored, with its mail job when the
+// server is part of a pool: in one transaction, so that the pool owes the
+// mail of every message kept.
+func (a *Answering) save(ctx context.Context, q *delivery.Message, wav []byte) (msgstore.Message, error) {
+	q.Stored = true
+	m := storeMessage(q)
+	if a.Pool != nil {
+		var err error
+		if m.Mail, err = a.Pool.Job(q); err != nil {
+			return msgstore.Message{}, fmt.Errorf("voicemail: the mail job of message %s: %w", q.ID, err)
+		}
+	}
+	return a.Store.Save(ctx, directory.Actor{}, m, wav)
 }
 
 // storeMessage is the store's record of a spooled message. The caller's

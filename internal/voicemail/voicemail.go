@@ -36,6 +36,9 @@ type Answering struct {
 	// Store keeps every message recorded (SPEC UM-6); the spool queues its
 	// mail copy. See store.go for which of the two is the truth.
 	Store msgstore.Store
+	// Pool, when set, records each message's mail job with it in the
+	// store, for the pool's servers to share delivery (delivery.Pool).
+	Pool *delivery.Pool
 	// Logon decides the logons of subscriber access, the calls to a dial
 	// plan's AccessTelephoneNumbers (access.go); nil answers none.
 	Logon     *logon.Service
