@@ -37,6 +37,7 @@ type serveOptions struct {
 	drain             time.Duration
 	optionsInterval   time.Duration
 	smtp              string
+	mailLease         time.Duration
 	minFree           string
 	limits            sip.Limits
 	eventLogSize      string
@@ -72,6 +73,7 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.StringSliceVar(&o.ciphers, "tls-cipher-suites", nil, "TLS 1.2 cipher suites, by Go's names (default: Go's secure list)")
 	f.StringVar(&o.rtpPorts, "rtp-ports", "", "UDP ports for media, first-last (default: the record's RtpPortRange)")
 	f.StringVar(&o.smtp, "smtp", "", "deliver voice mail to this mail server (HOST:PORT) with STARTTLS and a client certificate, instead of DATA/mail")
+	f.DurationVar(&o.mailLease, "mail-lease", time.Minute, "how long this server's lease on each undelivered voice message lasts unrenewed; once it expires (the server died), another server sharing the message store delivers the message. Longer than a mail server's answer takes")
 	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
 	f.DurationVar(&o.optionsInterval, "options-interval", time.Minute, "how often each gateway the server calls out through gets OPTIONS; one that does not answer is skipped (0: never)")
 	f.StringVar(&o.minFree, "min-free-space", defaultMinFreeSpace, "free space DATA/spool needs for a call to be answered, else 503 (0: no check)")
@@ -226,6 +228,10 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
 	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Store: msgs, Events: log,
 		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
+	if ledger, ok := msgs.(msgstore.MailLedger); ok { // a pool's servers share delivery (SPEC OPS-4)
+		worker.Pool = &delivery.Pool{Ledger: ledger, Audio: msgs, Server: record.Name, Lease: o.mailLease}
+		answering.Pool = worker.Pool
+	}
 	if answering.Logon, err = logonService(dir, log, spool, answering.From, worker.Kick); err != nil {
 		return fail(err)
 	}
