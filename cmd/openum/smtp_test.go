@@ -91,12 +91,12 @@ func newPostfix(t *testing.T, clientCA string) *postfix {
 	if err := errors.Join(os.Chmod(dir, 0o755), os.Chown(filepath.Join(dir, "mail"), uid, gid)); err != nil {
 		t.Fatal(err)
 	}
-	m.sh(`
+	runScript(t, dir, `
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=Mail CA" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout mx.key -out mx.csr -subj "/CN=localhost" 2>/dev/null
 printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > mx.ext
 openssl x509 -req -in mx.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out mx.crt -days 1 -extfile mx.ext 2>/dev/null
-cp ` + clientCA + ` clients.pem`)
+cp `+clientCA+` clients.pem`)
 	mainCF := fmt.Sprintf(`# A Postfix of the test's own, in %[1]s.
 compatibility_level = 3.6
 queue_directory = %[1]s/queue
@@ -158,15 +158,6 @@ postlog   unix-dgram n - n - 1 postlogd
 		t.Fatal(err)
 	}
 	return m
-}
-
-func (m *postfix) sh(script string) {
-	m.t.Helper()
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-	cmd.Dir = m.dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		m.t.Fatalf("%s: %v\n%s", script, err, out)
-	}
 }
 
 func (m *postfix) addr() string { return fmt.Sprintf("127.0.0.1:%d", m.port) }

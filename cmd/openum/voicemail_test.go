@@ -85,11 +85,7 @@ func (s *site) path(name string) string { return filepath.Join(s.dir, name) }
 
 func (s *site) sh(script string) {
 	s.t.Helper()
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-	cmd.Dir = s.dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		s.t.Fatalf("%s: %v\n%s", script, err, out)
-	}
+	runScript(s.t, s.dir, script)
 }
 
 // gatewayPKI makes, with openssl, a CA and a gateway certificate naming
