@@ -212,6 +212,16 @@ func (f *fixture) gatewayCert() tls.Certificate {
 	return f.ca.leaf(f.t, leafOptions{names: []string{"localhost"}})
 }
 
+// gateway is GW1 (localhost) on mutual TLS from 127.0.0.1.
+func (f *fixture) gateway() *peer {
+	f.t.Helper()
+	p, err := f.tls("127.0.0.1", f.gatewayCert())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
 // event waits for an event with id whose attributes mention want.
 func (f *fixture) event(id events.EventID, want string) events.Record {
 	f.t.Helper()

@@ -103,10 +103,7 @@ func TestSippDelayedOfferACKWithoutAnswerIsHungUp(t *testing.T) {
 // the media never falls back to plain RTP.
 func TestDelayedOfferRTPAnswerToSRTPOfferIsHungUp(t *testing.T) {
 	f := newFixture(t, Limits{})
-	p, err := f.tls("127.0.0.1", f.gatewayCert())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := f.gateway()
 	p.request("INVITE", "sip:5002@um.localhost", "late-rtp", "", "")
 	res := p.mustStatus(200)
 	if !strings.Contains(res.body, "RTP/SAVP") || !strings.Contains(res.body, "a=crypto:") {

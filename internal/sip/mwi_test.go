@@ -15,6 +15,7 @@ import (
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/msgstore/msgstoretest"
 	msqlite "github.com/openum/openum/internal/msgstore/sqlite"
 	"github.com/openum/openum/internal/peertest"
 )
@@ -137,26 +138,7 @@ func (f *fixture) addMailbox(email, plan, ext string) {
 // leaveMessage saves a one-second message for mailbox, as call answering does.
 func leaveMessage(t *testing.T, store msgstore.Store, mailbox string) msgstore.Message {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "m.wav")
-	w, err := media.CreateWAV(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(make([]int16, media.SampleRate)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	wav, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := store.Save(context.Background(), directory.Actor{}, msgstore.Message{Mailbox: mailbox, CallerNumber: "5550100"}, wav)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return msgstoretest.Save(t, store, mailbox, time.Now(), media.SampleRate)
 }
 
 // setMWI points gateway name at port and sets its message-waiting switch.

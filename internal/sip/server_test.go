@@ -69,10 +69,7 @@ func TestSecuredPlansRefuseTCP(t *testing.T) {
 
 func TestSIPSecuredAndSecuredOverMutualTLS(t *testing.T) {
 	f := newFixture(t, Limits{})
-	p, err := f.tls("127.0.0.1", f.gatewayCert())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := f.gateway()
 	res, tag := placeCall(t, p, "5001", "s1", sdpOffer("127.0.0.1", false))
 	if !strings.Contains(res.body, "RTP/AVP") {
 		t.Fatalf("SIPSecured answer:\n%s", res.body)
@@ -231,10 +228,7 @@ func TestConnectionLimits(t *testing.T) {
 // away from a Secured call.
 func TestReinviteHoldResumeAndNoDowngrade(t *testing.T) {
 	f := newFixture(t, Limits{})
-	p, err := f.tls("127.0.0.1", f.gatewayCert())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := f.gateway()
 	first, tag := placeCall(t, p, "5002", "r1", sdpOffer("127.0.0.1", true))
 	_, key, _ := strings.Cut(first.body, "inline:")
 	key, _, _ = strings.Cut(key, "\r\n")
