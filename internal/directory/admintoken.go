@@ -45,8 +45,9 @@ type AdminToken struct {
 	Hash    string `json:"-"` // hex SHA-256 of the token
 }
 
-func (t AdminToken) clone() AdminToken { return t }
-func (t AdminToken) ident() string     { return t.Name }
+func (t AdminToken) clone() AdminToken      { return t }
+func (t AdminToken) ident() string          { return t.Name }
+func (t AdminToken) same(o AdminToken) bool { return t == o }
 
 // AdminToken returns the named admin token.
 func (s *Snapshot) AdminToken(name string) (*AdminToken, error) {

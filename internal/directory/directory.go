@@ -77,7 +77,13 @@ type FieldChange struct {
 // Prepare runs fn on a copy of current, then checks the result. It is the
 // part of Update that every storage engine shares: the engine writes the
 // returned snapshot's objects named by the changes, or nothing on error.
+//
+// Validation looks up what a change could clash with in an index of
+// current, made on the first Prepare from it; the snapshot returned carries
+// the index of itself, so that an engine that keeps it for the next Update
+// checks that one by look-up too.
 func Prepare(current *Snapshot, fn func(*Snapshot) error) (*Snapshot, []Change, error) {
+	base := current.extensions()
 	next := current.Clone()
 	if err := fn(next); err != nil {
 		return nil, nil, err
@@ -91,6 +97,7 @@ func Prepare(current *Snapshot, fn func(*Snapshot) error) (*Snapshot, []Change, 
 	if err := Validate(next, refs); err != nil {
 		return nil, nil, err
 	}
+	next.exts = base.moved(current, next, changes)
 	return next, changes, nil
 }
 
@@ -106,23 +113,44 @@ func Diff(old, new *Snapshot) []Change {
 	return diffKind(out, KindAdminToken, old.AdminTokens, new.AdminTokens)
 }
 
-// diffKind looks objects up by folded name, so that a change to a large
-// directory costs one pass over each list rather than one per object.
+// diffKind pairs the objects of old and new by name. Most objects are
+// where they were, so the common head and tail of the two lists pair by
+// position, and only what lies between is looked up by folded name: a
+// change to a large directory costs one pass over each list, and an object
+// unchanged is told so without encoding it (same).
 func diffKind[T object[T]](out []Change, kind Kind, old, new []T) []Change {
-	oldByName, newByName := byName(old), byName(new)
-	for _, o := range old {
+	head := 0
+	for head < min(len(old), len(new)) && old[head].ident() == new[head].ident() {
+		head++
+	}
+	tail := 0
+	for tail < min(len(old), len(new))-head && old[len(old)-1-tail].ident() == new[len(new)-1-tail].ident() {
+		tail++
+	}
+	oldMid, newMid := old[head:len(old)-tail], new[head:len(new)-tail]
+	oldByName, newByName := byName(oldMid), byName(newMid)
+	for _, o := range oldMid {
 		if _, ok := newByName[foldName(o.ident())]; !ok {
 			out = append(out, Change{Object: Ref{Kind: kind, Name: o.ident()}, Action: Removed})
 		}
 	}
-	for _, n := range new {
-		ref := Ref{Kind: kind, Name: n.ident()}
-		o := oldByName[foldName(n.ident())]
+	changed := func(o, n *T) {
 		if o == nil {
-			out = append(out, Change{Object: ref, Action: Added, Fields: fieldChanges(nil, &n)})
-		} else if fields := fieldChanges(o, &n); len(fields) > 0 {
-			out = append(out, Change{Object: ref, Action: Changed, Fields: fields})
+			out = append(out, Change{Object: Ref{Kind: kind, Name: (*n).ident()}, Action: Added, Fields: fieldChanges(nil, n)})
+		} else if !(*o).same(*n) {
+			if fields := fieldChanges(o, n); len(fields) > 0 {
+				out = append(out, Change{Object: Ref{Kind: kind, Name: (*n).ident()}, Action: Changed, Fields: fields})
+			}
 		}
+	}
+	for i := range head {
+		changed(&old[i], &new[i])
+	}
+	for i := range newMid {
+		changed(oldByName[foldName(newMid[i].ident())], &newMid[i])
+	}
+	for i := len(new) - tail; i < len(new); i++ {
+		changed(&old[i-len(new)+len(old)], &new[i])
 	}
 	return out
 }

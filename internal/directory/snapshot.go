@@ -21,12 +21,17 @@ type Snapshot struct {
 	MailboxPolicies []MailboxPolicy
 	Mailboxes       []Mailbox
 	AdminTokens     []AdminToken
+
+	// exts indexes the extensions of the configuration this one was cloned
+	// from, for Validate; nil when that one had none made.
+	exts *extIndex
 }
 
 // object is what every directory object is to the generic helpers below.
 type object[T any] interface {
 	ident() string
 	clone() T
+	same(T) bool // equal in every field, so that Diff may skip it
 }
 
 // SameName reports whether two names are the same; names ignore case.
@@ -67,6 +72,31 @@ func cloneAll[T object[T]](list []T) []T {
 	return out
 }
 
+// cloneMailboxes is cloneAll of many mailboxes: their extensions and PIN
+// histories are copied into one array each rather than one a mailbox, each
+// slice capped at its length so that an append to one never writes into
+// the next.
+func cloneMailboxes(list []Mailbox) []Mailbox {
+	out := slices.Clone(list)
+	var exts, hist int
+	for _, m := range list {
+		exts, hist = exts+len(m.Extensions), hist+len(m.PIN.History)
+	}
+	extArr, histArr := make([]string, 0, exts), make([]string, 0, hist)
+	for i := range out {
+		m := &out[i]
+		if m.Extensions != nil {
+			extArr = append(extArr, m.Extensions...)
+			m.Extensions = extArr[len(extArr)-len(m.Extensions) : len(extArr) : len(extArr)]
+		}
+		if m.PIN.History != nil {
+			histArr = append(histArr, m.PIN.History...)
+			m.PIN.History = histArr[len(histArr)-len(m.PIN.History) : len(histArr) : len(histArr)]
+		}
+	}
+	return out
+}
+
 // Clone returns a deep copy of s.
 func (s *Snapshot) Clone() *Snapshot {
 	return &Snapshot{
@@ -75,8 +105,9 @@ func (s *Snapshot) Clone() *Snapshot {
 		HuntGroups:      cloneAll(s.HuntGroups),
 		Servers:         cloneAll(s.Servers),
 		MailboxPolicies: cloneAll(s.MailboxPolicies),
-		Mailboxes:       cloneAll(s.Mailboxes),
+		Mailboxes:       cloneMailboxes(s.Mailboxes),
 		AdminTokens:     cloneAll(s.AdminTokens),
+		exts:            s.exts,
 	}
 }
 
@@ -292,27 +323,44 @@ func (s *Snapshot) drop(r, removed Ref) {
 // spellReferences writes every reference the way the object it names is
 // stored, so that "dp1" and "DP1" are one dial plan everywhere.
 func (s *Snapshot) spellReferences() {
+	dialPlans, gateways, policies := speller(s.DialPlans), speller(s.IPGateways), speller(s.MailboxPolicies)
 	for i := range s.HuntGroups {
-		spell(s.IPGateways, &s.HuntGroups[i].UMIPGateway)
-		spell(s.DialPlans, &s.HuntGroups[i].UMDialPlan)
+		gateways(&s.HuntGroups[i].UMIPGateway)
+		dialPlans(&s.HuntGroups[i].UMDialPlan)
 	}
 	for i := range s.MailboxPolicies {
-		spell(s.DialPlans, &s.MailboxPolicies[i].UMDialPlan)
+		dialPlans(&s.MailboxPolicies[i].UMDialPlan)
 	}
 	for i := range s.Mailboxes {
-		spell(s.DialPlans, &s.Mailboxes[i].UMDialPlan)
-		spell(s.MailboxPolicies, &s.Mailboxes[i].UMMailboxPolicy)
+		dialPlans(&s.Mailboxes[i].UMDialPlan)
+		policies(&s.Mailboxes[i].UMMailboxPolicy)
 	}
 	for i := range s.Servers {
 		for j := range s.Servers[i].DialPlans {
-			spell(s.DialPlans, &s.Servers[i].DialPlans[j])
+			dialPlans(&s.Servers[i].DialPlans[j])
 		}
 	}
 }
 
-func spell[T object[T]](list []T, name *string) {
-	if p := find(list, *name); p != nil {
-		*name = (*p).ident()
+// speller returns a function that spells a reference to an object of list
+// as the object is stored. A reference spelled so already, as nearly all
+// are, costs one look-up that allocates nothing.
+func speller[T object[T]](list []T) func(name *string) {
+	stored := make(map[string]bool, len(list))
+	for _, v := range list {
+		stored[v.ident()] = true
+	}
+	var folded map[string]*T
+	return func(name *string) {
+		if stored[*name] {
+			return
+		}
+		if folded == nil {
+			folded = byName(list)
+		}
+		if p := folded[foldName(*name)]; p != nil {
+			*name = (*p).ident()
+		}
 	}
 }
 

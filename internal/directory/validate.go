@@ -329,13 +329,27 @@ func touched(changed []Ref, k Kind, name string) bool {
 	return slices.ContainsFunc(changed, func(r Ref) bool { return r.Kind == k && SameName(r.Name, name) })
 }
 
+// validateMailboxes checks the mailboxes that changed, and those whose
+// dial plan or policy changed; all of them when changed is nil or s was
+// not cloned from an indexed configuration (see Prepare). An
+// extension is looked up in the index of the configuration s was cloned
+// from (changed names all that differs from it), so that one new mailbox
+// of a large directory costs in proportion to itself.
 func (s *Snapshot) validateMailboxes(changed []Ref) error {
-	type planExt struct{ plan, ext string }
-	owner := map[planExt]string{}
+	check := s.Mailboxes
+	if changed != nil && s.exts != nil {
+		check = s.mailboxesToCheck(changed)
+	}
 	// Changed mailboxes come last, so that a clash is told from their side.
-	mailboxes := slices.Clone(s.Mailboxes)
-	slices.SortStableFunc(mailboxes, func(a, b Mailbox) int {
-		ta, tb := touched(changed, KindMailbox, a.EmailAddress), touched(changed, KindMailbox, b.EmailAddress)
+	check = slices.Clone(check)
+	names := map[string]bool{}
+	for _, r := range changed {
+		if r.Kind == KindMailbox {
+			names[foldName(r.Name)] = true
+		}
+	}
+	slices.SortStableFunc(check, func(a, b Mailbox) int {
+		ta, tb := names[foldName(a.EmailAddress)], names[foldName(b.EmailAddress)]
 		switch {
 		case ta == tb:
 			return 0
@@ -344,7 +358,9 @@ func (s *Snapshot) validateMailboxes(changed []Ref) error {
 		}
 		return 1
 	})
-	for _, m := range mailboxes {
+	owners := s.extOwners(changed, check)
+	owner := map[planExt]string{}
+	for _, m := range check {
 		obj := Ref{Kind: KindMailbox, Name: m.EmailAddress}
 		if err := plainAddress(obj, m.EmailAddress); err != nil {
 			return err
@@ -371,11 +387,79 @@ func (s *Snapshot) validateMailboxes(changed []Ref) error {
 				return fieldErr(obj, "Extensions", "%q must be exactly %d digits (NumberOfDigitsInExtension of dial plan %s)", ext, dp.NumberOfDigitsInExtension, dp.Name)
 			}
 			key := planExt{strings.ToLower(dp.Name), ext}
-			if other, taken := owner[key]; taken {
+			other, taken := owner[key]
+			if !taken {
+				other, taken = owners(key, m.EmailAddress)
+			}
+			if taken {
 				return fieldErr(obj, "Extensions", "%s is already the extension of %s in dial plan %s", ext, other, dp.Name)
 			}
 			owner[key] = m.EmailAddress
 		}
 	}
 	return nil
+}
+
+// mailboxesToCheck returns the changed mailboxes and those that refer to a
+// changed dial plan or policy, in their order.
+func (s *Snapshot) mailboxesToCheck(changed []Ref) []Mailbox {
+	var mailboxes, plans, policies []string
+	for _, r := range changed {
+		switch r.Kind {
+		case KindMailbox:
+			mailboxes = append(mailboxes, r.Name)
+		case KindDialPlan:
+			plans = append(plans, r.Name)
+		case KindMailboxPolicy:
+			policies = append(policies, r.Name)
+		}
+	}
+	sameAs := func(names []string) func(string) bool {
+		return func(n string) bool { return slices.ContainsFunc(names, func(o string) bool { return SameName(o, n) }) }
+	}
+	if len(plans)+len(policies) == 0 {
+		var out []Mailbox
+		for _, name := range mailboxes {
+			if m := find(s.Mailboxes, name); m != nil {
+				out = append(out, *m)
+			}
+		}
+		slices.SortStableFunc(out, func(a, b Mailbox) int {
+			return strings.Compare(strings.ToLower(a.EmailAddress), strings.ToLower(b.EmailAddress))
+		})
+		return out
+	}
+	var out []Mailbox
+	for _, m := range s.Mailboxes {
+		if sameAs(mailboxes)(m.EmailAddress) || sameAs(plans)(m.UMDialPlan) || sameAs(policies)(m.UMMailboxPolicy) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// extOwners returns the function that tells which mailbox, not among
+// checked, holds an extension: by the index of the configuration s was
+// cloned from, less the mailboxes that changed since; none when every
+// mailbox is checked.
+func (s *Snapshot) extOwners(changed []Ref, checked []Mailbox) func(k planExt, self string) (string, bool) {
+	if len(checked) == len(s.Mailboxes) {
+		return func(planExt, string) (string, bool) { return "", false }
+	}
+	moved := map[string]bool{}
+	for _, m := range checked {
+		moved[foldName(m.EmailAddress)] = true
+	}
+	for _, r := range changed {
+		if r.Kind == KindMailbox {
+			moved[foldName(r.Name)] = true
+		}
+	}
+	return func(k planExt, self string) (string, bool) {
+		o := s.exts.owner(k)
+		if o == "" || moved[foldName(o)] {
+			return "", false
+		}
+		return o, true
+	}
 }

@@ -141,3 +141,9 @@ func execErr(url, sql string) error {
 func BenchmarkMailboxEnable(b *testing.B) {
 	directorytest.BenchmarkMailboxEnable(b, openStore(b, newDatabase(b)), 1000)
 }
+
+// BenchmarkScale: go test -run '^$' -bench Scale -benchtime 20x ./internal/directory/postgres
+func BenchmarkScale(b *testing.B) {
+	url := newDatabase(b)
+	directorytest.BenchmarkScale(b, func(tb testing.TB) directory.Directory { return openStore(tb, url) })
+}

@@ -138,3 +138,16 @@ func BenchmarkMailboxEnable(b *testing.B) {
 	defer s.Close()
 	directorytest.BenchmarkMailboxEnable(b, s, 1000)
 }
+
+// BenchmarkScale: go test -run '^$' -bench Scale -benchtime 20x ./internal/directory/sqlite
+func BenchmarkScale(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "directory.db")
+	directorytest.BenchmarkScale(b, func(tb testing.TB) directory.Directory {
+		s, err := Open(context.Background(), file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	})
+}
