@@ -31,7 +31,7 @@ func FuzzAdmitInvite(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	v, err := newView(context.Background(), snap, "um.localhost")
+	v, err := newView(context.Background(), snap, "um.localhost", nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -29,10 +29,11 @@ type view struct {
 	byFQDN map[string]string     // gateway name by lower-case FQDN
 	// Other openum servers are peers too (SPEC PEER-5), known by their
 	// record's name over TLS and by the addresses it resolves to over TCP.
-	servers     map[string]string     // server record name by lower-case FQDN
-	serversByIP map[netip.Addr]string // server record name by IP address, where no gateway has it
-	built       time.Time             // when the FQDNs were resolved
-	shared      []string              // gateways whose addresses collide, for event 1175
+	servers     map[string]string       // server record name by lower-case FQDN
+	serversByIP map[netip.Addr]string   // server record name by IP address, where no gateway has it
+	built       time.Time               // when the FQDNs were resolved (the oldest, when some were kept)
+	resolved    map[string][]netip.Addr // each FQDN's addresses, by fqdnKey, for the next view to keep
+	shared      []string                // gateways whose addresses collide, for event 1175
 }
 
 // Apply makes new calls follow snap; calls in progress keep the
@@ -40,7 +41,7 @@ type view struct {
 // configuration stays. Calls to Apply must not overlap (a
 // directory.Watcher makes them one at a time).
 func (s *Server) Apply(ctx context.Context, snap *directory.Snapshot) error {
-	v, err := newView(ctx, snap, s.cfg.FQDN)
+	v, err := newView(ctx, snap, s.cfg.FQDN, s.view.Load())
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func (s *Server) resolveAgain(ctx context.Context) {
 	if time.Since(old.built) < dnsRefresh {
 		return
 	}
-	if v, err := newView(ctx, old.dir, s.cfg.FQDN); err == nil && s.view.CompareAndSwap(old, v) {
+	if v, err := newView(ctx, old.dir, s.cfg.FQDN, nil); err == nil && s.view.CompareAndSwap(old, v) {
 		s.announce(ctx, old, v)
 	}
 }
@@ -75,7 +76,10 @@ func (s *Server) announce(ctx context.Context, old, v *view) {
 	}
 }
 
-func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view, error) {
+// newView builds the view of snap for the server fqdn. The names prev
+// resolved are kept, unless due again (dnsRefresh): a directory change then
+// waits for no name server, only for the names it brings.
+func newView(ctx context.Context, snap *directory.Snapshot, fqdn string, prev *view) (*view, error) {
 	sv, err := snap.Server(fqdn)
 	if err != nil {
 		return nil, fmt.Errorf("sip: no server record %q in the directory (openum server set --name %s)", fqdn, fqdn)
@@ -109,7 +113,7 @@ func newView(ctx context.Context, snap *directory.Snapshot, fqdn string) (*view,
 		v.servers[fqdnKey(s.Name)] = s.Name
 		names = append(names, s.Name)
 	}
-	addrs := resolve(ctx, names)
+	addrs := v.resolve(ctx, names, prev)
 	for i, g := range named {
 		for _, a := range addrs[i] {
 			claim(a.Unmap(), g.Name)
@@ -135,18 +139,38 @@ func fqdnKey(name string) string { return strings.ToLower(strings.TrimSuffix(nam
 // at once, so a reload waits for the slowest name, never for their sum.
 const resolveTimeout = 2 * time.Second
 
-// resolve looks each name up, all at once; a name that does not resolve
+// resolve looks each name up, all at once, but for those prev resolved
+// less than dnsRefresh ago, which it keeps; a name that does not resolve
 // within resolveTimeout has no address.
-func resolve(ctx context.Context, names []string) [][]netip.Addr {
+func (v *view) resolve(ctx context.Context, names []string, prev *view) [][]netip.Addr {
 	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
+	keep := prev != nil && time.Since(prev.built) < dnsRefresh
 	out := make([][]netip.Addr, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
+		if a, ok := prev.lookedUp(name); ok && keep {
+			out[i], v.built = a, prev.built
+			continue
+		}
 		wg.Go(func() { out[i], _ = net.DefaultResolver.LookupNetIP(ctx, "ip", name) })
 	}
 	wg.Wait()
+	v.resolved = make(map[string][]netip.Addr, len(names))
+	for i, name := range names {
+		v.resolved[fqdnKey(name)] = out[i]
+	}
 	return out
+}
+
+// lookedUp returns the addresses name had when v was built, if v looked it
+// up; a nil v looked up nothing.
+func (v *view) lookedUp(name string) ([]netip.Addr, bool) {
+	if v == nil {
+		return nil, false
+	}
+	a, ok := v.resolved[fqdnKey(name)]
+	return a, ok
 }
 
 // peerAt is the peer known by address ip, for TCP and UDP: a gateway, else
