@@ -56,7 +56,8 @@ func (t *Target) Load(ctx context.Context, o LoadOptions) *LoadReport {
 			r.Established++
 			setups = append(setups, float64(call.Setup.Microseconds())/1000)
 			mu.Unlock()
-			go func() { // the greeting: read and drop
+			call.Audio.Sink(media.Discard) // the greeting: dropped as it comes
+			go func() {
 				for range call.Audio.Received() {
 				}
 			}()

@@ -15,11 +15,17 @@ import (
 // none if the caller said nothing, else all up to a breath after the last
 // word, not the dead air before they hung up, pressed # or fell silent
 // (all of them when limit cut them off mid-word).
+//
+// The audio comes from a media.Capture, taken at each tick: the loop wakes
+// ten times a second, not for each of the caller's fifty packets.
 func listen(ctx context.Context, call *sip.Call, now func() time.Time, started time.Time, limit time.Duration, write func([]int16) error) (keep int, stop stopReason, err error) {
 	idle := time.Duration(call.DialPlan.RecordingIdleTimeout) * time.Second
-	timeline := media.NewTimeline(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate)
+	capture := call.Audio.Capture(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate, loud)
 	lastVoice, written, voiced := started, 0, 0
-	push := func(pcm []int16) error {
+	take := func(pcm []int16, loudEnd int) error {
+		if loudEnd != voiced {
+			lastVoice, voiced = now(), loudEnd
+		}
 		written += len(pcm)
 		return write(pcm)
 	}
@@ -39,17 +45,12 @@ loop:
 			case r.Digit == keyEnd:
 				stop = stopHash
 				break loop
-			case r.PCM == nil:
-				continue
 			}
-			if err = push(timeline.Push(r.Timestamp, r.PCM)); err != nil {
+		case <-tick.C:
+			if err = take(capture.Take()); err != nil {
 				stop = stopWriteError
 				break loop
 			}
-			if rms(r.PCM) >= voiceLevel {
-				lastVoice, voiced = now(), written+len(r.PCM)
-			}
-		case <-tick.C:
 			switch t := now(); {
 			case t.Sub(lastVoice) >= idle:
 				stop = stopSilence
@@ -61,8 +62,8 @@ loop:
 			break loop
 		}
 	}
-	if err == nil {
-		err = push(timeline.Flush())
+	if rest, loudEnd := capture.Stop(); err == nil {
+		err = take(rest, loudEnd)
 	}
 	switch {
 	case voiced == 0:
@@ -72,3 +73,6 @@ loop:
 	}
 	return min(written, voiced+media.SampleRate/4), stop, err
 }
+
+// loud reports whether a frame is voice, for RecordingIdleTimeout.
+func loud(pcm []int16) bool { return rms(pcm) >= voiceLevel }

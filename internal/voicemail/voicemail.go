@@ -55,6 +55,9 @@ var _ sip.CallHandler = (*Answering)(nil)
 
 // HandleCall answers one call, and returns when the caller should be hung up on.
 func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
+	// The caller's audio matters only while it is recorded (listen): until
+	// then the stream drops it, and what reads Received wakes for keys only.
+	c.Audio.Sink(media.Discard)
 	if isAccessNumber(c.DialPlan, c.Target) && a.Logon != nil && a.Store != nil {
 		a.access(ctx, c)
 		return
