@@ -60,6 +60,9 @@ type Config struct {
 	// Live serves the running server's events, calls, drain and messages
 	// under /api/v1/ (live.go); nil for none.
 	Live *Live
+	// API serves the directory's operations under /api/v1/ (api.go); nil
+	// for none.
+	API *API
 }
 
 // Server is the admin API. Make one with New, run it with Serve and stop
@@ -183,6 +186,9 @@ func (s *Server) routes() http.Handler {
 	}
 	if s.cfg.Live != nil {
 		s.liveRoutes(mux)
+	}
+	if s.cfg.API != nil {
+		s.apiRoutes(mux)
 	}
 	// Anything else: a token is still required, so that a stranger learns
 	// not even which paths exist.

@@ -9,9 +9,9 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +26,7 @@ import (
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/msgstore"
 	msgsqlite "github.com/openum/openum/internal/msgstore/sqlite"
+	"github.com/openum/openum/internal/ops"
 	"github.com/openum/openum/internal/pin"
 	"github.com/openum/openum/internal/playonphone"
 	"github.com/openum/openum/internal/sip"
@@ -158,7 +159,8 @@ func newLiveFixture(t *testing.T) *liveFixture {
 	if f.api, err = admin.New(admin.Config{Addr: "127.0.0.1:0", Certs: manager, Snapshot: f.watch.Snapshot, Events: f.log,
 		ClientCertRole: directory.RoleOperator,
 		Live: &admin.Live{Directory: f.dir, ServerName: "um.localhost", SIP: f.sip, EventLog: filepath.Join(f.data, "events.log"),
-			Messages: f.msgs, PlayOnPhone: pop}}); err != nil {
+			Messages: f.msgs, PlayOnPhone: pop},
+		API: &admin.API{Directory: f.dir, Audit: []ops.AuditLog{f.dir, f.msgs}}}); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = f.api.Serve(ctx) }()
@@ -235,14 +237,17 @@ func (f *liveFixture) keep(b []byte) {
 }
 
 // call places a call to pilot 5000 from GW2 and returns it.
-func (f *liveFixture) call(ctx context.Context) (*sip.Outcall, error) {
+func (f *liveFixture) call(ctx context.Context) (*sip.Outcall, error) { return f.callTo(ctx, "5000") }
+
+// callTo places a call to number from GW2 and returns it.
+func (f *liveFixture) callTo(ctx context.Context, number string) (*sip.Outcall, error) {
 	c, err := sip.NewCaller(sip.CallerConfig{Server: f.sip.Addrs()["TCP"].String(), Transport: "TCP",
 		LocalIP: netip.MustParseAddr("127.0.0.2"), From: "5551234"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { c.Close() })
-	return c.Call(ctx, "5000", false)
+	return c.Call(ctx, number, false)
 }
 
 // checkNoSecrets fails when a token, its hash, the PIN, its hash or a

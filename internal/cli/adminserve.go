@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -13,6 +14,7 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/logon"
 	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/ops"
 	"github.com/openum/openum/internal/playonphone"
 )
 
@@ -62,6 +64,10 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 		Ready: n.readiness(dir, server), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
 		Console:        &admin.Console{Directory: dir, ServerName: server, SIP: n.srv, Spool: spool, EventLog: eventLog},
 		ClientCertRole: certRole, Live: live,
+		// The directory's operations, as the command line runs them; a pin
+		// is checked against this server's certificate store, in the data
+		// directory that holds the event log.
+		API: &admin.API{Directory: dir, Audit: []ops.AuditLog{dir, msgs}, UsableThumbprint: usableIn(filepath.Dir(eventLog))},
 	})
 	if err != nil {
 		return err

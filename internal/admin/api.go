@@ -1,0 +1,146 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/ops"
+)
+
+// API is what the admin API's directory operations need (internal/ops,
+// which the command line runs too): set Config.API to serve every noun
+// under /api/v1/ (ops.Pattern) and the audit log at /api/v1/audit.
+type API struct {
+	// Directory takes the changes, audited with the token's name as the
+	// actor.
+	Directory directory.Directory
+	// Audit are the logs GET /api/v1/audit merges: the directory's and
+	// the message store's.
+	Audit []ops.AuditLog
+	// UsableThumbprint checks a certificate a server record is to pin
+	// against this server's certificate store; nil refuses a pin.
+	UsableThumbprint func(thumbprint, fqdn string) (string, error)
+}
+
+// maxParamsBody bounds a request's JSON parameters.
+const maxParamsBody = 1 << 20
+
+// apiRoutes adds each noun's operations to mux, and the audit log. Every
+// route needs a token; which role depends on what is asked
+// (ops.Request.Role), so it is checked once the request is read.
+// CrossOriginProtection refuses a change a browser sends from another
+// site, as the live endpoints do.
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	api := s.cfg.API
+	guard := func(h http.HandlerFunc) http.Handler {
+		return s.auth.require(directory.RoleReadonly, false, http.NewCrossOriginProtection().Handler(h))
+	}
+	for _, n := range ops.Nouns() {
+		for _, v := range []ops.Verb{ops.List, ops.Get, ops.New, ops.Set, ops.Remove, ops.Unlock} {
+			if n.Has(v) {
+				mux.Handle(ops.Pattern(n.Kind(), v), guard(api.operation(n.Kind(), v)))
+			}
+		}
+	}
+	// server set without a name: the record of the machine the API runs on.
+	mux.Handle(strings.TrimSuffix(ops.Pattern(directory.KindServer, ops.Set), "/{name}"), guard(api.operation(directory.KindServer, ops.Set)))
+	mux.Handle("GET "+ops.AuditPath, guard(api.audit))
+}
+
+// operation serves verb on kind: the request's name, ?force=1 and JSON
+// body (ops.DecodeParams) make an ops.Request, run with the token as the
+// actor once its role is found to allow it.
+func (api *API) operation(kind directory.Kind, verb ops.Verb) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req := ops.Request{Verb: verb, Kind: kind, Name: r.PathValue("name")}
+		if f := r.URL.Query().Get("force"); f == "1" || f == "true" {
+			req.Force = true
+		}
+		if verb == ops.New || verb == ops.Set {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxParamsBody))
+			if err == nil {
+				req.Params, err = ops.DecodeParams(body)
+			}
+			if err != nil {
+				writeOpsError(w, err)
+				return
+			}
+		}
+		id, _ := IdentityOf(r.Context())
+		if need := req.Role(); !id.Role.Allows(need) {
+			writeError(w, http.StatusForbidden, fmt.Errorf("admin: %s %s needs a token of the %s role; %q is %s", kind, verb, need, id.Name, id.Role))
+			return
+		}
+		a := actor(r)
+		a.Command = "admin API: " + req.Command()
+		out, err := ops.Do(r.Context(), ops.Env{Directory: api.Directory, Actor: a, UsableThumbprint: api.UsableThumbprint}, req)
+		if err != nil {
+			writeOpsError(w, err)
+			return
+		}
+		status := http.StatusOK
+		if verb == ops.New {
+			status = http.StatusCreated
+		}
+		writeJSON(w, status, out)
+	}
+}
+
+// audit is GET /api/v1/audit: every change, oldest first.
+func (api *API) audit(w http.ResponseWriter, r *http.Request) {
+	records, err := ops.Audit(r.Context(), api.Audit...)
+	if err != nil {
+		writeOpsError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, records)
+}
+
+// writeOpsError answers an operation's error in one line, with the status
+// its kind calls for and the field or parameter it names.
+func writeOpsError(w http.ResponseWriter, err error) {
+	status, field := opsStatus(err)
+	oneLine := errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
+	if field != "" {
+		writeError(w, status, badField(field, oneLine))
+		return
+	}
+	writeError(w, status, oneLine)
+}
+
+// opsStatus is the HTTP status of an operation's error, and the parameter
+// (as the flag is named) or the directory field it blames.
+func opsStatus(err error) (int, string) {
+	var (
+		param    *ops.ParamError
+		field    *directory.FieldError
+		notFound *directory.NotFoundError
+		none     *ops.UnsupportedError
+		exists   *directory.ExistsError
+		inUse    *directory.InUseError
+		conflict *directory.ConflictError
+		tooBig   *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &param):
+		return http.StatusBadRequest, param.Param
+	case errors.As(err, &field):
+		return http.StatusBadRequest, field.Field
+	case errors.As(err, &notFound), errors.As(err, &none):
+		return http.StatusNotFound, ""
+	case errors.As(err, &exists), errors.As(err, &inUse), errors.As(err, &conflict):
+		return http.StatusConflict, ""
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, ""
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, ""
+	}
+	// The rest are refusals by a rule without a field of their own
+	// (a mailbox's policy to name, a PIN the policy refuses).
+	return http.StatusBadRequest, ""
+}
