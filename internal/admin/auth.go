@@ -101,9 +101,9 @@ func (a *authenticator) require(need directory.AdminRole, open bool, h http.Hand
 			h.ServeHTTP(w, r)
 			return
 		}
-		id, reason := a.authenticate(r, ip)
+		id, reason, detail := a.authenticate(r, ip)
 		if reason != "" {
-			a.refused(r, ip, reason)
+			a.refused(r, ip, reason, detail)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -132,27 +132,32 @@ func IdentityOf(ctx context.Context) (Identity, bool) {
 	return id, ok
 }
 
-// authenticate returns who the request is, or why it is nobody.
-func (a *authenticator) authenticate(r *http.Request, ip netip.Addr) (Identity, string) {
+// authenticate returns who the request is, or why it is nobody: a reason
+// of a few fixed words (a metric's label) and, for a certificate, the
+// detail.
+func (a *authenticator) authenticate(r *http.Request, ip netip.Addr) (id Identity, reason, detail string) {
 	if a.limited(ip) {
-		return Identity{}, "rate-limited"
+		return Identity{}, "rate-limited", ""
 	}
 	if a.certs.on() && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		return a.certs.identity(r.Context(), a, r.TLS.PeerCertificates)
+		if id, detail = a.certs.identity(r.Context(), a, r.TLS.PeerCertificates); detail != "" {
+			return Identity{}, "certificate", detail
+		}
+		return id, "", ""
 	}
 	auth := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(auth, " ")
 	switch {
 	case auth == "":
-		return Identity{}, "missing"
+		return Identity{}, "missing", ""
 	case !ok || !strings.EqualFold(scheme, "Bearer"):
-		return Identity{}, "malformed"
+		return Identity{}, "malformed", ""
 	}
 	t, reason := a.check(r.Context(), token)
 	if t == nil {
-		return Identity{}, reason
+		return Identity{}, reason, ""
 	}
-	return Identity{Name: t.Name, Role: t.Role, Via: "token"}, ""
+	return Identity{Name: t.Name, Role: t.Role, Via: "token"}, "", ""
 }
 
 // check returns the directory's token that token is, or why none is:
@@ -196,7 +201,7 @@ func (a *authenticator) limited(ip netip.Addr) bool {
 // refused counts a failure of ip and logs it (9600); a rate-limited
 // source's refusals are written at most once a second, the next line
 // written saying how many were held back.
-func (a *authenticator) refused(r *http.Request, ip netip.Addr, reason string) {
+func (a *authenticator) refused(r *http.Request, ip netip.Addr, reason, detail string) {
 	now := time.Now()
 	a.mu.Lock()
 	s, ok := a.sources[ip]
@@ -220,6 +225,9 @@ func (a *authenticator) refused(r *http.Request, ip netip.Addr, reason string) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("Source", ip.String()), slog.String("Path", r.URL.Path), slog.String("Reason", reason)}
+	if detail != "" {
+		attrs = append(attrs, slog.String("Detail", detail))
+	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		leaf := r.TLS.PeerCertificates[0]
 		attrs = append(attrs, slog.String("Thumbprint", certs.Thumbprint(leaf)), slog.String("Subject", leaf.Subject.String()))

@@ -27,19 +27,20 @@ type certAuth struct {
 
 func (c certAuth) on() bool { return c.max != "" && c.trust != nil }
 
-// identity returns the identity chain proves, or why it proves none.
+// identity returns the identity chain proves, or why it proves none (for
+// the event log only).
 func (c certAuth) identity(ctx context.Context, a *authenticator, chain []*x509.Certificate) (Identity, string) {
 	if _, err := c.trust().Verify(chain, certs.PeerOptions{Usage: x509.ExtKeyUsageClientAuth}); err != nil {
-		return Identity{}, "certificate refused: " + err.Error()
+		return Identity{}, "refused: " + err.Error()
 	}
 	snap, err := a.snapshot(ctx)
 	if err != nil {
-		return Identity{}, "certificate: the directory cannot be read"
+		return Identity{}, "the directory cannot be read"
 	}
 	cn := chain[0].Subject.CommonName
 	t, err := snap.AdminToken(cn)
 	if cn == "" || err != nil {
-		return Identity{}, "certificate refused: its common name names no admin token"
+		return Identity{}, "refused: its common name names no admin token"
 	}
 	role := t.Role
 	if role.Allows(c.max) {

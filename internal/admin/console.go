@@ -177,7 +177,7 @@ func (c *console) logon(w http.ResponseWriter, r *http.Request) {
 		t, reason = c.auth.check(r.Context(), token)
 	}
 	if t == nil {
-		c.auth.refused(r, ip, reason)
+		c.auth.refused(r, ip, reason, "")
 		c.render(w, r, http.StatusUnauthorized, "logon", page{Title: "Log on", Error: "That token is not valid."})
 		return
 	}

@@ -116,7 +116,7 @@ func (m *eventMetrics) observe(id events.EventID, attrs []slog.Attr) {
 		m.outcalls.WithLabelValues(oneOf(stringAttr(attrs, "purpose"), "Outcall", "MessageWaiting"),
 			outcallResult(stringAttr(attrs, "result"))).Inc()
 	case events.AdminAuthFailed:
-		m.adminRefusals.WithLabelValues(oneOf(stringAttr(attrs, "Reason"), "missing", "malformed", "unknown", "rate-limited")).Add(n)
+		m.adminRefusals.WithLabelValues(oneOf(stringAttr(attrs, "Reason"), "missing", "malformed", "unknown", "rate-limited", "certificate")).Add(n)
 	}
 }
 
