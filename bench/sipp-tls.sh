@@ -4,7 +4,8 @@
 #   - call set-ups per second (INVITE -> 200 -> ACK -> BYE) over one
 #     persistent mutual TLS connection, at the highest rate with < 1 % failed
 #     calls, and the p50/p99 set-up time (INVITE to 200, sipp's 1 ms ticks);
-#   - fresh mutual TLS handshakes per second (one connection per OPTIONS);
+#   - fresh mutual TLS handshakes per second (one connection per OPTIONS),
+#     and the server's CPU per handshake, ECDSA P-256 and RSA 2048;
 #   - server memory per idle mutual TLS connection (2,000 of them).
 # Needs sip-tester, stunnel4 and openssl (.ci/run installs them). Not run by
 # CI. Numbers move with whatever else the machine is doing: run it on a
@@ -26,4 +27,5 @@ run() { # name benchtime; sipgo's own log lines (stderr) are dropped
 }
 run BenchmarkSippCallsOverMutualTLS 1x
 run BenchmarkMutualTLSHandshake 5s
+run BenchmarkMutualTLSHandshakeCPU 1000x
 run BenchmarkIdleTLSConnectionMemory 1x
