@@ -2,7 +2,6 @@ package sip
 
 import (
 	"crypto/tls"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -207,11 +206,8 @@ func BenchmarkIdleTLSConnectionMemory(b *testing.B) {
 	const n = 2000
 	f := benchFixture(b)
 	before := serverMemory()
-	helper := startToolEnv(b, []string{
-		"OPENUM_IDLE_TLS_CLIENTS=" + strconv.Itoa(n), "OPENUM_IDLE_TLS_ADDR=" + f.srv.Addrs()["TLS"].String(),
-		"OPENUM_IDLE_TLS_CERT=" + sharedPKI(b).path("gw1.crt"), "OPENUM_IDLE_TLS_KEY=" + sharedPKI(b).path("gw1.key"),
-		"OPENUM_IDLE_TLS_ROOT=" + string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw})),
-	}, 5*time.Minute, b.TempDir(), os.Args[0], "-test.run=^$", "-test.bench=^$")
+	env := append(helperEnv(f, sharedPKI(b).path("gw1.crt"), sharedPKI(b).path("gw1.key")), "OPENUM_IDLE_TLS_CLIENTS="+strconv.Itoa(n))
+	helper := startToolEnv(b, env, 5*time.Minute, b.TempDir(), os.Args[0], "-test.run=^$", "-test.bench=^$")
 	waitOutput(b, helper, fmt.Sprintf("%d connected", n), 2*time.Minute)
 	deadline := time.Now().Add(30 * time.Second)
 	for f.srv.sources.openConns(mustAddr("127.0.0.1")) < n && time.Now().Before(deadline) {

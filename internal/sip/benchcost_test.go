@@ -2,8 +2,6 @@ package sip
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -92,12 +90,9 @@ func BenchmarkMutualTLSHandshakeCPU(b *testing.B) {
 				opts = append(opts, trusting(caPEM))
 			}
 			f := newFixture(b, benchLimits, opts...)
-			root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw})
+			env := append(helperEnv(f, gwCert, gwKey), "OPENUM_HANDSHAKES="+strconv.Itoa(b.N))
 			before := costNow()
-			helper := startToolEnv(b, []string{
-				"OPENUM_HANDSHAKES=" + strconv.Itoa(b.N), "OPENUM_HANDSHAKE_ADDR=" + f.srv.Addrs()["TLS"].String(),
-				"OPENUM_HANDSHAKE_CERT=" + gwCert, "OPENUM_HANDSHAKE_KEY=" + gwKey, "OPENUM_HANDSHAKE_ROOT=" + string(root),
-			}, 10*time.Minute, dir, os.Args[0], "-test.run=^$", "-test.bench=^$")
+			helper := startToolEnv(b, env, 10*time.Minute, dir, os.Args[0], "-test.run=^$", "-test.bench=^$")
 			if rc := helper.wait(); rc != 0 || !strings.Contains(helper.out.String(), "handshakes done") {
 				b.Fatalf("handshake helper: exit %d\n%s", rc, helper.out)
 			}
@@ -115,21 +110,14 @@ func BenchmarkMutualTLSHandshakeCPU(b *testing.B) {
 // each sending one OPTIONS and reading its 200, and says "handshakes done".
 func handshakes() {
 	n, _ := strconv.Atoi(os.Getenv("OPENUM_HANDSHAKES"))
-	cert, err := tls.LoadX509KeyPair(os.Getenv("OPENUM_HANDSHAKE_CERT"), os.Getenv("OPENUM_HANDSHAKE_KEY"))
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM([]byte(os.Getenv("OPENUM_HANDSHAKE_ROOT")))
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "um.localhost", MinVersion: tls.VersionTLS12}
+	addr, conf := helperTLS()
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
 			buf := make([]byte, 4096)
 			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
-				if err := handshakeOnce(conf, buf, i); err != nil {
+				if err := handshakeOnce(addr, conf, buf, i); err != nil {
 					fmt.Println(err)
 					failed.Add(1)
 					return
@@ -145,8 +133,8 @@ func handshakes() {
 	os.Exit(0)
 }
 
-func handshakeOnce(conf *tls.Config, buf []byte, i int64) error {
-	conn, err := tls.Dial("tcp", os.Getenv("OPENUM_HANDSHAKE_ADDR"), conf)
+func handshakeOnce(addr string, conf *tls.Config, buf []byte, i int64) error {
+	conn, err := tls.Dial("tcp", addr, conf)
 	if err != nil {
 		return err
 	}

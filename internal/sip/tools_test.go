@@ -132,20 +132,13 @@ func TestMain(m *testing.M) {
 }
 
 // idleTLSClients opens $OPENUM_IDLE_TLS_CLIENTS mutual TLS connections to
-// $OPENUM_IDLE_TLS_ADDR, says "N connected" and holds them until killed.
+// the server helperEnv names, says "N connected" and holds them until killed.
 func idleTLSClients() {
 	n, _ := strconv.Atoi(os.Getenv("OPENUM_IDLE_TLS_CLIENTS"))
-	cert, err := tls.LoadX509KeyPair(os.Getenv("OPENUM_IDLE_TLS_CERT"), os.Getenv("OPENUM_IDLE_TLS_KEY"))
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM([]byte(os.Getenv("OPENUM_IDLE_TLS_ROOT")))
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "um.localhost", MinVersion: tls.VersionTLS12}
+	addr, conf := helperTLS()
 	conns := make([]net.Conn, 0, n)
 	for len(conns) < n {
-		c, err := tls.Dial("tcp", os.Getenv("OPENUM_IDLE_TLS_ADDR"), conf)
+		c, err := tls.Dial("tcp", addr, conf)
 		if err != nil {
 			fmt.Println(err)
 			os.Exit(1)
@@ -154,6 +147,29 @@ func idleTLSClients() {
 	}
 	fmt.Printf("%d connected\n", len(conns))
 	select {}
+}
+
+// helperEnv is the environment of a helper process (see TestMain) that
+// reaches f's TLS port as a gateway with the key pair in certFile and
+// keyFile, trusting f's server certificate; helperTLS reads it.
+func helperEnv(f *fixture, certFile, keyFile string) []string {
+	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.cfg.Certs.Current().X509.Raw})
+	return []string{"OPENUM_HELPER_ADDR=" + f.srv.Addrs()["TLS"].String(),
+		"OPENUM_HELPER_CERT=" + certFile, "OPENUM_HELPER_KEY=" + keyFile, "OPENUM_HELPER_ROOT=" + string(root)}
+}
+
+// helperTLS is, in a helper process, the server's address and the mutual
+// TLS configuration that helperEnv gave it; it exits if the key pair does
+// not load.
+func helperTLS() (string, *tls.Config) {
+	cert, err := tls.LoadX509KeyPair(os.Getenv("OPENUM_HELPER_CERT"), os.Getenv("OPENUM_HELPER_KEY"))
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM([]byte(os.Getenv("OPENUM_HELPER_ROOT")))
+	return os.Getenv("OPENUM_HELPER_ADDR"), &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "um.localhost", MinVersion: tls.VersionTLS12}
 }
 
 // runTool runs a tool to its end and returns its output and exit code.
