@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Load benchmark for SPEC MEDIA/UM (issue: media and voice mail): N concurrent
-# Secured calls, each streaming G.711 over SRTP for DURATION seconds into a
+# Load benchmark for SPEC MEDIA/UM and PERF-1/PERF-4: N concurrent Secured
+# calls, each streaming G.711 over SRTP for DURATION seconds into a
 # recording, against `openum serve` on loopback. Reports, per step of N:
-# set-up times, packet loss (server-side count of accepted packets against
-# what was sent), server CPU time per call-second (from /proc rusage) and
-# server memory per call (RSS while the calls are up).
+# set-up times; packet loss (packets the server accepted, from
+# openum_rtp_packets_total, against what the callers sent); server CPU
+# time (from /proc) per call-second over the whole step, set-up, greeting
+# and saving included (cpu_us/call_s), and over the steady window while
+# every call is up (steady_us/call_s: per 50 packets the server accepted
+# in the window, openum_rtp_received_packets_total, so that callers slowed
+# by a loaded machine do not flatter it; played_pps is what it sent); server
+# memory (RSS) and goroutines per call at the end of that window.
 #
 #   bench/load.sh [N ...]          default: 50 100 200
-#   DURATION=30 RATE=50 bench/load.sh 100 400
+#   DURATION=60 RATE=100 bench/load.sh 1000 2000
+#   GREETING=1 ...   the mailbox's greeting lasts longer than the calls: the
+#       server sends SRTP while it receives, the whole call (no recordings,
+#       so the steady window starts once the calls are up)
+#   PROFILE=/tmp/prof ...   also saves, per step, a CPU profile of the server
+#       over the steady window (cpu-N.pprof), its heap (heap-N.pprof) and
+#       goroutines (goroutine-N.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
 RATE=${RATE:-50}
+GREETING=${GREETING:-}
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(50 100 200)
 
@@ -27,41 +39,74 @@ $o policy new P --dialplan SEC >/dev/null
 $o mailbox enable load@example.test --dialplan SEC --extension 12345 >/dev/null
 $o server set --name localhost --dialplans SEC --max-calls-allowed 10000 --rtp-port-range 20000-39999 >/dev/null
 $o cert new-self-signed --fqdn localhost --san 127.0.0.1 >/dev/null
+token=$($o admin token new bench --role admin | head -1)
+if [ -n "$GREETING" ]; then
+  mkdir -p "$OPENUM_DATA/greetings"
+  sox -n -r 8000 -b 16 -c 1 "$OPENUM_DATA/greetings/load@example.test.wav" synth $((DURATION + 60)) sine 440 vol 0.3
+fi
 port=$((30000 + RANDOM % 20000))
-$o serve --listen 127.0.0.1 --sip-port $((port)) --tls-port $((port + 1)) --request-rate 100000 --request-burst 100000 >"$work/serve.log" 2>&1 &
+$o serve --listen 127.0.0.1 --sip-port $((port)) --tls-port $((port + 1)) --request-rate 100000 --request-burst 100000 \
+   --admin-listen "127.0.0.1:$((port + 2))" --admin-plain-http >"$work/serve.log" 2>&1 &
 server=$!
 sleep 2
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
-packets() { python3 -c "
-import json,sys
-n=0
-for line in open('$OPENUM_DATA/events.log'):
-    r=json.loads(line)
-    if r.get('EventID')==9300: n+=r.get('packets',0)
-print(n)"; }
+admin() { curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$((port + 2))/$1"; }
+metric() { admin metrics | awk -v m="$1" '$1 == m {s += $2} END {printf "%d\n", s}'; }
+accepted() { metric 'openum_rtp_packets_total{result="accepted"}'; }
+received() { metric openum_rtp_received_packets_total; }
+played() { metric openum_rtp_played_frames_total; }
+calls() { admin metrics | awk '/^openum_calls_in_progress/ {s += $2} END {printf "%d\n", s}'; }
+goroutines() { admin 'debug/pprof/goroutine?debug=1' | awk 'NR == 1 {print $4}'; }
+admin metrics >/dev/null || { echo "no metrics from the admin API" >&2; exit 1; }
 
-printf '%6s %10s %8s %9s %9s %10s %14s %12s\n' calls established failed setup_p50 setup_p99 loss_pct cpu_us/call_s mem_KiB/call
+printf '%6s %10s %8s %9s %9s %9s %14s %16s %12s %10s %10s\n' calls established failed setup_p50 setup_p99 loss_pct cpu_us/call_s steady_us/call_s mem_KiB/call gor/call played_pps
 for n in "${steps[@]}"; do
-  base_rss=$(rss); c0=$(cpu); p0=$(packets)
+  base_rss=$(rss); base_gor=$(goroutines); c0=$(cpu); p0=$(accepted); t0=$(date +%s.%N)
   $o test load --secured --media-secured --remote-port $((port + 1)) --calls "$n" --rate "$RATE" \
      --duration "${DURATION}s" --json >"$work/load.json" &
   load=$!
-  sleep $(( n / RATE + DURATION / 2 )); mid_rss=$(rss)
+  # The steady window: every call is up (and, recording, past its greeting
+  # and tone: 6 s) and none has ended.
+  from=$(( n / RATE + 2 )); [ -n "$GREETING" ] || from=$((from + 6))
+  window=$(( DURATION - from - 1 ))
+  sa=0; sb=0; sw=0; up_a=0; up_b=0; ra=0; rb=0; pa=0; pb=0; mid_rss=$base_rss; mid_gor=$base_gor
+  if [ "$window" -ge 4 ]; then
+    sleep "$(python3 -c "import time; print(max(0, $t0 + $from - time.time()))")"
+    sa=$(cpu); ta=$(date +%s.%N); up_a=$(calls); ra=$(received); pa=$(played)
+    if [ -n "${PROFILE:-}" ]; then
+      mkdir -p "$PROFILE"
+      admin "debug/pprof/profile?seconds=$window" >"$PROFILE/cpu-$n.pprof"
+    else
+      sleep "$window"
+    fi
+    sb=$(cpu); sw=$(python3 -c "print($(date +%s.%N) - $ta)"); up_b=$(calls); rb=$(received); pb=$(played)
+    mid_rss=$(rss); mid_gor=$(goroutines)
+    if [ -n "${PROFILE:-}" ]; then
+      admin debug/pprof/heap >"$PROFILE/heap-$n.pprof"
+      admin 'debug/pprof/goroutine?debug=1' >"$PROFILE/goroutine-$n.txt"
+    fi
+  fi
   wait $load
-  sleep 8  # recordings end on silence (RecordingIdleTimeout) and are spooled
-  c1=$(cpu); p1=$(packets)
-  python3 - "$work/load.json" "$n" "$c0" "$c1" "$hz" "$p0" "$p1" "$base_rss" "$mid_rss" "$DURATION" <<'PY'
+  # A call's packets count once it has ended, its recording saved.
+  for _ in $(seq 120); do [ "$(calls)" -eq 0 ] && break; sleep 1; done
+  c1=$(cpu); p1=$(accepted)
+  python3 - "$work/load.json" "$n" "$c0" "$c1" "$hz" "$p0" "$p1" "$base_rss" "$mid_rss" "$DURATION" "$sa" "$sb" "$sw" "$base_gor" "$mid_gor" "$up_a" "$up_b" "$ra" "$rb" "$pa" "$pb" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-n, c0, c1, hz, p0, p1, base, mid, dur = (float(x) for x in sys.argv[2:])
+n, c0, c1, hz, p0, p1, base, mid, dur, sa, sb, sw, g0, g1, ua, ub, ra, rb, pa, pb = (float(x) for x in sys.argv[2:])
+up = max(r["Established"], 1)
 sent = r["PacketsSent"]
 loss = 100 * (1 - (p1 - p0) / sent) if sent else 100
 call_s = r["Established"] * dur
 cpu_us = (c1 - c0) / hz * 1e6 / call_s if call_s else 0
-mem = (mid - base) / max(r["Established"], 1)
-print(f'{int(n):6d} {r["Established"]:10d} {r["Failed"]:8d} {r["SetupP50"]:9.1f} {r["SetupP99"]:9.1f} {loss:10.3f} {cpu_us:14.0f} {mem:12.0f}')
+# A call-second is 50 packets received.
+steady = f'{(sb - sa) / hz * 1e6 / ((rb - ra) / 50):16.0f}' if sw and rb > ra else f'{"-":>16}'
+played = f'{(pb - pa) / sw:10.0f}' if sw else f'{"-":>10}'
+print(f'{int(n):6d} {r["Established"]:10d} {r["Failed"]:8d} {r["SetupP50"]:9.1f} {r["SetupP99"]:9.1f} {loss:9.3f} {cpu_us:14.0f} {steady} {(mid - base) / up:12.1f} {(g1 - g0) / up:10.2f} {played}')
+if sw:
+    print(f'   steady window {sw:.0f} s: {ua:.0f} calls up at its start, {ub:.0f} at its end; {(rb - ra) / sw:.0f} packets/s received (50 a call: {(rb - ra) / sw / 50:.0f} calls)')
 if r["Failures"]:
     print("   failures:", r["Failures"])
 PY

@@ -11,6 +11,7 @@ import (
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
+	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/sip"
 )
 
@@ -44,6 +45,10 @@ func NewRegistry(src Sources) *prometheus.Registry {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v()) }))
 	}
+	counterFunc("openum_rtp_received_packets_total",
+		"RTP packets accepted by the calls in progress and ended, counted as they come (openum_rtp_packets_total counts a call's when it ends).", media.Totals.Received.Load)
+	counterFunc("openum_rtp_played_frames_total",
+		"RTP packets of prompts and greetings sent to callers, counted as they go.", media.Totals.Played.Load)
 	if s := src.SIP; s != nil {
 		st := s.Stats()
 		counterFunc("openum_tls_handshakes_total", "TLS handshakes peers completed with the SIP listener.", st.TLSHandshakes.Load)

@@ -28,6 +28,14 @@ type clock struct {
 // a second, sixty-four times a call's rate.
 const maxPerTick = 64
 
+// Totals counts, for the whole process and as they happen, the packets
+// its streams accepted and the frames Play sent: a server's live rates (a
+// stream's Stats reach the server's counters only when its call ends).
+var Totals struct {
+	Received atomic.Uint64
+	Played   atomic.Uint64
+}
+
 var (
 	clocks = sync.OnceValue(func() []*clock {
 		cs := make([]*clock, runtime.GOMAXPROCS(0))
@@ -83,10 +91,13 @@ func (c *clock) run() {
 		c.polled = append(c.polled[:0], c.streams...)
 		c.mu.Unlock()
 		now := time.Now()
+		received, played := 0, 0
 		for _, s := range c.polled {
-			s.receive(c.buf)
-			s.pace(now)
+			received += s.receive(c.buf)
+			played += s.pace(now)
 		}
 		clear(c.polled) // a closed stream is not kept until the next tick
+		Totals.Received.Add(uint64(received))
+		Totals.Played.Add(uint64(played))
 	}
 }

@@ -66,10 +66,18 @@ func (rx *receiver) frame(n int) []int16 {
 // receive handles what the stream's socket holds now, up to maxPerTick
 // packets, on its clock's tick; buf is the clock's, for the datagram being
 // read. A value Received has no room for waits for the next tick, and
-// nothing more is read meanwhile: the socket's buffer holds it.
-func (s *Stream) receive(buf []byte) {
+// nothing more is read meanwhile: the socket's buffer holds it. It returns
+// how many packets it accepted.
+func (s *Stream) receive(buf []byte) int {
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
+	before := s.stats.Packets.Load()
+	s.drain(buf)
+	return int(s.stats.Packets.Load() - before)
+}
+
+// drain is receive's body. The caller holds rxMu.
+func (s *Stream) drain(buf []byte) {
 	rx := &s.rx
 	if rx.closed || rx.stalled && !s.deliver(rx.held) {
 		return

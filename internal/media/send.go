@@ -149,13 +149,18 @@ type playback struct {
 // the backlog at the caller.
 const maxCatchUp = 3
 
-// pace sends the frames due by now of what the stream plays: the clock's tick.
-func (s *Stream) pace(now time.Time) {
+// pace sends the frames due by now of what the stream plays, the clock's
+// tick, and returns how many it sent.
+func (s *Stream) pace(now time.Time) int {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
-	if s.playing != nil {
-		s.advance(s.playing, now)
+	p := s.playing
+	if p == nil {
+		return 0
 	}
+	sent := p.sent
+	s.advance(p, now)
+	return p.sent - sent
 }
 
 // advance sends p's frames due by now, and ends p once its last frame has
