@@ -129,18 +129,44 @@ func (f *framer) partial() (since time.Time, size int, ok bool) {
 }
 
 // scan reads the header block up to its end, and returns how many bytes of
-// b it took.
+// b it took. The start line and the values of fields other than
+// Content-Length change nothing until their CR: those it skips whole.
 func (f *framer) scan(b []byte) int {
-	for i, c := range b {
+	for i := 0; i < len(b); {
+		if f.opaque() {
+			n := bytes.IndexByte(b[i:], '\r')
+			if n < 0 {
+				n = len(b) - i
+			}
+			if f.size+n > f.max {
+				f.size, f.phase = f.max+1, phaseTooLong // as byte by byte: counted to the first one too many
+				return len(b)
+			}
+			f.size += n
+			if i += n; i == len(b) {
+				return i
+			}
+		}
 		if f.size++; f.size > f.max {
 			f.phase = phaseTooLong
 			return len(b)
 		}
-		if f.step(c); f.phase != phaseStartLine && f.phase != phaseHeaders {
-			return i + 1
+		i++
+		if f.step(b[i-1]); f.phase != phaseStartLine && f.phase != phaseHeaders {
+			return i
 		}
 	}
 	return len(b)
+}
+
+// opaque reports whether the bytes up to the next CR leave the state as
+// it is: in the start line, or in the value of a field framer does not
+// read, with no CR pending.
+func (f *framer) opaque() bool {
+	if f.cr {
+		return false
+	}
+	return f.phase == phaseStartLine || (f.phase == phaseHeaders && !f.lineStart && f.inValue && !f.isLength)
 }
 
 func (f *framer) step(c byte) {
