@@ -2,11 +2,10 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/openum/openum/internal/directory"
-	"github.com/openum/openum/internal/logon"
+	"github.com/openum/openum/internal/ops"
 )
 
 // doneMessages say what a change did, on the page it goes back to: the
@@ -17,40 +16,27 @@ var doneMessages = map[string]string{
 	"drain":    "This server takes no new calls (NoNewCalls); calls in progress finish.",
 }
 
-// update makes one audited directory change.
-func (c *console) update(r *http.Request, actor directory.Actor, fn func(*directory.Snapshot) error) error {
-	if c.cfg.Directory == nil {
-		return errors.New("admin: the console has no directory to change")
-	}
-	_, err := c.cfg.Directory.Update(r.Context(), actor, fn)
-	return err
-}
-
-// gatewayStatus sets a gateway Enabled, Disabled or NoNewCalls.
+// gatewayStatus sets a gateway Enabled, Disabled or NoNewCalls, as
+// gateway set --status does (internal/ops).
 func (c *console) gatewayStatus(r *http.Request, actor directory.Actor) (string, string, error) {
-	name := r.PathValue("name")
-	status, err := directory.ParseEnum("status", r.PostFormValue("status"), directory.Statuses)
-	if err != nil {
-		return "", "", err
-	}
-	actor.Command = fmt.Sprintf("web console: gateway set %s --status %s", name, status)
-	return "status", "/console/gateways", c.update(r, actor, func(s *directory.Snapshot) error {
-		g, err := s.IPGateway(name)
-		if err != nil {
-			return err
-		}
-		g.Status = status
-		return nil
-	})
+	return "status", "/console/gateways", c.operate(r, actor, ops.Request{Verb: ops.Set, Kind: directory.KindIPGateway,
+		Name: r.PathValue("name"), Params: ops.Params{"status": {r.PostFormValue("status")}}})
 }
 
 // unlock lifts a mailbox's lock-out, as mailbox set-pin --unlock does.
 func (c *console) unlock(r *http.Request, actor directory.Actor) (string, string, error) {
-	email := r.PathValue("email")
-	actor.Command = "web console: mailbox unlock " + email
-	return "unlocked", "/console/mailboxes", c.update(r, actor, func(s *directory.Snapshot) error {
-		return logon.Unlock(s, email)
-	})
+	return "unlocked", "/console/mailboxes", c.operate(r, actor, ops.Request{Verb: ops.Unlock, Kind: directory.KindMailbox, Name: r.PathValue("email")})
+}
+
+// operate runs an operation of the command line and the API, the command
+// that would make it written in the audit.
+func (c *console) operate(r *http.Request, actor directory.Actor, req ops.Request) error {
+	if c.cfg.Directory == nil {
+		return errors.New("admin: the console has no directory to change")
+	}
+	actor.Command = "web console: " + req.Command()
+	_, err := ops.Do(r.Context(), ops.Env{Directory: c.cfg.Directory, Actor: actor}, req)
+	return err
 }
 
 // drain marks this server NoNewCalls: new calls get 503 and go to another
