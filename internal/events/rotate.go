@@ -49,6 +49,7 @@ type rotatingFile struct {
 	mu   sync.Mutex // the flock is per open file, not per goroutine
 	lock *os.File
 	f    *os.File
+	held os.FileInfo // f's identity, taken when it was opened
 }
 
 func openRotating(path string, rot Rotation) (*rotatingFile, error) {
@@ -86,27 +87,21 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 }
 
 // size returns the size of the file at path, reopening it first when the
-// file held is no longer the one there.
+// file held is no longer the one there. It is called under the flock, for
+// each record: one stat of path, compared with the identity f had when it
+// was opened, says both (a rename or a new file changes the identity).
 func (r *rotatingFile) size() (int64, error) {
-	held, err := r.f.Stat()
-	if err != nil {
-		return 0, err
-	}
 	at, err := os.Stat(r.path)
 	switch {
-	case err == nil && os.SameFile(held, at):
-		return held.Size(), nil
+	case err == nil && os.SameFile(r.held, at):
+		return at.Size(), nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return 0, err
 	}
 	if err := r.reopen(); err != nil {
 		return 0, err
 	}
-	now, err := r.f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return now.Size(), nil
+	return r.held.Size(), nil
 }
 
 // rotate shifts path.N to path.N+1, dropping those beyond the files kept,
@@ -143,10 +138,15 @@ func (r *rotatingFile) reopen() error {
 	if err != nil {
 		return err
 	}
+	held, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
 	if r.f != nil {
 		r.f.Close()
 	}
-	r.f = f
+	r.f, r.held = f, held
 	return nil
 }
 
