@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/ops"
 	"github.com/openum/openum/internal/sip"
 )
 
@@ -67,7 +68,7 @@ func (l *live) drain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := markNoNewCalls(r.Context(), l.cfg.Directory, l.cfg.ServerName, actor(r), "admin API"); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeOpsError(w, err)
 		return
 	}
 	begun := time.Now()
@@ -79,23 +80,18 @@ func (l *live) drain(w http.ResponseWriter, r *http.Request) {
 		Drained: left == 0, CallsLeft: left, Waited: time.Since(begun).Round(time.Millisecond).String()})
 }
 
-// markNoNewCalls sets server's directory record NoNewCalls, audited as
-// actor from via (the web console or the admin API): the one drain of
-// both. New calls are then refused or redirected (SPEC OPS-4); calls in
-// progress finish.
+// markNoNewCalls sets server's directory record NoNewCalls, as server set
+// --status NoNewCalls does (internal/ops), audited as actor from via (the
+// web console or the admin API): the one drain of both. New calls are
+// then refused or redirected (SPEC OPS-4); calls in progress finish.
 func markNoNewCalls(ctx context.Context, dir directory.Directory, server string, actor directory.Actor, via string) error {
 	if dir == nil {
 		return errors.New("admin: no directory to change")
 	}
-	actor.Command = fmt.Sprintf("%s: server set --name %s --status NoNewCalls", via, server)
-	_, err := dir.Update(ctx, actor, func(s *directory.Snapshot) error {
-		sv, err := s.Server(server)
-		if err != nil {
-			return err
-		}
-		sv.Status = directory.NoNewCalls
-		return nil
-	})
+	req := ops.Request{Verb: ops.Set, Kind: directory.KindServer, Name: server,
+		Params: ops.Params{"status": {string(directory.NoNewCalls)}}}
+	actor.Command = via + ": " + req.Command()
+	_, err := ops.Do(ctx, ops.Env{Directory: dir, Actor: actor}, req)
 	return err
 }
 

@@ -84,7 +84,7 @@ func TestLiveCallsAndDrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := audit[len(audit)-1]; last.User != "operator-token" || !strings.Contains(last.Command, "admin API: server set --name um.localhost --status NoNewCalls") {
+	if last := audit[len(audit)-1]; last.User != "operator-token" || !strings.Contains(last.Command, "admin API: server set um.localhost --status NoNewCalls") {
 		t.Errorf("audit: %+v", last)
 	}
 	if err := f.watch.Check(ctx); err != nil { // as openum serve's watch does

@@ -25,3 +25,18 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// ParseSince reads what a client of the admin API sends: it never
+// panics, and a Go duration d is always now less d.
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"90m", "7d", "2026-12-01", "2026-12-01T08:00", "-1h", "99999999999d", ""} {
+		f.Add(s)
+	}
+	now := time.Now()
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseSince(s, now)
+		if d, derr := time.ParseDuration(s); derr == nil && d >= 0 && (err != nil || !got.Equal(now.Add(-d))) {
+			t.Errorf("ParseSince(%q) = %v, %v; want now less %v", s, got, err, d)
+		}
+	})
+}

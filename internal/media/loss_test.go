@@ -54,3 +54,20 @@ func TestStreamCountsLostPackets(t *testing.T) {
 		t.Errorf("lost %d, received %d; want 4 and 5", lost, got)
 	}
 }
+
+// The loss counter reads sequence numbers and SSRCs from the network:
+// whatever they are, it never panics and never counts more packets lost
+// than a count's span holds.
+func FuzzLossCounter(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 10, 0, 1, 0, 14, 0, 2, 255, 255})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var l lossCounter
+		var lost uint64
+		for i := 0; i+4 <= len(data); i += 4 {
+			lost = l.packet(uint32(data[i]), uint16(data[i+2])<<8|uint16(data[i+3]))
+		}
+		if n := uint64(len(data) / 4); lost > n*(maxDropout+1) {
+			t.Errorf("%d lost after %d packets", lost, n)
+		}
+	})
+}
