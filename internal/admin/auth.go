@@ -120,7 +120,6 @@ func (a *authenticator) require(need directory.AdminRole, open bool, h http.Hand
 type Identity struct {
 	Name string // the token's name: the actor of the request's changes
 	Role directory.AdminRole
-	Via  string // "token" or "certificate"
 }
 
 type identityKey struct{}
@@ -157,7 +156,7 @@ func (a *authenticator) authenticate(r *http.Request, ip netip.Addr) (id Identit
 	if t == nil {
 		return Identity{}, reason, ""
 	}
-	return Identity{Name: t.Name, Role: t.Role, Via: "token"}, "", ""
+	return Identity{Name: t.Name, Role: t.Role}, "", ""
 }
 
 // check returns the directory's token that token is, or why none is:

@@ -46,5 +46,5 @@ func (c certAuth) identity(ctx context.Context, a *authenticator, chain []*x509.
 	if role.Allows(c.max) {
 		role = c.max
 	}
-	return Identity{Name: t.Name, Role: role, Via: "certificate"}, ""
+	return Identity{Name: t.Name, Role: role}, ""
 }

@@ -125,13 +125,13 @@ func (l *live) playOnPhone(w http.ResponseWriter, r *http.Request) {
 	}
 	req := playonphone.Request{Phone: body.Phone, As: body.As, RingFor: playonphone.DefaultRingFor}
 	if req.Phone == "" {
-		writeError(w, 0, badField("Phone", errors.New("Phone is required: the number to call")))
+		writeError(w, 0, badField("Phone", errors.New("the number to call (Phone) is required")))
 		return
 	}
 	if body.RingFor != "" {
 		d, err := time.ParseDuration(body.RingFor)
 		if err != nil || d <= 0 || d > 5*time.Minute {
-			writeError(w, 0, badField("RingFor", fmt.Errorf("RingFor must be a duration up to 5m, as 30s, not %q", body.RingFor)))
+			writeError(w, 0, badField("RingFor", fmt.Errorf("the ring time (RingFor) must be a duration up to 5m, as 30s, not %q", body.RingFor)))
 			return
 		}
 		req.RingFor = d
