@@ -37,9 +37,15 @@ func (x *extIndex) owner(k planExt) string {
 // extension (which Validate refuses), the first is kept.
 func newExtIndex(mailboxes []Mailbox) *extIndex {
 	x := &extIndex{owners: make(map[planExt]string, len(mailboxes))}
+	lower := map[string]string{} // a dial plan's name, in lower case once
 	for _, m := range mailboxes {
+		plan, ok := lower[m.UMDialPlan]
+		if !ok {
+			plan = strings.ToLower(m.UMDialPlan)
+			lower[m.UMDialPlan] = plan
+		}
 		for _, ext := range m.Extensions {
-			k := planExt{strings.ToLower(m.UMDialPlan), ext}
+			k := planExt{plan, ext}
 			if _, taken := x.owners[k]; !taken {
 				x.owners[k] = m.EmailAddress
 			}
@@ -61,6 +67,13 @@ func (s *Snapshot) extensions() *extIndex {
 func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
 	layer := &extIndex{parent: x, owners: map[planExt]string{}, depth: x.depth + 1}
 	var added []Mailbox
+	var lookups int
+	for _, c := range changes {
+		if c.Object.Kind == KindMailbox && c.Action != Added {
+			lookups++
+		}
+	}
+	inOld, inNext := finder(old.Mailboxes, lookups), finder(next.Mailboxes, lookups)
 	for _, c := range changes {
 		if c.Object.Kind != KindMailbox {
 			continue
@@ -74,11 +87,11 @@ func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
 		case c.Action == Changed && !movesExtensions(c):
 			continue
 		case c.Action == Changed:
-			if n := find(next.Mailboxes, c.Object.Name); n != nil {
+			if n := inNext(c.Object.Name); n != nil {
 				added = append(added, *n)
 			}
 		}
-		if m = find(old.Mailboxes, c.Object.Name); m != nil {
+		if m = inOld(c.Object.Name); m != nil {
 			for _, ext := range m.Extensions {
 				layer.owners[planExt{strings.ToLower(m.UMDialPlan), ext}] = ""
 			}

@@ -39,6 +39,7 @@ func Rebase(base, next, latest *Snapshot, changes []Change) (*Snapshot, error) {
 	if err := Validate(out, refs); err != nil {
 		return nil, err
 	}
+	out.reindex(latest, refs)
 	return out, nil
 }
 

@@ -364,6 +364,16 @@ func speller[T object[T]](list []T) func(name *string) {
 	}
 }
 
+// finder returns a look-up of objects of list by name for n look-ups: a
+// search of the list each for a few, an index made once for many.
+func finder[T object[T]](list []T, n int) func(name string) *T {
+	if n <= 8 {
+		return func(name string) *T { return find(list, name) }
+	}
+	m := byName(list)
+	return func(name string) *T { return m[foldName(name)] }
+}
+
 // byName indexes list by folded name; like find, the first of two objects
 // whose names are the same wins.
 func byName[T object[T]](list []T) map[string]*T {
@@ -378,12 +388,22 @@ func byName[T object[T]](list []T) map[string]*T {
 }
 
 // foldName returns a key that two names share exactly when SameName holds:
-// each rune becomes the smallest of its case-folding orbit, the equivalence
-// strings.EqualFold tests (strings.ToLower would split "ſ" from "s").
+// each rune becomes one member of its case-folding orbit, the equivalence
+// strings.EqualFold tests (strings.ToLower would split "ſ" from "s"): the
+// lower-case ASCII letter of an orbit that has one, else the orbit's
+// smallest rune. A name in lower-case ASCII, as most are, is its own key.
 func foldName(name string) string {
+	i := 0
+	for i < len(name) && name[i] < utf8.RuneSelf && (name[i] < 'A' || name[i] > 'Z') {
+		i++
+	}
+	if i == len(name) {
+		return name
+	}
 	var b strings.Builder
 	b.Grow(len(name))
-	for _, r := range name {
+	b.WriteString(name[:i])
+	for _, r := range name[i:] {
 		b.WriteRune(foldRune(r))
 	}
 	return b.String()
@@ -391,13 +411,16 @@ func foldName(name string) string {
 
 func foldRune(r rune) rune {
 	if r < utf8.RuneSelf {
-		if 'a' <= r && r <= 'z' {
-			r -= 'a' - 'A' // an ASCII letter's orbit is smallest at upper case
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
 		}
 		return r
 	}
 	least := r
 	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < utf8.RuneSelf {
+			return unicode.ToLower(f) // K (Kelvin) is k, ſ is s
+		}
 		least = min(least, f)
 	}
 	return least

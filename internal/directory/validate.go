@@ -403,35 +403,36 @@ func (s *Snapshot) validateMailboxes(changed []Ref) error {
 // mailboxesToCheck returns the changed mailboxes and those that refer to a
 // changed dial plan or policy, in their order.
 func (s *Snapshot) mailboxesToCheck(changed []Ref) []Mailbox {
-	var mailboxes, plans, policies []string
+	mailboxes, plans, policies := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range changed {
 		switch r.Kind {
 		case KindMailbox:
-			mailboxes = append(mailboxes, r.Name)
+			mailboxes[foldName(r.Name)] = true
 		case KindDialPlan:
-			plans = append(plans, r.Name)
+			plans[foldName(r.Name)] = true
 		case KindMailboxPolicy:
-			policies = append(policies, r.Name)
+			policies[foldName(r.Name)] = true
 		}
 	}
-	sameAs := func(names []string) func(string) bool {
-		return func(n string) bool { return slices.ContainsFunc(names, func(o string) bool { return SameName(o, n) }) }
-	}
-	if len(plans)+len(policies) == 0 {
-		var out []Mailbox
-		for _, name := range mailboxes {
-			if m := find(s.Mailboxes, name); m != nil {
+	var out []Mailbox
+	if len(plans)+len(policies) == 0 && len(mailboxes) <= 8 {
+		// A few changed mailboxes, and nothing they depend on: search for
+		// them rather than look at every mailbox.
+		for _, r := range changed {
+			if r.Kind != KindMailbox {
+				continue
+			}
+			if m := find(s.Mailboxes, r.Name); m != nil {
 				out = append(out, *m)
 			}
 		}
 		slices.SortStableFunc(out, func(a, b Mailbox) int {
 			return strings.Compare(strings.ToLower(a.EmailAddress), strings.ToLower(b.EmailAddress))
 		})
-		return out
+		return slices.CompactFunc(out, func(a, b Mailbox) bool { return SameName(a.EmailAddress, b.EmailAddress) })
 	}
-	var out []Mailbox
 	for _, m := range s.Mailboxes {
-		if sameAs(mailboxes)(m.EmailAddress) || sameAs(plans)(m.UMDialPlan) || sameAs(policies)(m.UMMailboxPolicy) {
+		if mailboxes[foldName(m.EmailAddress)] || plans[foldName(m.UMDialPlan)] || policies[foldName(m.UMMailboxPolicy)] {
 			out = append(out, m)
 		}
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, e Engine) {
 		{"RuleAcrossWriters", testRuleAcrossWriters},
 		{"VersionSeesAnotherProcess", testVersion},
 		{"WatcherReadsOnlyChanges", testWatcher},
+		{"FollowsOtherWriter", testFollowsOtherWriter},
 		{"NotifierWakesAtOnce", testNotifier},
 		{"OutcallUsage", testOutcallUsage},
 		{"LoadBoard", testLoadBoard},

@@ -33,7 +33,8 @@ import (
 // Store is a directory.Directory in a PostgreSQL database. It is safe for
 // concurrent use, also by other processes sharing the database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	cache directory.Cache
 
 	listenOnce sync.Once
 	changed    chan struct{}
@@ -77,19 +78,24 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Snapshot reads the whole configuration in one REPEATABLE READ transaction.
+// Snapshot reads the configuration in one REPEATABLE READ transaction:
+// the objects changed since the last read, or all on the first.
 func (s *Store) Snapshot(ctx context.Context) (*directory.Snapshot, error) {
 	snap, _, err := s.read(ctx)
-	return snap, err
+	if err != nil {
+		return nil, err
+	}
+	return snap.Clone(), nil
 }
 
 // read returns the configuration and the version it is, seen together.
+// The snapshot is the cache's: it must not be changed.
 func (s *Store) read(ctx context.Context) (snap *directory.Snapshot, version int64, err error) {
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, "SELECT version FROM directory_version").Scan(&version); err != nil {
 			return err
 		}
-		snap, err = load(ctx, tx)
+		snap, err = s.current(ctx, tx, version)
 		return err
 	})
 	if err != nil {
@@ -98,19 +104,84 @@ func (s *Store) read(ctx context.Context) (snap *directory.Snapshot, version int
 	return snap, version, nil
 }
 
-func load(ctx context.Context, tx pgx.Tx) (*directory.Snapshot, error) {
+// current returns the configuration at version as tx sees it: the cached
+// one when that is its version; else the cached one with the objects that
+// the audit records since name read again; else all of it.
+//
+// Audit IDs come from a sequence, which hands them out before commit; but
+// a record is written only by an Update holding the change counter's lock,
+// so records commit in the order of their IDs, and those after the last
+// one seen are exactly the changes since.
+func (s *Store) current(ctx context.Context, tx pgx.Tx, version int64) (*directory.Snapshot, error) {
+	cached, cv, audit := s.cache.Get()
+	if cached != nil && cv == uint64(version) {
+		return cached, nil
+	}
+	if cached != nil && cv < uint64(version) {
+		refs, last, ok, err := audited(ctx, tx, audit)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			fresh, err := loadObjects(ctx, tx, refs)
+			if err != nil {
+				return nil, err
+			}
+			snap := directory.Patch(cached, refs, fresh)
+			s.cache.Put(snap, uint64(version), last)
+			return snap, nil
+		}
+	}
+	snap, err := loadObjects(ctx, tx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var last int64
+	if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM audit").Scan(&last); err != nil {
+		return nil, err
+	}
+	s.cache.Put(snap, uint64(version), last)
+	return snap, nil
+}
+
+// audited returns the objects that the audit records after ID after name,
+// and the last record's ID; false when they are too many to read one by one.
+func audited(ctx context.Context, tx pgx.Tx, after int64) ([]directory.Ref, int64, bool, error) {
+	rows, err := tx.Query(ctx, "SELECT id, changes FROM audit WHERE id > $1 ORDER BY id", after)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	defer rows.Close()
+	var records []string
+	last := after
+	for rows.Next() {
+		var changes string
+		if err := rows.Scan(&last, &changes); err != nil {
+			return nil, 0, false, err
+		}
+		records = append(records, changes)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, false, err
+	}
+	refs, ok := directory.AuditedObjects(records)
+	return refs, last, ok, nil
+}
+
+// loadObjects reads the objects of refs, or every object when refs is nil.
+func loadObjects(ctx context.Context, tx pgx.Tx, refs []directory.Ref) (*directory.Snapshot, error) {
 	var snap directory.Snapshot
 	err := errors.Join(
-		loadTable(ctx, tx, "SELECT config FROM dial_plans ORDER BY key", &snap.DialPlans, nil),
-		loadTable(ctx, tx, "SELECT config FROM ip_gateways ORDER BY key", &snap.IPGateways, nil),
-		loadTable(ctx, tx, "SELECT config FROM hunt_groups ORDER BY key", &snap.HuntGroups, nil),
-		loadTable(ctx, tx, "SELECT config FROM servers ORDER BY key", &snap.Servers, nil),
-		loadTable(ctx, tx, "SELECT config FROM mailbox_policies ORDER BY key", &snap.MailboxPolicies, nil),
+		loadTable(ctx, tx, refs, directory.KindDialPlan, "", &snap.DialPlans, nil),
+		loadTable(ctx, tx, refs, directory.KindIPGateway, "", &snap.IPGateways, nil),
+		loadTable(ctx, tx, refs, directory.KindHuntGroup, "", &snap.HuntGroups, nil),
+		loadTable(ctx, tx, refs, directory.KindServer, "", &snap.Servers, nil),
+		loadTable(ctx, tx, refs, directory.KindMailboxPolicy, "", &snap.MailboxPolicies, nil),
 		// The PIN hashes and token hashes are kept out of the objects'
 		// JSON, in columns of their own.
-		loadTable(ctx, tx, "SELECT config, pin FROM mailboxes ORDER BY key", &snap.Mailboxes,
+		loadTable(ctx, tx, refs, directory.KindMailbox, "pin", &snap.Mailboxes,
 			func(m *directory.Mailbox, pin string) error { return json.Unmarshal([]byte(pin), &m.PIN) }),
-		loadTable(ctx, tx, "SELECT config, hash FROM admin_tokens ORDER BY key", &snap.AdminTokens,
+		loadTable(ctx, tx, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
 			func(t *directory.AdminToken, hash string) error { t.Hash = hash; return nil }),
 	)
 	if err != nil {
@@ -119,11 +190,28 @@ func load(ctx context.Context, tx pgx.Tx) (*directory.Snapshot, error) {
 	return &snap, nil
 }
 
-// loadTable reads the objects of query, whose first column is the JSON of
-// each; when secret is set, the query has a second column, which secret
-// puts into the object.
-func loadTable[T any](ctx context.Context, tx pgx.Tx, query string, into *[]T, secret func(*T, string) error) error {
-	rows, err := tx.Query(ctx, query)
+// loadTable reads the objects of kind in refs (all when refs is nil), each
+// from the JSON of its config column; secret, when set, puts the column
+// named so into the object.
+func loadTable[T any](ctx context.Context, tx pgx.Tx, refs []directory.Ref, kind directory.Kind, column string, into *[]T, secret func(*T, string) error) error {
+	cols, clause, args := "config", "", []any(nil)
+	if column != "" {
+		cols += ", " + column
+	}
+	if refs != nil {
+		var keys []string
+		for _, r := range refs {
+			if r.Kind == kind {
+				keys = append(keys, key(r.Name))
+			}
+		}
+		if len(keys) == 0 {
+			return nil
+		}
+		clause, args = " WHERE key = ANY($1)", []any{keys}
+	}
+	query := "SELECT " + cols + " FROM " + tables[kind] + clause + " ORDER BY key"
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -131,7 +219,7 @@ func loadTable[T any](ctx context.Context, tx pgx.Tx, query string, into *[]T, s
 	for rows.Next() {
 		var config, extra string
 		dest := []any{&config}
-		if secret != nil {
+		if column != "" {
 			dest = append(dest, &extra)
 		}
 		if err := rows.Scan(dest...); err != nil {

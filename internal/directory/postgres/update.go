@@ -25,13 +25,14 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 	if err != nil || len(changes) == 0 {
 		return nil, err
 	}
+	var written, audit int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var now int64
 		if err := tx.QueryRow(ctx, "SELECT version FROM directory_version FOR UPDATE").Scan(&now); err != nil {
 			return fmt.Errorf("directory: %w", err)
 		}
 		if now != version {
-			latest, err := load(ctx, tx)
+			latest, err := s.current(ctx, tx, now)
 			if err != nil {
 				return fmt.Errorf("directory: %w", err)
 			}
@@ -47,7 +48,10 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 		if err := pgdb.AppendAudit(ctx, tx, "audit", actor, changes); err != nil {
 			return fmt.Errorf("directory: audit: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "UPDATE directory_version SET version = version + 1"); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT MAX(id) FROM audit").Scan(&audit); err != nil {
+			return fmt.Errorf("directory: %w", err)
+		}
+		if err := tx.QueryRow(ctx, "UPDATE directory_version SET version = version + 1 RETURNING version").Scan(&written); err != nil {
 			return fmt.Errorf("directory: %w", err)
 		}
 		// Sent on commit, to every server listening (Changed).
@@ -64,6 +68,9 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 	if err != nil {
 		return nil, err
 	}
+	// What was written is the configuration at the new version: the next
+	// read need not read it back.
+	s.cache.Put(next, uint64(written), audit)
 	return changes, nil
 }
 

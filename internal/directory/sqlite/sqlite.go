@@ -28,7 +28,8 @@ var schema, _ = fs.Sub(migrations, "migrations")
 
 // Store is a directory.Directory in one SQLite file.
 type Store struct {
-	db *sql.DB
+	db    *sql.DB
+	cache directory.Cache
 }
 
 var _ directory.Directory = (*Store)(nil)
@@ -52,92 +53,156 @@ func (s *Store) Close() error { return s.db.Close() }
 // querier is what both *sql.Conn and *sql.Tx offer for reading.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Snapshot reads the whole configuration in one read transaction.
+// Snapshot reads the configuration in one read transaction: the objects
+// changed since the last read, or all on the first.
 func (s *Store) Snapshot(ctx context.Context) (*directory.Snapshot, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
 	defer tx.Rollback()
-	snap, err := load(ctx, tx)
+	snap, _, err := s.current(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
-	return snap, nil
+	return snap.Clone(), nil
 }
 
-func load(ctx context.Context, q querier) (*directory.Snapshot, error) {
+// current returns the configuration as q sees it, and its version: the
+// cached one when the version did not move; else the cached one with the
+// objects that the audit records since name read again; else all of it.
+// The snapshot is the cache's: it must not be changed.
+func (s *Store) current(ctx context.Context, q querier) (*directory.Snapshot, uint64, error) {
+	v, err := version(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	cached, cv, _ := s.cache.Get()
+	if cached != nil && cv == v {
+		return cached, v, nil
+	}
+	if cached != nil && cv < v {
+		if refs, ok, err := audited(ctx, q, cv); err != nil {
+			return nil, 0, err
+		} else if ok {
+			fresh, err := loadObjects(ctx, q, refs)
+			if err != nil {
+				return nil, 0, err
+			}
+			snap := directory.Patch(cached, refs, fresh)
+			s.cache.Put(snap, v, int64(v))
+			return snap, v, nil
+		}
+	}
+	snap, err := loadObjects(ctx, q, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.cache.Put(snap, v, int64(v))
+	return snap, v, nil
+}
+
+// audited returns the objects that the audit records after ID after name;
+// false when they are too many to read one by one.
+func audited(ctx context.Context, q querier, after uint64) ([]directory.Ref, bool, error) {
+	rows, err := q.QueryContext(ctx, "SELECT changes FROM audit WHERE id > ? ORDER BY id", after)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var records []string
+	for rows.Next() {
+		var changes string
+		if err := rows.Scan(&changes); err != nil {
+			return nil, false, err
+		}
+		records = append(records, changes)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	refs, ok := directory.AuditedObjects(records)
+	return refs, ok, nil
+}
+
+// where returns the clause that narrows the table of kind to the objects
+// of refs, and its arguments; all of the table when refs is nil, and
+// false when refs names none of it.
+func where(refs []directory.Ref, kind directory.Kind) (string, []any, bool) {
+	if refs == nil {
+		return "", nil, true
+	}
+	var args []any
+	for _, r := range refs {
+		if r.Kind == kind {
+			args = append(args, r.Name)
+		}
+	}
+	if len(args) == 0 {
+		return "", nil, false
+	}
+	return " WHERE " + tables[kind].key + " IN (?" + strings.Repeat(", ?", len(args)-1) + ")", args, true
+}
+
+// loadObjects reads the objects of refs, or every object when refs is nil.
+func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directory.Snapshot, error) {
 	var snap directory.Snapshot
 	err := errors.Join(
-		loadTable(ctx, q, "dial_plans", &snap.DialPlans),
-		loadTable(ctx, q, "ip_gateways", &snap.IPGateways),
-		loadTable(ctx, q, "hunt_groups", &snap.HuntGroups),
-		loadTable(ctx, q, "servers", &snap.Servers),
-		loadTable(ctx, q, "mailbox_policies", &snap.MailboxPolicies),
+		loadTable(ctx, q, refs, directory.KindDialPlan, "", &snap.DialPlans, nil),
+		loadTable(ctx, q, refs, directory.KindIPGateway, "", &snap.IPGateways, nil),
+		loadTable(ctx, q, refs, directory.KindHuntGroup, "", &snap.HuntGroups, nil),
+		loadTable(ctx, q, refs, directory.KindServer, "", &snap.Servers, nil),
+		loadTable(ctx, q, refs, directory.KindMailboxPolicy, "", &snap.MailboxPolicies, nil),
+		// The PIN hashes and token hashes are kept out of the objects'
+		// JSON, in columns of their own.
+		loadTable(ctx, q, refs, directory.KindMailbox, "pin", &snap.Mailboxes,
+			func(m *directory.Mailbox, pin string) error { return json.Unmarshal([]byte(pin), &m.PIN) }),
+		loadTable(ctx, q, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
+			func(t *directory.AdminToken, hash string) error { t.Hash = hash; return nil }),
 	)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, "SELECT config, pin FROM mailboxes ORDER BY email COLLATE NOCASE")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var config, pin string
-		var m directory.Mailbox
-		if err := rows.Scan(&config, &pin); err != nil {
-			return nil, err
-		}
-		if err := errors.Join(json.Unmarshal([]byte(config), &m), json.Unmarshal([]byte(pin), &m.PIN)); err != nil {
-			return nil, fmt.Errorf("mailboxes: %w", err)
-		}
-		snap.Mailboxes = append(snap.Mailboxes, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return &snap, loadAdminTokens(ctx, q, &snap)
+	return &snap, nil
 }
 
-// loadAdminTokens reads the admin tokens, each with its hash from its own
-// column (AdminToken.Hash is not part of the object's JSON).
-func loadAdminTokens(ctx context.Context, q querier, snap *directory.Snapshot) error {
-	rows, err := q.QueryContext(ctx, "SELECT config, hash FROM admin_tokens ORDER BY name COLLATE NOCASE")
+// loadTable reads the objects of kind in refs (all when refs is nil), each
+// from the JSON of its config column; secret, when set, puts the column
+// named so into the object.
+func loadTable[T any](ctx context.Context, q querier, refs []directory.Ref, kind directory.Kind, column string, into *[]T, secret func(*T, string) error) error {
+	clause, args, ok := where(refs, kind)
+	if !ok {
+		return nil
+	}
+	t := tables[kind]
+	cols := "config"
+	if column != "" {
+		cols += ", " + column
+	}
+	rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+t.name+clause+" ORDER BY "+t.key+" COLLATE NOCASE", args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var config string
-		var t directory.AdminToken
-		if err := rows.Scan(&config, &t.Hash); err != nil {
+		var config, extra string
+		dest := []any{&config}
+		if column != "" {
+			dest = append(dest, &extra)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(config), &t); err != nil {
-			return fmt.Errorf("admin_tokens: %w", err)
-		}
-		snap.AdminTokens = append(snap.AdminTokens, t)
-	}
-	return rows.Err()
-}
-
-func loadTable[T any](ctx context.Context, q querier, table string, into *[]T) error {
-	rows, err := q.QueryContext(ctx, "SELECT config FROM "+table+" ORDER BY name COLLATE NOCASE")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var config string
 		var v T
-		if err := rows.Scan(&config); err != nil {
-			return err
+		err := json.Unmarshal([]byte(config), &v)
+		if err == nil && secret != nil {
+			err = secret(&v, extra)
 		}
-		if err := json.Unmarshal([]byte(config), &v); err != nil {
-			return fmt.Errorf("%s: %w", table, err)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
 		}
 		*into = append(*into, v)
 	}
@@ -147,12 +212,15 @@ func loadTable[T any](ctx context.Context, q querier, table string, into *[]T) e
 // Update implements directory.Directory.
 func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*directory.Snapshot) error) ([]directory.Change, error) {
 	var changes []directory.Change
+	var next *directory.Snapshot
+	var written uint64
 	err := sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error {
-		current, err := load(ctx, conn)
+		current, _, err := s.current(ctx, conn)
 		if err != nil {
 			return fmt.Errorf("directory: %w", err)
 		}
-		next, diff, err := directory.Prepare(current, fn)
+		var diff []directory.Change
+		next, diff, err = directory.Prepare(current, fn)
 		if err != nil || len(diff) == 0 {
 			return err
 		}
@@ -164,9 +232,17 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 		if err := sqlitedb.AppendAudit(ctx, conn, actor, diff); err != nil {
 			return fmt.Errorf("directory: audit: %w", err)
 		}
+		if written, err = version(ctx, conn); err != nil {
+			return fmt.Errorf("directory: %w", err)
+		}
 		changes = diff
 		return nil
 	})
+	if err == nil && changes != nil {
+		// What was written is the configuration at the new version: the
+		// next read need not read it back.
+		s.cache.Put(next, written, int64(written))
+	}
 	return changes, err
 }
 
@@ -272,11 +348,19 @@ func writeExtensions(ctx context.Context, conn *sql.Conn, next *directory.Snapsh
 // and AUTOINCREMENT never gives an ID twice, so the audit log is the
 // change counter.
 func (s *Store) Version(ctx context.Context) (uint64, error) {
-	var v uint64
-	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM audit").Scan(&v); err != nil {
+	v, err := version(ctx, s.db)
+	if err != nil {
 		return 0, fmt.Errorf("directory: version: %w", err)
 	}
 	return v, nil
+}
+
+func version(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (uint64, error) {
+	var v uint64
+	err := q.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM audit").Scan(&v)
+	return v, err
 }
 
 // Audit implements directory.Directory.
