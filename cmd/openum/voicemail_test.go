@@ -134,16 +134,7 @@ func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 		s.t.Fatal(err)
 	}
 	s.proc, s.served = cmd, &peertest.Output{}
-	s.t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
+	s.t.Cleanup(func() { _ = terminate(cmd, 10*time.Second) })
 	if !waitLine(io.TeeReader(stdout, s.served), "listening on TCP", 15*time.Second) {
 		s.t.Fatal("openum serve did not start")
 	}
