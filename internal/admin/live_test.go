@@ -158,7 +158,8 @@ func TestLiveEvents(t *testing.T) {
 	}
 	f.log.Emit(ctx, events.CertificateChanged, "another ID", slog.String("Marker", "other"))
 	f.log.Emit(ctx, events.CertificateStoreChanged, "after the follow began", slog.String("Marker", "new"))
-	line, err := bufio.NewReader(resp.Body).ReadBytes('\n')
+	follow := bufio.NewReader(resp.Body)
+	line, err := follow.ReadBytes('\n')
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +168,18 @@ func TestLiveEvents(t *testing.T) {
 		t.Errorf("first record followed: %s", line)
 	}
 	f.checkNoSecrets()
+
+	// Shutdown ends the stream, rather than waiting on it.
+	stopped := time.Now()
+	if err := f.api.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown with a follow open: %v", err)
+	}
+	if _, err := follow.ReadBytes('\n'); err == nil {
+		t.Error("the follow went on after shutdown")
+	}
+	if d := time.Since(stopped); d > 2*time.Second {
+		t.Errorf("shutdown took %v with a follow open", d)
+	}
 }
 
 // Messages: list and get for readonly, the audio export byte for byte
