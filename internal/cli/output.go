@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -76,16 +78,39 @@ func printList[T any](a *app, objs []T, columns []string) error {
 // there are none), else a table with columns for header and row's cells.
 func printRows[T any](a *app, objs []T, header []string, row func(*T) []string) error {
 	if a.json {
-		if objs == nil {
-			objs = []T{}
-		}
-		return a.printJSON(objs)
+		return printJSONList(a.out, objs)
 	}
 	w := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, strings.Join(header, "\t"))
 	for i := range objs {
 		fmt.Fprintln(w, strings.Join(row(&objs[i]), "\t"))
 	}
+	return w.Flush()
+}
+
+// printJSONList writes objs as printJSON writes the list, byte for byte,
+// but one object at a time through a buffer, so that a list of a hundred
+// thousand mailboxes is never held twice more as JSON.
+func printJSONList[T any](out io.Writer, objs []T) error {
+	if len(objs) == 0 {
+		_, err := io.WriteString(out, "[]\n")
+		return err
+	}
+	w := bufio.NewWriter(out)
+	w.WriteString("[\n")
+	for i := range objs {
+		b, err := json.MarshalIndent(&objs[i], "  ", "  ")
+		if err != nil {
+			return err
+		}
+		w.WriteString("  ")
+		w.Write(b)
+		if i < len(objs)-1 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('\n')
+	}
+	w.WriteString("]\n")
 	return w.Flush()
 }
 
