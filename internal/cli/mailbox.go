@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/spf13/cobra"
@@ -91,9 +90,5 @@ func (a *app) showMailbox(cmd *cobra.Command, email, generated string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(ops.WithPIN{Mailbox: m, PIN: generated})
-	if err != nil {
-		return err
-	}
-	return a.show(raw)
+	return a.show(&ops.WithPIN{Mailbox: m, PIN: generated})
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,12 +58,12 @@ func (a *app) getCommand(n ops.Noun, short string) *cobra.Command {
 			if len(args) == 1 {
 				return a.callAndShow(cmd, ops.Request{Verb: ops.Get, Kind: n.Kind(), Name: args[0]})
 			}
-			raw, err := a.call(cmd, ops.Request{Verb: ops.List, Kind: n.Kind()})
+			all, err := a.call(cmd, ops.Request{Verb: ops.List, Kind: n.Kind()})
 			if err != nil {
 				return err
 			}
-			var objs []json.RawMessage
-			if err := json.Unmarshal(raw, &objs); err != nil {
+			objs, err := items(all)
+			if err != nil {
 				return err
 			}
 			return printList(a, objs, n.Columns())
@@ -97,13 +98,17 @@ func (a *app) removeCommand(n ops.Noun) *cobra.Command {
 		Args:        exactArgs("NAME"),
 		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw, err := a.call(cmd, ops.Request{Verb: ops.Remove, Kind: n.Kind(), Name: args[0], Force: force})
+			out, err := a.call(cmd, ops.Request{Verb: ops.Remove, Kind: n.Kind(), Name: args[0], Force: force})
 			if err != nil {
 				return err
 			}
-			var done ops.Removal
-			if err := json.Unmarshal(raw, &done); err != nil {
-				return err
+			done, ok := out.(*ops.Removal)
+			if raw, remote := out.(json.RawMessage); remote {
+				done = &ops.Removal{}
+				ok = json.Unmarshal(raw, done) == nil
+			}
+			if !ok {
+				return fmt.Errorf("%s %s: the answer is no removal", n.Kind(), n.Use(ops.Remove))
 			}
 			if a.json {
 				return a.printJSON(done.Changes)
@@ -125,16 +130,17 @@ func (a *app) removeCommand(n ops.Noun) *cobra.Command {
 
 // callAndShow runs r and prints the object it returns.
 func (a *app) callAndShow(cmd *cobra.Command, r ops.Request) error {
-	raw, err := a.call(cmd, r)
+	obj, err := a.call(cmd, r)
 	if err != nil {
 		return err
 	}
-	return a.show(raw)
+	return a.show(obj)
 }
 
-// call runs r, on the local directory or on --server's, and returns what
-// it shows as the admin API's JSON, so that both are printed alike.
-func (a *app) call(cmd *cobra.Command, r ops.Request) (json.RawMessage, error) {
+// call runs r on the local directory, returning what ops.Do does, or on
+// --server's, returning the JSON the admin API answers (json.RawMessage):
+// both print alike.
+func (a *app) call(cmd *cobra.Command, r ops.Request) (any, error) {
 	if a.remote.server != "" {
 		return a.remote.call(cmd.Context(), r)
 	}
@@ -142,18 +148,47 @@ func (a *app) call(cmd *cobra.Command, r ops.Request) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := ops.Do(cmd.Context(), ops.Env{Directory: dir, Actor: a.actor(), UsableThumbprint: usableIn(a.dataDir)}, r)
-	if err != nil {
-		return nil, err
+	return ops.Do(cmd.Context(), ops.Env{Directory: dir, Actor: a.actor(), UsableThumbprint: usableIn(a.dataDir)}, r)
+}
+
+// items are the objects of a list call returns, each left as it is (a
+// pointer into the local list, or its JSON), so that a long list is not
+// copied or encoded whole once more.
+func items(list any) ([]any, error) {
+	if raw, ok := list.(json.RawMessage); ok {
+		var objs []json.RawMessage
+		if err := json.Unmarshal(raw, &objs); err != nil {
+			return nil, err
+		}
+		out := make([]any, len(objs))
+		for i := range objs {
+			out[i] = objs[i]
+		}
+		return out, nil
 	}
-	return json.Marshal(v)
+	v := reflect.ValueOf(list)
+	if v.Kind() != reflect.Slice {
+		return nil, fmt.Errorf("cli: a list is a %T", list)
+	}
+	out := make([]any, v.Len())
+	for i := range out {
+		out[i] = v.Index(i).Addr().Interface()
+	}
+	return out, nil
 }
 
 // show prints an object the operations return: JSON with --json, else one
 // field a line, and a PIN openum generated (ops.WithPIN) once, apart.
-func (a *app) show(raw json.RawMessage) error {
+func (a *app) show(obj any) error {
 	if a.json {
-		return a.printJSON(raw)
+		return a.printJSON(obj)
+	}
+	raw, ok := obj.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(obj); err != nil {
+			return err
+		}
 	}
 	var generated struct{ PIN string }
 	_ = json.Unmarshal(raw, &generated)
