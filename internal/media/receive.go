@@ -2,7 +2,6 @@ package media
 
 import (
 	"net/netip"
-	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -29,16 +28,15 @@ type receiver struct {
 	scratch []int16                      // the audio handed to sink
 	held    Received                     // a value Received had no room for, when stalled
 	stalled bool
+	spill   []datagram // read after held, to handle once it goes
 	closed  bool
 
 	// What read and readFD pass each other: RawConn.Read takes a func,
-	// and readFD, made once, keeps a packet from allocating a closure.
+	// and readFD, made once, keeps a read from allocating a closure.
 	readFD func(fd uintptr) bool
-	in     []byte
+	batch  *batch
 	n      int
-	from   netip.AddrPort
 	err    error
-	sa     syscall.RawSockaddrAny
 }
 
 // frame returns the buffer for the next packet's audio. Audio for a sink
@@ -64,60 +62,92 @@ func (rx *receiver) frame(n int) []int16 {
 }
 
 // receive handles what the stream's socket holds now, up to maxPerTick
-// packets, on its clock's tick; buf is the clock's, for the datagram being
+// packets, on its clock's tick; b is the clock's, where datagrams are
 // read. A value Received has no room for waits for the next tick, and
-// nothing more is read meanwhile: the socket's buffer holds it. It returns
-// how many packets it accepted.
-func (s *Stream) receive(buf []byte) int {
+// nothing more is handled meanwhile: what the socket holds stays there,
+// and what a read took with it waits in the stream (spill). It returns how
+// many packets it accepted.
+func (s *Stream) receive(b *batch) int {
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
 	before := s.stats.Packets.Load()
-	s.drain(buf)
+	s.drain(b)
 	return int(s.stats.Packets.Load() - before)
 }
 
 // drain is receive's body. The caller holds rxMu.
-func (s *Stream) drain(buf []byte) {
+func (s *Stream) drain(b *batch) {
 	rx := &s.rx
 	if rx.closed || rx.stalled && !s.deliver(rx.held) {
 		return
 	}
 	rx.stalled, rx.held = false, Received{}
-	for range maxPerTick {
-		n, from, err := s.read(buf)
-		if err != nil {
-			return // nothing more now (EAGAIN), or the port closed
-		}
-		neg := s.negotiated.Load()
-		if addrPortUnmap(from) != neg.from {
-			s.stats.Foreign.Add(1)
-			continue
-		}
-		r, keep, ok := rx.parse(neg, buf[:n], &s.stats)
-		if !ok {
-			s.stats.Bad.Add(1)
-			continue // keep reading: some clients send short non-RTP packets first
-		}
-		if !keep {
-			continue
-		}
-		if r.Digit != 0 {
-			if rx.sawEvent && r.Timestamp == rx.lastEvent {
-				continue // RFC 4733 repeats the end packet: one key press
-			}
-			rx.lastEvent, rx.sawEvent = r.Timestamp, true
-			if !s.takeDigit(viaRTP) {
-				continue
-			}
-		} else if rx.sink != nil {
-			rx.sink(r.Timestamp, r.PCM)
-			continue
-		}
-		if !s.deliver(r) {
-			rx.held, rx.stalled = r, true
+	for len(rx.spill) > 0 {
+		d := rx.spill[0]
+		rx.spill = rx.spill[1:]
+		if !s.handle(d.data, d.from) {
 			return
 		}
 	}
+	for read := 0; read < maxPerTick; {
+		n, err := s.read(b)
+		if err != nil {
+			return // nothing now (EAGAIN), or the port closed
+		}
+		for i := range n {
+			if !s.handle(b.packet(i)) {
+				for j := i + 1; j < n; j++ {
+					data, from := b.packet(j)
+					rx.spill = append(rx.spill, datagram{append([]byte(nil), data...), from})
+				}
+				return
+			}
+		}
+		if read += n; n < batchSize {
+			return // the socket is empty
+		}
+	}
+}
+
+// datagram is one read and not yet handled (see receive).
+type datagram struct {
+	data []byte
+	from netip.AddrPort
+}
+
+// handle checks and passes on one datagram; it reports false when its
+// value is held for want of room on Received.
+func (s *Stream) handle(data []byte, from netip.AddrPort) bool {
+	rx := &s.rx
+	neg := s.negotiated.Load()
+	if addrPortUnmap(from) != neg.from {
+		s.stats.Foreign.Add(1)
+		return true
+	}
+	r, keep, ok := rx.parse(neg, data, &s.stats)
+	switch {
+	case !ok:
+		s.stats.Bad.Add(1) // and on: some clients send short non-RTP packets first
+		return true
+	case !keep:
+		return true
+	case r.Digit != 0:
+		if rx.sawEvent && r.Timestamp == rx.lastEvent {
+			return true // RFC 4733 repeats the end packet: one key press
+		}
+		rx.lastEvent, rx.sawEvent = r.Timestamp, true
+		if !s.takeDigit(viaRTP) {
+			return true
+		}
+	case rx.sink != nil:
+		rx.sink(r.Timestamp, r.PCM)
+		return true
+	}
+	if !s.deliver(r) {
+		rx.held, rx.stalled = r, true
+		return false
+	}
+	return true
 }
 
 // deliver puts r on Received if it has room.
@@ -130,19 +160,19 @@ func (s *Stream) deliver(r Received) bool {
 	}
 }
 
-// read reads one datagram into buf without waiting.
-func (s *Stream) read(buf []byte) (int, netip.AddrPort, error) {
+// read reads what the socket holds into b, without waiting.
+func (s *Stream) read(b *batch) (int, error) {
 	rx := &s.rx
-	rx.in = buf
+	rx.batch = b
 	if err := s.sc.Read(rx.readFD); err != nil {
-		return 0, netip.AddrPort{}, err // closed
+		return 0, err // closed
 	}
-	return rx.n, rx.from, rx.err
+	return rx.n, rx.err
 }
 
-// readFDOnce is readFD's body: one non-blocking recvfrom.
-func (rx *receiver) readFDOnce(fd uintptr) bool {
-	rx.n, rx.from, rx.err = recvfrom(fd, rx.in, &rx.sa)
+// readBatch is readFD's body.
+func (rx *receiver) readBatch(fd uintptr) bool {
+	rx.n, rx.err = rx.batch.read(fd)
 	return true // done, data or not: the clock comes back next tick
 }
 

@@ -40,6 +40,7 @@ type Stream struct {
 	conn       *net.UDPConn
 	sc         syscall.RawConn // conn's, for reads that do not wait
 	clock      *clock
+	turn       int // which of its clock's ticks read it (see receiveEvery)
 	negotiated atomic.Pointer[negotiated]
 
 	rxMu sync.Mutex // guards rx; held through a tick's receiving
@@ -98,7 +99,7 @@ func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error)
 		conn: conn, sc: sc, received: make(chan Received, receivedDepth), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
-	s.rx.readFD = s.rx.readFDOnce
+	s.rx.readFD = s.rx.readBatch
 	if err := s.Update(remote, local); err != nil {
 		return nil, err
 	}
