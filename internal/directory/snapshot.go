@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Snapshot is the whole configuration at one moment. Each list is sorted by
@@ -318,110 +317,4 @@ func (s *Snapshot) drop(r, removed Ref) {
 	case KindAdminToken:
 		s.AdminTokens = without(s.AdminTokens, r.Name)
 	}
-}
-
-// spellReferences writes every reference the way the object it names is
-// stored, so that "dp1" and "DP1" are one dial plan everywhere.
-func (s *Snapshot) spellReferences() {
-	dialPlans, gateways, policies := speller(s.DialPlans), speller(s.IPGateways), speller(s.MailboxPolicies)
-	for i := range s.HuntGroups {
-		gateways(&s.HuntGroups[i].UMIPGateway)
-		dialPlans(&s.HuntGroups[i].UMDialPlan)
-	}
-	for i := range s.MailboxPolicies {
-		dialPlans(&s.MailboxPolicies[i].UMDialPlan)
-	}
-	for i := range s.Mailboxes {
-		dialPlans(&s.Mailboxes[i].UMDialPlan)
-		policies(&s.Mailboxes[i].UMMailboxPolicy)
-	}
-	for i := range s.Servers {
-		for j := range s.Servers[i].DialPlans {
-			dialPlans(&s.Servers[i].DialPlans[j])
-		}
-	}
-}
-
-// speller returns a function that spells a reference to an object of list
-// as the object is stored. A reference spelled so already, as nearly all
-// are, costs one look-up that allocates nothing.
-func speller[T object[T]](list []T) func(name *string) {
-	stored := make(map[string]bool, len(list))
-	for _, v := range list {
-		stored[v.ident()] = true
-	}
-	var folded map[string]*T
-	return func(name *string) {
-		if stored[*name] {
-			return
-		}
-		if folded == nil {
-			folded = byName(list)
-		}
-		if p := folded[foldName(*name)]; p != nil {
-			*name = (*p).ident()
-		}
-	}
-}
-
-// finder returns a look-up of objects of list by name for n look-ups: a
-// search of the list each for a few, an index made once for many.
-func finder[T object[T]](list []T, n int) func(name string) *T {
-	if n <= 8 {
-		return func(name string) *T { return find(list, name) }
-	}
-	m := byName(list)
-	return func(name string) *T { return m[foldName(name)] }
-}
-
-// byName indexes list by folded name; like find, the first of two objects
-// whose names are the same wins.
-func byName[T object[T]](list []T) map[string]*T {
-	m := make(map[string]*T, len(list))
-	for i := range list {
-		k := foldName(list[i].ident())
-		if _, ok := m[k]; !ok {
-			m[k] = &list[i]
-		}
-	}
-	return m
-}
-
-// foldName returns a key that two names share exactly when SameName holds:
-// each rune becomes one member of its case-folding orbit, the equivalence
-// strings.EqualFold tests (strings.ToLower would split "ſ" from "s"): the
-// lower-case ASCII letter of an orbit that has one, else the orbit's
-// smallest rune. A name in lower-case ASCII, as most are, is its own key.
-func foldName(name string) string {
-	i := 0
-	for i < len(name) && name[i] < utf8.RuneSelf && (name[i] < 'A' || name[i] > 'Z') {
-		i++
-	}
-	if i == len(name) {
-		return name
-	}
-	var b strings.Builder
-	b.Grow(len(name))
-	b.WriteString(name[:i])
-	for _, r := range name[i:] {
-		b.WriteRune(foldRune(r))
-	}
-	return b.String()
-}
-
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		return r
-	}
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		if f < utf8.RuneSelf {
-			return unicode.ToLower(f) // K (Kelvin) is k, ſ is s
-		}
-		least = min(least, f)
-	}
-	return least
 }

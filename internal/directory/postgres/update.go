@@ -40,8 +40,9 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 				return err
 			}
 		}
-		for _, c := range changes {
-			if err := writeChange(ctx, tx, next, c); err != nil {
+		objs := next.Objects(changes)
+		for i, c := range changes {
+			if err := writeChange(ctx, tx, c, objs[i]); err != nil {
 				return fmt.Errorf("directory: write %s: %w", c.Object, err)
 			}
 		}
@@ -88,56 +89,33 @@ var tables = map[directory.Kind]string{
 // key is a name as the key and reference columns hold it: names ignore case.
 func key(name string) string { return strings.ToLower(name) }
 
-// columns returns the stored columns of an object of next besides its key,
-// and their values.
-func columns(next *directory.Snapshot, r directory.Ref) ([]string, []any, error) {
+// columns returns the stored columns of obj, an object of a Snapshot,
+// besides its key, and their values.
+func columns(obj any) ([]string, []any, error) {
 	config := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	switch r.Kind {
-	case directory.KindDialPlan:
-		d, err := next.DialPlan(r.Name)
-		return []string{"config"}, []any{config(d)}, err
-	case directory.KindIPGateway:
-		g, err := next.IPGateway(r.Name)
-		return []string{"config"}, []any{config(g)}, err
-	case directory.KindServer:
-		sv, err := next.Server(r.Name)
-		return []string{"config"}, []any{config(sv)}, err
-	case directory.KindHuntGroup:
-		h, err := next.HuntGroup(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []string{"ip_gateway", "dial_plan", "config"}, []any{key(h.UMIPGateway), key(h.UMDialPlan), config(h)}, nil
-	case directory.KindMailboxPolicy:
-		p, err := next.MailboxPolicy(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []string{"dial_plan", "config"}, []any{key(p.UMDialPlan), config(p)}, nil
-	case directory.KindMailbox:
-		m, err := next.Mailbox(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
+	switch o := obj.(type) {
+	case *directory.DialPlan, *directory.IPGateway, *directory.Server:
+		return []string{"config"}, []any{config(o)}, nil
+	case *directory.HuntGroup:
+		return []string{"ip_gateway", "dial_plan", "config"}, []any{key(o.UMIPGateway), key(o.UMDialPlan), config(o)}, nil
+	case *directory.MailboxPolicy:
+		return []string{"dial_plan", "config"}, []any{key(o.UMDialPlan), config(o)}, nil
+	case *directory.Mailbox:
 		return []string{"dial_plan", "policy", "config", "pin"},
-			[]any{key(m.UMDialPlan), key(m.UMMailboxPolicy), config(m), config(m.PIN)}, nil
-	case directory.KindAdminToken:
-		t, err := next.AdminToken(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []string{"config", "hash"}, []any{config(t), t.Hash}, nil
+			[]any{key(o.UMDialPlan), key(o.UMMailboxPolicy), config(o), config(o.PIN)}, nil
+	case *directory.AdminToken:
+		return []string{"config", "hash"}, []any{config(o), o.Hash}, nil
 	}
-	return nil, nil, fmt.Errorf("unknown kind %q", r.Kind)
+	return nil, nil, fmt.Errorf("no such object")
 }
 
-func writeChange(ctx context.Context, tx pgx.Tx, next *directory.Snapshot, c directory.Change) error {
+func writeChange(ctx context.Context, tx pgx.Tx, c directory.Change, obj any) error {
 	table := tables[c.Object.Kind]
 	if c.Action == directory.Removed {
 		_, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE key = $1", key(c.Object.Name))
 		return err
 	}
-	cols, vals, err := columns(next, c.Object)
+	cols, vals, err := columns(obj)
 	if err != nil {
 		return err
 	}
@@ -152,14 +130,11 @@ func writeChange(ctx context.Context, tx pgx.Tx, next *directory.Snapshot, c dir
 	if _, err := tx.Exec(ctx, query, append([]any{key(c.Object.Name)}, vals...)...); err != nil {
 		return err
 	}
-	if c.Object.Kind != directory.KindMailbox {
+	m, ok := obj.(*directory.Mailbox)
+	if !ok {
 		return nil
 	}
 	// Refresh the mailbox's rows of the extension index.
-	m, err := next.Mailbox(c.Object.Name)
-	if err != nil {
-		return err
-	}
 	if _, err := tx.Exec(ctx, "DELETE FROM extensions WHERE mailbox = $1", key(m.EmailAddress)); err != nil {
 		return err
 	}

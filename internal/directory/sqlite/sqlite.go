@@ -224,8 +224,9 @@ func (s *Store) Update(ctx context.Context, actor directory.Actor, fn func(*dire
 		if err != nil || len(diff) == 0 {
 			return err
 		}
-		for _, c := range diff {
-			if err := writeChange(ctx, conn, next, c); err != nil {
+		objs := next.Objects(diff)
+		for i, c := range diff {
+			if err := writeChange(ctx, conn, c, objs[i]); err != nil {
 				return fmt.Errorf("directory: write %s: %w", c.Object, err)
 			}
 		}
@@ -257,56 +258,33 @@ var tables = map[directory.Kind]struct{ name, key string }{
 	directory.KindAdminToken:    {"admin_tokens", "name"},
 }
 
-// columns returns the stored columns of an object of next besides its key,
-// and their values.
-func columns(next *directory.Snapshot, r directory.Ref) ([]string, []any, error) {
+// columns returns the stored columns of obj, an object of a Snapshot,
+// besides its key, and their values.
+func columns(obj any) ([]string, []any, error) {
 	config := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	switch r.Kind {
-	case directory.KindDialPlan:
-		d, err := next.DialPlan(r.Name)
-		return []string{"config"}, []any{config(d)}, err
-	case directory.KindIPGateway:
-		g, err := next.IPGateway(r.Name)
-		return []string{"config"}, []any{config(g)}, err
-	case directory.KindServer:
-		sv, err := next.Server(r.Name)
-		return []string{"config"}, []any{config(sv)}, err
-	case directory.KindHuntGroup:
-		h, err := next.HuntGroup(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []string{"ip_gateway", "dial_plan", "config"}, []any{h.UMIPGateway, h.UMDialPlan, config(h)}, nil
-	case directory.KindMailboxPolicy:
-		p, err := next.MailboxPolicy(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []string{"dial_plan", "config"}, []any{p.UMDialPlan, config(p)}, nil
-	case directory.KindMailbox:
-		m, err := next.Mailbox(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
+	switch o := obj.(type) {
+	case *directory.DialPlan, *directory.IPGateway, *directory.Server:
+		return []string{"config"}, []any{config(o)}, nil
+	case *directory.HuntGroup:
+		return []string{"ip_gateway", "dial_plan", "config"}, []any{o.UMIPGateway, o.UMDialPlan, config(o)}, nil
+	case *directory.MailboxPolicy:
+		return []string{"dial_plan", "config"}, []any{o.UMDialPlan, config(o)}, nil
+	case *directory.Mailbox:
 		return []string{"dial_plan", "policy", "config", "pin"},
-			[]any{m.UMDialPlan, m.UMMailboxPolicy, config(m), config(m.PIN)}, nil
-	case directory.KindAdminToken:
-		t, err := next.AdminToken(r.Name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return []string{"config", "hash"}, []any{config(t), t.Hash}, nil
+			[]any{o.UMDialPlan, o.UMMailboxPolicy, config(o), config(o.PIN)}, nil
+	case *directory.AdminToken:
+		return []string{"config", "hash"}, []any{config(o), o.Hash}, nil
 	}
-	return nil, nil, fmt.Errorf("unknown kind %q", r.Kind)
+	return nil, nil, fmt.Errorf("no such object")
 }
 
-func writeChange(ctx context.Context, conn *sql.Conn, next *directory.Snapshot, c directory.Change) error {
+func writeChange(ctx context.Context, conn *sql.Conn, c directory.Change, obj any) error {
 	t := tables[c.Object.Kind]
 	if c.Action == directory.Removed {
 		_, err := conn.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE "+t.key+" = ?", c.Object.Name)
 		return err
 	}
-	cols, vals, err := columns(next, c.Object)
+	cols, vals, err := columns(obj)
 	if err != nil {
 		return err
 	}
@@ -319,18 +297,14 @@ func writeChange(ctx context.Context, conn *sql.Conn, next *directory.Snapshot, 
 	if _, err := conn.ExecContext(ctx, query, append([]any{c.Object.Name}, vals...)...); err != nil {
 		return err
 	}
-	if c.Object.Kind == directory.KindMailbox {
-		return writeExtensions(ctx, conn, next, c.Object.Name)
+	if m, ok := obj.(*directory.Mailbox); ok {
+		return writeExtensions(ctx, conn, m, c.Object.Name)
 	}
 	return nil
 }
 
 // writeExtensions refreshes the extension index of one mailbox.
-func writeExtensions(ctx context.Context, conn *sql.Conn, next *directory.Snapshot, email string) error {
-	m, err := next.Mailbox(email)
-	if err != nil {
-		return err
-	}
+func writeExtensions(ctx context.Context, conn *sql.Conn, m *directory.Mailbox, email string) error {
 	if _, err := conn.ExecContext(ctx, "DELETE FROM extensions WHERE mailbox = ?", email); err != nil {
 		return err
 	}
