@@ -90,6 +90,21 @@ func (w *Worker) renew(ctx context.Context) {
 	}
 }
 
+// dropDelivered removes, at start, the spool's copies of mail the ledger
+// says went (another server took them over while this one was down),
+// rather than leave each until its next attempt is due.
+func (w *Worker) dropDelivered(ctx context.Context) {
+	pending, err := w.Spool.Pending()
+	if err != nil {
+		return // deliverDue says so
+	}
+	for _, m := range pending {
+		if m.NextAttempt.After(w.Now()) {
+			w.fromSpool(ctx, m)
+		}
+	}
+}
+
 // fromSpool is a spooled message as the worker delivers it: with a pool,
 // a message kept in the store only under its lease. It returns nil when
 // the message is not this server's to deliver now.
@@ -162,7 +177,9 @@ func (w *Worker) fromLedger(ctx context.Context, local map[string]bool, next tim
 			w.quarantineJob(ctx, j, err)
 			continue
 		}
-		if m.NextAttempt.After(w.Now()) {
+		// A job taken over is tried at once: the back-off was the dead
+		// server's, with its own path to its mail server.
+		if j.Owner == w.Pool.Server && m.NextAttempt.After(w.Now()) {
 			next = minTime(next, m.NextAttempt)
 			continue
 		}

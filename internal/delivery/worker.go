@@ -64,6 +64,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.defaults()
 	if w.Pool != nil {
 		go w.renew(ctx)
+		w.dropDelivered(ctx)
 	}
 	for {
 		next := w.deliverDue(ctx)
