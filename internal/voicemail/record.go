@@ -17,7 +17,9 @@ import (
 // (all of them when limit cut them off mid-word).
 //
 // The audio comes from a media.Capture, taken at each tick: the loop wakes
-// ten times a second, not for each of the caller's fifty packets.
+// four times a second, not for each of the caller's fifty packets (a
+// silence or the limit is noticed within 250 ms; a quarter second of
+// audio is what the capture holds, twice, for the taking).
 func listen(ctx context.Context, call *sip.Call, now func() time.Time, started time.Time, limit time.Duration, write func([]int16) error) (keep int, stop stopReason, err error) {
 	idle := time.Duration(call.DialPlan.RecordingIdleTimeout) * time.Second
 	capture := call.Audio.Capture(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate, loud)
@@ -29,7 +31,7 @@ func listen(ctx context.Context, call *sip.Call, now func() time.Time, started t
 		written += len(pcm)
 		return write(pcm)
 	}
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 loop:
 	for {
