@@ -41,7 +41,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 		return s.auth.require(directory.RoleReadonly, false, http.NewCrossOriginProtection().Handler(h))
 	}
 	for _, n := range ops.Nouns() {
-		for _, v := range []ops.Verb{ops.List, ops.Get, ops.New, ops.Set, ops.Remove, ops.Unlock} {
+		for _, v := range ops.Verbs {
 			if n.Has(v) {
 				mux.Handle(ops.Pattern(n.Kind(), v), guard(api.operation(n.Kind(), v)))
 			}
@@ -61,7 +61,7 @@ func (api *API) operation(kind directory.Kind, verb ops.Verb) http.HandlerFunc {
 		if f := r.URL.Query().Get("force"); f == "1" || f == "true" {
 			req.Force = true
 		}
-		if verb == ops.New || verb == ops.Set {
+		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxParamsBody))
 			if err == nil {
 				req.Params, err = ops.DecodeParams(body)

@@ -47,6 +47,8 @@ func TestAPIReadonlyChangesNothing(t *testing.T) {
 		{"DELETE", "/api/v1/dialplan/OPEN?force=1", nil},
 		{"PATCH", "/api/v1/gateway/GW2", map[string]any{"status": "Disabled"}},
 		{"POST", "/api/v1/mailbox/alice@example.test/unlock", nil},
+		{"POST", "/api/v1/mailbox/alice@example.test/set-pin", map[string]any{"pin": "918273"}},
+		{"POST", "/api/v1/mailbox/alice@example.test/reset-pin", nil},
 		{"DELETE", "/api/v1/mailbox/alice@example.test", nil},
 		{"PATCH", "/api/v1/server/um.localhost", map[string]any{"status": "Disabled"}},
 		{"PATCH", "/api/v1/server", map[string]any{"status": "Disabled"}},
@@ -102,15 +104,29 @@ func TestAPIAdminMakesADialPlanTheServerAnswers(t *testing.T) {
 	}
 	call.Hangup(ctx)
 
+	// A new PIN: shown once, in the answer to the request that made it.
+	code, body = f.do(directory.RoleAdmin, "POST", "/api/v1/mailbox/alice@example.test/reset-pin", nil)
+	var reset struct {
+		EmailAddress, PIN string
+		PINExpired        bool
+	}
+	if code != 200 || json.Unmarshal(body, &reset) != nil || len(reset.PIN) < 6 || !reset.PINExpired {
+		t.Errorf("reset-pin: %d %s", code, body)
+	}
+	if _, again := f.do(directory.RoleAdmin, "GET", "/api/v1/mailbox/alice@example.test", nil); strings.Contains(string(again), reset.PIN) {
+		t.Error("GET mailbox shows the PIN again")
+	}
+
 	code, body = f.do(directory.RoleReadonly, "GET", "/api/v1/audit", nil)
 	var records []directory.AuditRecord
 	if code != 200 || json.Unmarshal(body, &records) != nil {
 		t.Fatalf("GET audit: %d %s", code, body)
 	}
-	last := records[len(records)-3:]
+	last := records[len(records)-4:]
 	for i, want := range []string{"admin API: dialplan new DP2 --number-of-digits-in-extension 4 --access-telephone-numbers 6001",
 		"admin API: huntgroup new HG2 --gateway GW2 --dialplan DP2 --pilot-identifier 6000",
-		"admin API: server set um.localhost --dialplans OPEN --dialplans DP2"} {
+		"admin API: server set um.localhost --dialplans OPEN --dialplans DP2",
+		"admin API: mailbox reset-pin alice@example.test"} {
 		if last[i].User != "admin-token" || last[i].Command != want {
 			t.Errorf("audit record %d: %s %q, want admin-token %q", i, last[i].User, last[i].Command, want)
 		}
@@ -178,6 +194,7 @@ func TestAPIRefusalsAndTheOperator(t *testing.T) {
 		{"PATCH", "/api/v1/gateway/GW2", map[string]any{"status": "Enabled", "address": "127.0.0.3"}, 403},
 		{"POST", "/api/v1/mailbox/alice@example.test/unlock", nil, 200},
 		{"POST", "/api/v1/dialplan/DP3", map[string]any{"number-of-digits-in-extension": 4}, 403},
+		{"POST", "/api/v1/mailbox/alice@example.test/reset-pin", nil, 403},
 	} {
 		if code, body := f.do(directory.RoleOperator, c.method, c.path, c.body); code != c.want {
 			t.Errorf("operator %s %s: %d %s, want %d", c.method, c.path, code, body, c.want)

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/directory"
-	"github.com/openum/openum/internal/logon"
 	"github.com/openum/openum/internal/ops"
 )
 
@@ -24,34 +23,31 @@ func (a *app) mailboxCommand() *cobra.Command {
 	return cmd
 }
 
-// mailboxSetPINCommand is Exchange's Set-UMMailboxPIN: a given or random
-// PIN, expired by default as there, and the lift of a lock-out, in one
-// audited update (logon.SetPIN) that records that the PIN changed, never
-// the PIN. A PIN openum generates is shown once on stdout.
+// mailboxSetPINCommand is Exchange's Set-UMMailboxPIN (ops.SetPIN). Its
+// flags keep their defaults in --help; only those given are passed on.
 func (a *app) mailboxSetPINCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "set-pin EMAIL [--pin P | --generate] [--expired] [--unlock]",
-		Short: "Set a mailbox's PIN (random unless --pin is given, or only --unlock), expire it, unlock the mailbox",
-		Args:  exactArgs("EMAIL"),
+		Use:         "set-pin EMAIL [--pin P | --generate] [--expired] [--unlock]",
+		Short:       "Set a mailbox's PIN (random unless --pin is given, or only --unlock), expire it, unlock the mailbox",
+		Args:        exactArgs("EMAIL"),
+		Annotations: remoteOK,
 	}
-	var c logon.PINChange
 	f := cmd.Flags()
-	f.StringVar(&c.PIN, "pin", "", "the PIN, checked against the mailbox policy")
-	f.BoolVar(&c.Generate, "generate", false, "a random PIN that meets the policy, printed once (the default without --pin or --unlock)")
-	f.BoolVar(&c.Expired, "expired", true, "the user must choose a new PIN at next logon (default with a new PIN; --expired=false to keep it)")
-	f.BoolVar(&c.Expired, "pin-expired", true, "the same as --expired")
-	f.BoolVar(&c.Unlock, "unlock", false, "lift a lock-out and clear the failed logons (a new PIN does so too)")
+	f.String("pin", "", "the PIN, checked against the mailbox policy")
+	f.Bool("generate", false, "a random PIN that meets the policy, printed once (the default without --pin or --unlock)")
+	f.Bool("expired", true, "the user must choose a new PIN at next logon (default with a new PIN; --expired=false to keep it)")
+	f.Bool("pin-expired", true, "the same as --expired")
+	f.Bool("unlock", false, "lift a lock-out and clear the failed logons (a new PIN does so too)")
 	_ = f.MarkHidden("pin-expired")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if c.PIN != "" && c.Generate {
-			return errors.New("give --pin or --generate, not both")
+		p := ops.Params{}
+		// --pin-expired is --expired by its Exchange name; --expired wins.
+		for _, flag := range []string{"pin", "generate", "pin-expired", "expired", "unlock"} {
+			if f.Changed(flag) {
+				p[strings.TrimPrefix(flag, "pin-")] = []string{f.Lookup(flag).Value.String()}
+			}
 		}
-		c.Generate = c.Generate || c.PIN == "" && !c.Unlock
-		if !f.Changed("expired") && !f.Changed("pin-expired") {
-			// Unlocking alone leaves the PIN as it is, expiry included.
-			c.Expired = c.Generate || c.PIN != ""
-		}
-		return a.setPIN(cmd, args[0], c)
+		return a.callAndShow(cmd, ops.Request{Verb: ops.SetPIN, Kind: directory.KindMailbox, Name: args[0], Params: p})
 	}
 	return cmd
 }
@@ -59,36 +55,12 @@ func (a *app) mailboxSetPINCommand() *cobra.Command {
 // mailboxResetPINCommand gives a new random PIN, expired, which unlocks.
 func (a *app) mailboxResetPINCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "reset-pin EMAIL",
-		Short: "Give a mailbox a new random PIN, expired and unlocked",
-		Args:  exactArgs("EMAIL"),
+		Use:         "reset-pin EMAIL",
+		Short:       "Give a mailbox a new random PIN, expired and unlocked",
+		Args:        exactArgs("EMAIL"),
+		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.setPIN(cmd, args[0], logon.PINChange{Generate: true, Expired: true})
+			return a.callAndShow(cmd, ops.Request{Verb: ops.ResetPIN, Kind: directory.KindMailbox, Name: args[0]})
 		},
 	}
-}
-
-func (a *app) setPIN(cmd *cobra.Command, email string, c logon.PINChange) error {
-	var generated string
-	_, err := a.update(cmd, func(s *directory.Snapshot) (err error) {
-		generated, err = logon.SetPIN(s, email, c)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return a.showMailbox(cmd, email, generated)
-}
-
-// showMailbox prints the mailbox and, once, a PIN that openum generated.
-func (a *app) showMailbox(cmd *cobra.Command, email, generated string) error {
-	s, err := a.snapshot(cmd)
-	if err != nil {
-		return err
-	}
-	m, err := s.Mailbox(email)
-	if err != nil {
-		return err
-	}
-	return a.show(&ops.WithPIN{Mailbox: m, PIN: generated})
 }

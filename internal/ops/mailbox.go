@@ -8,17 +8,17 @@ import (
 )
 
 // Mailboxes are the UM-enabled mailboxes: enabled with a PIN, changed,
-// disabled, and unlocked by an operator.
+// disabled, given a PIN (pin.go), and unlocked by an operator.
 var Mailboxes Noun = &mailboxNoun{noun[directory.Mailbox]{
 	kind:     directory.KindMailbox,
 	short:    "UM-enabled mailboxes: extensions, policy, PIN",
-	verbs:    []Verb{List, Get, New, Set, Remove, Unlock},
+	verbs:    []Verb{List, Get, New, Set, Remove, Unlock, SetPIN, ResetPIN},
 	uses:     map[Verb]string{New: "enable", Remove: "disable"},
 	list:     func(s *directory.Snapshot) []directory.Mailbox { return s.Mailboxes },
 	get:      (*directory.Snapshot).Mailbox,
 	columns:  []string{"EmailAddress", "DisplayName", "UMDialPlan", "Extensions", "UMMailboxPolicy", "PINExpired", "LockedOut", "LogonFailures"},
 	fields:   mailboxFields,
-	extra:    map[Verb][]Param{New: {{Name: "pin", Type: "string", Usage: "the PIN (default: a random one, printed once)"}}},
+	extra:    map[Verb][]Param{New: {{Name: "pin", Type: "string", Usage: "the PIN (default: a random one, printed once)"}}, SetPIN: setPINParams},
 	required: []string{"dialplan", "extension"},
 }}
 

@@ -125,5 +125,8 @@ func kindNames() []string {
 	return names
 }
 
+// Verbs are every verb, in the order the API's routes are made.
+var Verbs = []Verb{List, Get, New, Set, Remove, Unlock, SetPIN, ResetPIN}
+
 // every is the verbs of a noun an administrator makes and removes.
 var every = []Verb{List, Get, New, Set, Remove}

@@ -126,6 +126,12 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 		}
 		return &Removal{Changes: changes, Also: also}, nil
 	}
+	var change logon.PINChange
+	if r.Verb == SetPIN || r.Verb == ResetPIN {
+		if change, err = pinChange(r.Verb, r.Params); err != nil {
+			return nil, err
+		}
+	}
 	name, pin := r.Name, ""
 	_, err = env.Directory.Update(ctx, env.Actor, func(s *directory.Snapshot) (err error) {
 		switch r.Verb {
@@ -135,6 +141,8 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 			name, err = n.doSet(env, s, r.Name, r.Params)
 		case Unlock:
 			err = logon.Unlock(s, r.Name)
+		case SetPIN, ResetPIN:
+			pin, err = logon.SetPIN(s, r.Name, change)
 		}
 		return err
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/logon"
 )
 
 func openDir(t *testing.T) Env {
@@ -185,4 +186,30 @@ func FuzzDecodeParams(f *testing.F) {
 			t.Fatal("no error and no parameters")
 		}
 	})
+}
+
+// set-pin's defaults are Exchange's: a random PIN unless one is given or
+// only an unlock is asked, expired when new unless told otherwise.
+func TestPINChange(t *testing.T) {
+	for _, tc := range []struct {
+		p    Params
+		want logon.PINChange
+	}{
+		{Params{}, logon.PINChange{Generate: true, Expired: true}},
+		{Params{"pin": {"918273"}}, logon.PINChange{PIN: "918273", Expired: true}},
+		{Params{"pin": {"918273"}, "expired": {"false"}}, logon.PINChange{PIN: "918273"}},
+		{Params{"unlock": {"true"}}, logon.PINChange{Unlock: true}},
+		{Params{"unlock": {"true"}, "generate": {"true"}}, logon.PINChange{Generate: true, Expired: true, Unlock: true}},
+	} {
+		if got, err := pinChange(SetPIN, tc.p); err != nil || got != tc.want {
+			t.Errorf("set-pin %v: %+v %v, want %+v", tc.p, got, err, tc.want)
+		}
+	}
+	if _, err := pinChange(SetPIN, Params{"pin": {"918273"}, "generate": {"true"}}); err == nil {
+		t.Error("--pin and --generate together were taken")
+	}
+	var pe *ParamError
+	if _, err := pinChange(SetPIN, Params{"unlock": {"yes please"}}); !errors.As(err, &pe) || pe.Param != "unlock" {
+		t.Errorf("a bad unlock: %v", err)
+	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/openum/openum/internal/directory"
 )
 
-// The admin API serves each operation at /api/v1/KIND[/NAME[/unlock]],
+// The admin API serves each operation at /api/v1/KIND[/NAME[/ACTION]],
 // the verb given by the method: the server's routes and the remote
 // command line's requests both come from Pattern, so that they cannot
 // disagree.
@@ -22,7 +22,7 @@ const (
 )
 
 // methods are the HTTP methods of the verbs.
-var methods = map[Verb]string{List: "GET", Get: "GET", New: "POST", Set: "PATCH", Remove: "DELETE", Unlock: "POST"}
+var methods = map[Verb]string{List: "GET", Get: "GET", New: "POST", Set: "PATCH", Remove: "DELETE", Unlock: "POST", SetPIN: "POST", ResetPIN: "POST"}
 
 // Pattern returns the http.ServeMux pattern of verb on kind, the object
 // named by the wildcard {name}.
@@ -30,10 +30,10 @@ func Pattern(kind directory.Kind, v Verb) string {
 	path := APIPrefix + string(kind)
 	switch v {
 	case List:
-	case Unlock:
-		path += "/{name}/unlock"
-	default:
+	case Get, New, Set, Remove:
 		path += "/{name}"
+	default: // an action on the object: POST .../NAME/unlock
+		path += "/{name}/" + string(v)
 	}
 	return methods[v] + " " + path
 }
