@@ -128,6 +128,10 @@ func TestAdminAPIOverHTTPS(t *testing.T) {
 		scraped = string(out)
 		return strings.Contains(scraped, want)
 	})
+	// The live API lists the same call, with what only a token holder sees.
+	if code, body := c.get("/api/v1/calls", readonly); code != 200 || !strings.Contains(body, `"Total":1`) || !strings.Contains(body, `"PlacedBy":"gateway `) {
+		t.Errorf("GET /api/v1/calls during the call: %d %s", code, body)
+	}
 	<-done
 	if !strings.Contains(scraped, want) {
 		t.Fatalf("no call in progress in /metrics during the call:\n%s", scraped)
