@@ -113,11 +113,23 @@ func (t *PeerTrust) Verify(chain []*x509.Certificate, o PeerOptions) ([]*x509.Ce
 	}
 	chains, err := leaf.Verify(opts)
 	if err != nil {
-		if p := t.pinnedIssuer(chain); p != nil {
-			return nil, refuse(leaf, fmt.Sprintf("it is signed by the key of %s (%s), a pinned peer certificate: trusted as exactly itself, it issues no other", Thumbprint(p), p.Subject))
-		}
-		return nil, err
+		return nil, t.notFromCA(chain, err)
 	}
+	return choose(leaf, chains)
+}
+
+// notFromCA is the error for a chain that reaches no CA: why, when a
+// pinned certificate signed it; else err, crypto/x509's.
+func (t *PeerTrust) notFromCA(chain []*x509.Certificate, err error) error {
+	if p := t.pinnedIssuer(chain); p != nil {
+		return refuse(chain[0], fmt.Sprintf("it is signed by the key of %s (%s), a pinned peer certificate: trusted as exactly itself, it issues no other", Thumbprint(p), p.Subject))
+	}
+	return err
+}
+
+// choose returns the first of leaf's verified chains that ends at a CA
+// through no certificate that names a host, or why there is none.
+func choose(leaf *x509.Certificate, chains [][]*x509.Certificate) ([]*x509.Certificate, error) {
 	var why string
 	for _, ch := range chains {
 		if why = hostIssuer(ch); why == "" {
@@ -128,12 +140,40 @@ func (t *PeerTrust) Verify(chain []*x509.Certificate, o PeerOptions) ([]*x509.Ce
 }
 
 // VerifyConnection returns a tls.Config.VerifyConnection that applies
-// Verify to the peer's chain, after crypto/tls checked it against Pool.
+// Verify's rules to the peer's chain, after crypto/tls checked it against
+// Pool. When crypto/tls verified the chain, its chains are judged as they
+// are (verified) rather than built again: building one costs signature
+// checks, a large part of a handshake's CPU (SPEC PERF-3).
 func (t *PeerTrust) VerifyConnection(usage x509.ExtKeyUsage) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
+		if len(cs.VerifiedChains) > 0 && len(cs.PeerCertificates) > 0 {
+			return t.verified(cs.PeerCertificates, cs.VerifiedChains)
+		}
 		_, err := t.Verify(cs.PeerCertificates, PeerOptions{Usage: usage})
 		return err
 	}
+}
+
+// verified applies Verify's rules to the chains crypto/x509 found for the
+// chain the peer sent, against Pool and for the usage Verify would ask:
+// those are Verify's chains, and some that end at a pinned certificate,
+// which Verify's would not (a pinned certificate issues nothing).
+func (t *PeerTrust) verified(sent []*x509.Certificate, chains [][]*x509.Certificate) error {
+	leaf := sent[0]
+	if t.isPinned(leaf) {
+		return nil // crypto/x509 has checked it as itself: its dates and usage
+	}
+	if what := issues(leaf); what != "" {
+		return refuse(leaf, "the certificate "+what+", and a certificate that can issue others identifies no peer")
+	}
+	fromCA := slices.DeleteFunc(slices.Clone(chains), func(ch []*x509.Certificate) bool {
+		return !slices.ContainsFunc(t.cas, ch[len(ch)-1].Equal)
+	})
+	if len(fromCA) == 0 {
+		return t.notFromCA(sent, x509.UnknownAuthorityError{Cert: leaf})
+	}
+	_, err := choose(leaf, fromCA)
+	return err
 }
 
 func (t *PeerTrust) isPinned(cert *x509.Certificate) bool {
