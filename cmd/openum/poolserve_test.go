@@ -29,12 +29,13 @@ type pool struct {
 	t     *testing.T
 	sites []*site
 	tcp   []int // each server's SIP TCP port, once started
+	tls   []int // and its SIP TLS port
 }
 
 func newPool(t *testing.T, n int) *pool {
 	t.Helper()
 	t.Setenv("OPENUM_DIRECTORY", pgtest.Server(t))
-	p := &pool{t: t, tcp: make([]int, n)}
+	p := &pool{t: t, tcp: make([]int, n), tls: make([]int, n)}
 	for range n {
 		p.sites = append(p.sites, newSite(t))
 	}
@@ -62,7 +63,8 @@ func (p *pool) name(i int) string { return fmt.Sprintf("um%d.localhost", i+1) }
 // it applies them.
 func (p *pool) start(i int) {
 	p.t.Helper()
-	p.tcp[i], _ = p.sites[i].serve("--fqdn", p.name(i))
+	// Its record has no dial plan yet: --start-secured opens TLS anyway.
+	p.tcp[i], p.tls[i] = p.sites[i].serve("--fqdn", p.name(i), "--start-secured")
 	first := 51000 + 600*i
 	p.openum("server", "set", p.name(i), "--dialplans", "OPEN", "--rtp-port-range", fmt.Sprintf("%d-%d", first, first+599))
 	p.waitAnswer(i, srtpOffer, "488", 10*time.Second)
