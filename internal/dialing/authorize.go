@@ -125,9 +125,7 @@ func (d Decision) refuse(r Reason, detail string) Decision {
 
 // extension decides a call inside the dial plan.
 func (d Decision) extension(s *directory.Snapshot, dp *directory.DialPlan, lim limits, whose string) Decision {
-	subscriber := slices.ContainsFunc(s.Mailboxes, func(m directory.Mailbox) bool {
-		return directory.SameName(m.UMDialPlan, dp.Name) && slices.Contains(m.Extensions, d.Match)
-	})
+	subscriber := s.MailboxByExtension(dp.Name, d.Match) != nil
 	switch {
 	case lim.extensions, subscriber && lim.subscribers:
 		d.Allowed, d.Reason, d.DialString = true, Allowed, d.Match

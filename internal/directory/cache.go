@@ -35,9 +35,11 @@ func (c *Cache) Get() (snap *Snapshot, version uint64, audit int64) {
 
 // Put keeps snap, which the caller no longer changes, unless the cache
 // holds a newer version already. It makes snap's extension index, so that
-// the Updates from it check new extensions by look-up.
+// the Updates from it check new extensions by look-up, and gives it the
+// look-ups of calls that its clones share.
 func (c *Cache) Put(snap *Snapshot, version uint64, audit int64) {
 	snap.extensions()
+	snap.look = &lookups{mailboxes: snap.Mailboxes}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.snap == nil || version >= c.version {

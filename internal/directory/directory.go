@@ -88,6 +88,7 @@ func Prepare(current *Snapshot, fn func(*Snapshot) error) (*Snapshot, []Change, 
 	if err := fn(next); err != nil {
 		return nil, nil, err
 	}
+	next.look = nil // the clone's mailboxes moved: current's look-ups are not its
 	next.spellReferences()
 	changes := Diff(current, next)
 	refs := make([]Ref, len(changes))

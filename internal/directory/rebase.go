@@ -18,6 +18,7 @@ func Rebase(base, next, latest *Snapshot, changes []Change) (*Snapshot, error) {
 		}
 	}
 	out := latest.Clone()
+	out.look = nil // its objects move
 	for _, r := range refs {
 		switch r.Kind {
 		case KindDialPlan:

@@ -24,6 +24,10 @@ type Snapshot struct {
 	// exts indexes the extensions of the configuration this one was cloned
 	// from, for Validate; nil when that one had none made.
 	exts *extIndex
+	// look indexes the mailboxes for calls (MailboxByExtension), shared by
+	// the clones of one configuration, whose mailboxes are where they are
+	// in it; nil in a snapshot that no engine made, which then searches.
+	look *lookups
 }
 
 // object is what every directory object is to the generic helpers below.
@@ -107,6 +111,7 @@ func (s *Snapshot) Clone() *Snapshot {
 		Mailboxes:       cloneMailboxes(s.Mailboxes),
 		AdminTokens:     cloneAll(s.AdminTokens),
 		exts:            s.exts,
+		look:            s.look,
 	}
 }
 

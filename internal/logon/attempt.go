@@ -56,7 +56,7 @@ func (c *Call) Logon(ctx context.Context, extension, digits string) (Result, err
 // PIN, so that they take the same time.
 func (c *Call) check(ctx context.Context, snap *directory.Snapshot, extension, digits string) (Outcome, error) {
 	s := c.svc
-	m := byExtension(snap, c.dialPlan, extension)
+	m := snap.MailboxByExtension(c.dialPlan, extension)
 	hash := s.dummy
 	if m != nil && m.PIN.Hash != "" {
 		hash = m.PIN.Hash

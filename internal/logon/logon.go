@@ -179,26 +179,11 @@ func (c *Call) CallerExtension(ctx context.Context) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("logon: %w", err)
 	}
-	return c.src.CallingNumber, byExtension(snap, c.dialPlan, c.src.CallingNumber) != nil, nil
+	return c.src.CallingNumber, snap.MailboxByExtension(c.dialPlan, c.src.CallingNumber) != nil, nil
 }
 
 // Mailbox returns the address of the mailbox the call logged on to, once
 // logged on and, when the PIN had expired, once it was changed.
 func (c *Call) Mailbox() (string, bool) {
 	return c.mailbox, c.mailbox != "" && !c.mustChange
-}
-
-// byExtension finds the mailbox of dialPlan with extension ext, or nil.
-func byExtension(snap *directory.Snapshot, dialPlan, ext string) *directory.Mailbox {
-	for i, m := range snap.Mailboxes {
-		if !directory.SameName(m.UMDialPlan, dialPlan) {
-			continue
-		}
-		for _, e := range m.Extensions {
-			if e == ext {
-				return &snap.Mailboxes[i]
-			}
-		}
-	}
-	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -81,22 +80,7 @@ func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
 // findMailbox finds the mailbox of the dial plan with the extension, or
 // whose extension ends the number (an E.164 or national form of it).
 func findMailbox(s *directory.Snapshot, plan directory.DialPlan, number string) *directory.Mailbox {
-	number = strings.TrimPrefix(number, "+")
-	var suffix *directory.Mailbox
-	for i, m := range s.Mailboxes {
-		if !directory.SameName(m.UMDialPlan, plan.Name) {
-			continue
-		}
-		for _, ext := range m.Extensions {
-			switch {
-			case ext == number:
-				return &s.Mailboxes[i]
-			case len(number) > len(ext) && strings.HasSuffix(number, ext):
-				suffix = &s.Mailboxes[i]
-			}
-		}
-	}
-	return suffix
+	return s.MailboxByNumber(plan.Name, number)
 }
 
 // greeting returns the mailbox's custom greeting, or the default prompt.
