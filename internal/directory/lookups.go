@@ -12,8 +12,8 @@ import (
 type lookups struct {
 	mailboxes []Mailbox // of the configuration indexed, which is never changed
 	once      sync.Once
-	byExt   map[planExt]int // the mailbox's position
-	lengths map[string][]int // a dial plan's (in lower case) extension lengths
+	byExt     map[planExt]int  // the mailbox's position
+	lengths   map[string][]int // a dial plan's (in lower case) extension lengths
 }
 
 // MailboxByExtension returns the mailbox of the dial plan that has the
