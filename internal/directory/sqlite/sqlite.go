@@ -298,15 +298,18 @@ func writeChange(ctx context.Context, conn *sql.Conn, c directory.Change, obj an
 		return err
 	}
 	if m, ok := obj.(*directory.Mailbox); ok {
-		return writeExtensions(ctx, conn, m, c.Object.Name)
+		return writeExtensions(ctx, conn, m, c.Object.Name, c.Action == directory.Added)
 	}
 	return nil
 }
 
-// writeExtensions refreshes the extension index of one mailbox.
-func writeExtensions(ctx context.Context, conn *sql.Conn, m *directory.Mailbox, email string) error {
-	if _, err := conn.ExecContext(ctx, "DELETE FROM extensions WHERE mailbox = ?", email); err != nil {
-		return err
+// writeExtensions refreshes the extension index of one mailbox; a new
+// one has no rows to drop.
+func writeExtensions(ctx context.Context, conn *sql.Conn, m *directory.Mailbox, email string, added bool) error {
+	if !added {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM extensions WHERE mailbox = ?", email); err != nil {
+			return err
+		}
 	}
 	for _, ext := range m.Extensions {
 		if _, err := conn.ExecContext(ctx, "INSERT INTO extensions (dial_plan, extension, mailbox) VALUES (?, ?, ?)",
