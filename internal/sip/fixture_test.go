@@ -47,6 +47,12 @@ type fixtureOptions struct {
 	messages MessageCounts // Config.Messages, polled every 50 ms, retried every 300 ms
 	loads    bool          // Config.Loads: the fixture's directory, refreshed by hand (redirect_test.go)
 	keyType  certs.KeyType // the key of the self-signed certificate the server generates
+	edit     func(*directory.Snapshot) error // applied to fixtureConfig before the server starts
+}
+
+// withDirectory changes the fixture's directory before the server starts.
+func withDirectory(edit func(*directory.Snapshot) error) fixtureOption {
+	return func(o *fixtureOptions) { o.edit = edit }
 }
 
 // trusting adds a CA certificate (PEM) to the server's trusted root store.
@@ -98,6 +104,9 @@ func newFixture(t testing.TB, limits Limits, opts ...fixtureOption) *fixture {
 	t.Cleanup(func() { dir.Close() })
 	f := &fixture{t: t, dir: dir, ca: newTestCA(t), events: filepath.Join(tmp, "events.log")}
 	f.update(fixtureConfig)
+	if o.edit != nil {
+		f.update(o.edit)
+	}
 	store, err := certs.OpenStore(filepath.Join(tmp, "certs"))
 	if err != nil {
 		t.Fatal(err)

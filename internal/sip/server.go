@@ -102,6 +102,7 @@ type Server struct {
 	mu        sync.Mutex
 	calls     map[string]*call // by dialog ID: Call-ID and both tags (see dialogOf)
 	draining  bool
+	started   bool // Start has opened the listeners: Apply may open TLS
 	listeners map[string]net.Addr
 	closers   []func() error
 	stop      context.CancelFunc
@@ -171,7 +172,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) Start(ctx context.Context) error {
 	v := s.view.Load()
 	ctx, s.stop = context.WithCancel(ctx)
-	tcpPort, tlsPort := port(s.cfg.TCPPort, v.server.SipTcpListeningPort), port(s.cfg.TLSPort, v.server.SipTlsListeningPort)
+	tcpPort := port(s.cfg.TCPPort, v.server.SipTcpListeningPort)
 	tcp, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tcpPort)))
 	if err != nil {
 		return fmt.Errorf("sip: listen on TCP: %w", err)
@@ -187,24 +188,17 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Go(func() { _ = s.sip.ServeUDP(udp) })
 	}
 	if len(v.server.DialPlans) > 0 || s.cfg.StartSecured {
-		if s.cfg.Certs == nil {
+		if err := s.openTLS(ctx, v); err != nil {
 			s.closeAll()
-			return errors.New("sip: the TLS listener needs a certificate manager")
+			return err
 		}
-		tl, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tlsPort)))
-		if err != nil {
-			s.closeAll()
-			return fmt.Errorf("sip: listen on TLS: %w", err)
-		}
-		s.serve(tl, "TLS", s.serverTLSConfig, s.sip.ServeTLS)
-		cert := s.cfg.Certs.Current()
-		s.cfg.Events.Emit(ctx, events.SecuredStart, "started in secured mode",
-			slog.String("address", tl.Addr().String()), slog.String("thumbprint", cert.Thumbprint()),
-			slog.String("sha256", cert.SHA256()))
 	}
 	for transport, addr := range s.Addrs() {
 		s.cfg.Events.Emit(ctx, events.Listening, "listening", slog.String("transport", transport), slog.String("address", addr.String()))
 	}
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
 	s.wg.Go(func() { s.housekeeping(ctx) })
 	s.wg.Go(func() { s.pingGateways(ctx) })
 	if s.cfg.Loads != nil {
@@ -215,6 +209,35 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Go(func() { s.sendNotifies(ctx) })
 	}
 	return nil
+}
+
+// openTLS opens the TLS listener on the port v's record names (or the
+// configured one) and logs the secured start (Exchange's 1112).
+func (s *Server) openTLS(ctx context.Context, v *view) error {
+	if s.cfg.Certs == nil {
+		return errors.New("sip: the TLS listener needs a certificate manager")
+	}
+	tlsPort := port(s.cfg.TLSPort, v.server.SipTlsListeningPort)
+	tl, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tlsPort)))
+	if err != nil {
+		return fmt.Errorf("sip: listen on TLS: %w", err)
+	}
+	s.serve(tl, "TLS", s.serverTLSConfig, s.sip.ServeTLS)
+	cert := s.cfg.Certs.Current()
+	s.cfg.Events.Emit(ctx, events.SecuredStart, "started in secured mode",
+		slog.String("address", tl.Addr().String()), slog.String("thumbprint", cert.Thumbprint()),
+		slog.String("sha256", cert.SHA256()))
+	return nil
+}
+
+// tlsDue reports whether v asks for the TLS listener that a running
+// server has not opened: the server started with no dial plan and has
+// been given one since (SPEC SEC-4, SEC-5).
+func (s *Server) tlsDue(v *view) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, open := s.listeners["TLS"]
+	return s.started && !s.draining && !open && len(v.server.DialPlans) > 0
 }
 
 func port(flag, record int) int {

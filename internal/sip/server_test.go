@@ -92,6 +92,36 @@ func TestSIPSecuredAndSecuredOverMutualTLS(t *testing.T) {
 	p.mustStatus(488)
 }
 
+// A server that starts with no dial plan opens no TLS listener (SPEC
+// SEC-5), and opens it, without a restart, when the directory gives it
+// one (SEC-4): the next secured call gets through.
+func TestDialPlanGivenAtRunTimeOpensTLS(t *testing.T) {
+	f := newFixture(t, Limits{}, withDirectory(func(s *directory.Snapshot) error {
+		sv, err := s.Server("um.localhost")
+		if err == nil {
+			sv.DialPlans = nil
+		}
+		return err
+	}))
+	if addr, open := f.srv.Addrs()["TLS"]; open {
+		t.Fatalf("TLS listener open at %s with no dial plan", addr)
+	}
+	f.update(func(s *directory.Snapshot) error {
+		sv, err := s.Server("um.localhost")
+		if err == nil {
+			sv.DialPlans = directory.List[string]{"SIPSEC"}
+		}
+		return err
+	})
+	f.event(events.SecuredStart, "address")
+	p := f.gateway()
+	res, tag := placeCall(t, p, "5001", "late-tls", sdpOffer("127.0.0.1", false))
+	if !strings.Contains(res.body, "RTP/AVP") {
+		t.Fatalf("SIPSecured answer:\n%s", res.body)
+	}
+	hangUp(t, p, "5001", "late-tls", tag)
+}
+
 func TestTLSRefusesBadGatewayCertificates(t *testing.T) {
 	f := newFixture(t, Limits{BanAfter: 100})
 	other := newTestCA(t)

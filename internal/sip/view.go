@@ -37,13 +37,20 @@ type view struct {
 }
 
 // Apply makes new calls follow snap; calls in progress keep the
-// configuration they began with (SPEC SEC-4). On error the current
+// configuration they began with (SPEC SEC-4). A server that started with
+// no dial plan opens its TLS listener when snap gives it one. On error the current
 // configuration stays. Calls to Apply must not overlap (a
 // directory.Watcher makes them one at a time).
 func (s *Server) Apply(ctx context.Context, snap *directory.Snapshot) error {
 	v, err := newView(ctx, snap, s.cfg.FQDN, s.view.Load())
 	if err != nil {
 		return err
+	}
+	if s.tlsDue(v) {
+		if err := s.openTLS(ctx, v); err != nil {
+			return err
+		}
+		s.cfg.Events.Emit(ctx, events.Listening, "listening", slog.String("transport", "TLS"), slog.String("address", s.Addrs()["TLS"].String()))
 	}
 	s.announce(ctx, s.view.Swap(v), v)
 	return nil
