@@ -43,10 +43,10 @@ type fixtureOptions struct {
 	now      func() time.Time
 	ready    func(*Call) *Rejection
 	calls    CallHandler
-	pings    time.Duration // Config.OptionsInterval
-	messages MessageCounts // Config.Messages, polled every 50 ms, retried every 300 ms
-	loads    bool          // Config.Loads: the fixture's directory, refreshed by hand (redirect_test.go)
-	keyType  certs.KeyType // the key of the self-signed certificate the server generates
+	pings    time.Duration                   // Config.OptionsInterval
+	messages MessageCounts                   // Config.Messages, polled every 50 ms, retried every 300 ms
+	loads    bool                            // Config.Loads: the fixture's directory, refreshed by hand (redirect_test.go)
+	keyType  certs.KeyType                   // the key of the self-signed certificate the server generates
 	edit     func(*directory.Snapshot) error // applied to fixtureConfig before the server starts
 }
 
