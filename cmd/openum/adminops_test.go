@@ -93,9 +93,14 @@ func TestAdminAPIAdministersTheDirectory(t *testing.T) {
 			t.Fatalf("remote %s: %s", strings.Join(args, " "), out)
 		}
 	}
-	time.Sleep(2 * time.Second) // the server's watch reads the directory every second
+	time.Sleep(3 * time.Second) // the server's watch reads the directory every second
 	wav, _ := s.callerWAV(6)
-	s.unsecuredCall(tcpPort, wav, 12)
+	called := s.unsecuredCall(tcpPort, wav, 12)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("baresip's output:\n%s", called)
+		}
+	})
 	if _, rec := s.voiceMessage("bob@example.test"); len(rec) == 0 {
 		t.Error("the voice message holds no recording")
 	}
@@ -132,6 +137,21 @@ func TestAdminAPIAdministersTheDirectory(t *testing.T) {
 			t.Errorf("openum --server %s:\n%s\nlocal:\n%s", strings.Join(args, " "), remote, local)
 		}
 	}
+	// Without --ca: the local certificate store's trusted roots, else the
+	// system's, which do not know the server.
+	noCA := func(args ...string) (string, bool) {
+		full := append([]string{"--data", s.path("workstation"), "--server", fmt.Sprintf("https://127.0.0.1:%d", port), "--token-file", s.path("ro.token")}, args...)
+		out, err := exec.Command(openumBin, full...).CombinedOutput()
+		return string(out), err == nil
+	}
+	if out, ok := noCA("dialplan", "get"); ok || !strings.Contains(out, "certificate") {
+		t.Errorf("a server no root vouches for: %v\n%s", ok, out)
+	}
+	exec.Command(openumBin, "--data", s.path("workstation"), "cert", "import", s.path("um.crt"), "--trusted").Run()
+	if out, ok := noCA("dialplan", "get"); !ok || out != s.openum("dialplan", "get") {
+		t.Errorf("trusted by the local store: %v\n%s", ok, out)
+	}
+
 	// Refusals of the remote CLI: a token file others may read, a command
 	// that works on the local directory only.
 	_ = os.Chmod(s.path("ro.token"), 0o644)
