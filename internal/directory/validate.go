@@ -13,6 +13,13 @@ import (
 // first broken one. changed names the objects a change touched: where a rule
 // spans several objects (a secured dial plan reached by a gateway known only
 // by its IP address), the error is told from the side of the changed object.
+//
+// The mailboxes, which may be a hundred thousand, are checked all only when
+// changed is nil or s is not a clone of a configuration an engine read
+// (Prepare's, a Snapshot's result); otherwise only those changed and those
+// of a changed dial plan or policy, against the others through an index,
+// so changed must then name everything that differs from that configuration.
+// The other kinds, a few each, are checked whole.
 func Validate(s *Snapshot, changed []Ref) error {
 	for _, d := range s.DialPlans {
 		if err := d.validate(); err != nil {
