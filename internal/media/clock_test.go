@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"net"
 	"runtime"
 	"testing"
 	"time"
@@ -137,5 +138,43 @@ func TestCloseClosesReceived(t *testing.T) {
 		}
 	case <-time.After(time.Second):
 		t.Error("Received still open after Close")
+	}
+}
+
+// Sending never waits, so a caller that stops reading cannot stop the
+// clock its stream shares with others: once the socket's buffer is full,
+// frames are dropped.
+func TestSendToACallerThatDoesNotReadNeverWaits(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	caller.Close() // its port stays bound by nobody: use a socket that never reads
+	deaf, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deaf.Close()
+	offer := &Remote{Addr: addrPortOf(deaf.LocalAddr()), Codecs: []uint8{PCMU}, Event: -1}
+	n := server.negotiated.Load()
+	if err := server.Update(offer, &Local{Codec: PCMU, Event: -1, Crypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: []byte(n.keys[0])},
+		RemoteCrypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: []byte(n.keys[1])}, Direction: SendRecv}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		frame := tone(FrameSamples)
+		for range 5000 { // far more than the socket buffers hold
+			if err := server.Send(frame); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Send waited for a caller that does not read")
 	}
 }

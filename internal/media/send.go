@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
@@ -83,6 +85,12 @@ func (s *Stream) packet(pt uint8, marker bool, ts uint32, size int) []byte {
 
 // write sends the packet built by packet, encrypted for SRTP into buf, both
 // buffers reused from packet to packet. The caller holds sendMu.
+//
+// It never waits: a clock that waited for one caller's socket would stop
+// every stream it serves. On loopback a datagram stays charged to its
+// sender until the receiver reads it, so a caller that stops reading
+// fills our socket's buffer (seconds of audio); then the frame is dropped,
+// as a full network would.
 func (s *Stream) write(n *negotiated) error {
 	raw := s.raw
 	if n.out != nil {
@@ -92,8 +100,51 @@ func (s *Stream) write(n *negotiated) error {
 		}
 		s.buf = raw
 	}
-	_, err := s.conn.WriteToUDPAddrPort(raw, n.remote)
-	return err
+	s.out, s.outTo = raw, n.to
+	if err := s.sc.Write(s.writeFD); err != nil {
+		return err // closed
+	}
+	if s.outErr == syscall.EAGAIN {
+		return nil
+	}
+	return s.outErr
+}
+
+// writeFDOnce is writeFD's body: one sendto that does not wait.
+func (s *Stream) writeFDOnce(fd uintptr) bool {
+	s.outErr = syscall.Sendto(int(fd), s.out, syscall.MSG_DONTWAIT, s.outTo)
+	return true
+}
+
+// sockaddr is the address a socket of family sends to to reach a, built
+// once for each negotiation: an IPv4 address on an IPv6 socket is mapped.
+func sockaddr(family int, a netip.AddrPort) syscall.Sockaddr {
+	if family == syscall.AF_INET {
+		sa := &syscall.SockaddrInet4{Port: int(a.Port())}
+		if ip := a.Addr().Unmap(); ip.Is4() {
+			sa.Addr = ip.As4()
+		}
+		return sa
+	}
+	return &syscall.SockaddrInet6{Port: int(a.Port()), Addr: a.Addr().As16()}
+}
+
+// socketFamily returns the address family of c's socket.
+func socketFamily(c syscall.RawConn) (int, error) {
+	var family int
+	var err error
+	if cerr := c.Control(func(fd uintptr) {
+		var sa syscall.Sockaddr
+		if sa, err = syscall.Getsockname(int(fd)); err == nil {
+			family = syscall.AF_INET6
+			if _, ok := sa.(*syscall.SockaddrInet4); ok {
+				family = syscall.AF_INET
+			}
+		}
+	}); cerr != nil {
+		return 0, cerr
+	}
+	return family, err
 }
 
 // encode encodes pcm into dst with the codec of payload type pt.

@@ -54,6 +54,11 @@ type Stream struct {
 	raw     []byte     // the packet being sent, as RTP
 	buf     []byte     // the packet being sent, as SRTP
 	playing *playback  // what Play is sending, if anything
+	family  int        // the socket's address family
+	writeFD func(fd uintptr) bool
+	out     []byte // what write and writeFD pass each other (see receiver.readFD)
+	outTo   syscall.Sockaddr
+	outErr  error
 
 	received chan Received
 	closing  sync.RWMutex // held to send on received from outside readLoop; taken whole to close it
@@ -67,7 +72,8 @@ type Stream struct {
 // re-INVITE, never changed in place.
 type negotiated struct {
 	remote      netip.AddrPort
-	from        netip.AddrPort // remote unmapped, as packets come from it
+	to          syscall.Sockaddr // remote, as the socket sends to it
+	from        netip.AddrPort   // remote unmapped, as packets come from it
 	codec       uint8
 	event       int
 	send        bool // false while the call is on hold or receive-only
@@ -95,11 +101,16 @@ func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error)
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
+	family, err := socketFamily(sc)
+	if err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
 	s := &Stream{
-		conn: conn, sc: sc, received: make(chan Received, receivedDepth), done: make(chan struct{}),
+		conn: conn, sc: sc, family: family, received: make(chan Received, receivedDepth), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
 	s.rx.readFD = s.rx.readBatch
+	s.writeFD = s.writeFDOnce
 	if err := s.Update(remote, local); err != nil {
 		return nil, err
 	}
@@ -113,7 +124,7 @@ func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error)
 func (s *Stream) Update(remote *Remote, local *Local) error {
 	old := s.negotiated.Load()
 	n := &negotiated{
-		remote: remote.Addr, from: addrPortUnmap(remote.Addr), codec: local.Codec, event: local.Event,
+		remote: remote.Addr, to: sockaddr(s.family, remote.Addr), from: addrPortUnmap(remote.Addr), codec: local.Codec, event: local.Event,
 		send: local.Direction.Sends(), callerSends: remote.Direction == SendRecv,
 		decode: decoderFor(local.Codec),
 	}
