@@ -27,8 +27,8 @@ GREETING=${GREETING:-}
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(50 100 200)
 
-work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+work=$(mktemp -d); server=
+trap '[ -z "$server" ] || kill $server 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 export OPENUM_DATA=$work/data
 go build -o "$work/openum" ./cmd/openum
 o="$work/openum"
@@ -39,7 +39,7 @@ $o policy new P --dialplan SEC >/dev/null
 $o mailbox enable load@example.test --dialplan SEC --extension 12345 >/dev/null
 $o server set --name localhost --dialplans SEC --max-calls-allowed 10000 --rtp-port-range 20000-39999 >/dev/null
 $o cert new-self-signed --fqdn localhost --san 127.0.0.1 >/dev/null
-token=$($o admin token new bench --role admin | head -1)
+token=$($o admin token new bench --role admin | sed -n 1p)
 if [ -n "$GREETING" ]; then
   mkdir -p "$OPENUM_DATA/greetings"
   sox -n -r 8000 -b 16 -c 1 "$OPENUM_DATA/greetings/load@example.test.wav" synth $((DURATION + 60)) sine 440 vol 0.3
@@ -63,7 +63,7 @@ admin metrics >/dev/null || { echo "no metrics from the admin API" >&2; exit 1; 
 
 printf '%6s %10s %8s %9s %9s %9s %14s %16s %12s %10s %10s\n' calls established failed setup_p50 setup_p99 loss_pct cpu_us/call_s steady_us/call_s mem_KiB/call gor/call played_pps
 for n in "${steps[@]}"; do
-  base_rss=$(rss); base_gor=$(goroutines); c0=$(cpu); p0=$(accepted); t0=$(date +%s.%N)
+  base_rss=$(rss); base_gor=$(goroutines); c0=$(cpu); p0=$(accepted); l0=$(metric openum_rtp_packets_lost_total); t0=$(date +%s.%N)
   $o test load --secured --media-secured --remote-port $((port + 1)) --calls "$n" --rate "$RATE" \
      --duration "${DURATION}s" --json >"$work/load.json" &
   load=$!
@@ -91,11 +91,11 @@ for n in "${steps[@]}"; do
   wait $load
   # A call's packets count once it has ended, its recording saved.
   for _ in $(seq 120); do [ "$(calls)" -eq 0 ] && break; sleep 1; done
-  c1=$(cpu); p1=$(accepted)
-  python3 - "$work/load.json" "$n" "$c0" "$c1" "$hz" "$p0" "$p1" "$base_rss" "$mid_rss" "$DURATION" "$sa" "$sb" "$sw" "$base_gor" "$mid_gor" "$up_a" "$up_b" "$ra" "$rb" "$pa" "$pb" <<'PY'
+  c1=$(cpu); p1=$(accepted); l1=$(metric openum_rtp_packets_lost_total); left=$(calls)
+  python3 - "$work/load.json" "$n" "$c0" "$c1" "$hz" "$p0" "$p1" "$base_rss" "$mid_rss" "$DURATION" "$sa" "$sb" "$sw" "$base_gor" "$mid_gor" "$up_a" "$up_b" "$ra" "$rb" "$pa" "$pb" "$l0" "$l1" "$left" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-n, c0, c1, hz, p0, p1, base, mid, dur, sa, sb, sw, g0, g1, ua, ub, ra, rb, pa, pb = (float(x) for x in sys.argv[2:])
+n, c0, c1, hz, p0, p1, base, mid, dur, sa, sb, sw, g0, g1, ua, ub, ra, rb, pa, pb, l0, l1, left = (float(x) for x in sys.argv[2:])
 up = max(r["Established"], 1)
 sent = r["PacketsSent"]
 loss = 100 * (1 - (p1 - p0) / sent) if sent else 100
@@ -107,6 +107,8 @@ played = f'{(pb - pa) / sw:10.0f}' if sw else f'{"-":>10}'
 print(f'{int(n):6d} {r["Established"]:10d} {r["Failed"]:8d} {r["SetupP50"]:9.1f} {r["SetupP99"]:9.1f} {loss:9.3f} {cpu_us:14.0f} {steady} {(mid - base) / up:12.1f} {(g1 - g0) / up:10.2f} {played}')
 if sw:
     print(f'   steady window {sw:.0f} s: {ua:.0f} calls up at its start, {ub:.0f} at its end; {(rb - ra) / sw:.0f} packets/s received (50 a call: {(rb - ra) / sw / 50:.0f} calls)')
+if l1 > l0 or left:
+    print(f'   sequence gaps the server saw: {l1 - l0:.0f} packets; calls still up when counted: {left:.0f}')
 if r["Failures"]:
     print("   failures:", r["Failures"])
 PY
