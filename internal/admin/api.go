@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/ops"
 )
 
@@ -43,19 +45,19 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	for _, n := range ops.Nouns() {
 		for _, v := range ops.Verbs {
 			if n.Has(v) {
-				mux.Handle(ops.Pattern(n.Kind(), v), guard(api.operation(n.Kind(), v)))
+				mux.Handle(ops.Pattern(n.Kind(), v), guard(s.operation(api, n.Kind(), v)))
 			}
 		}
 	}
 	// server set without a name: the record of the machine the API runs on.
-	mux.Handle(strings.TrimSuffix(ops.Pattern(directory.KindServer, ops.Set), "/{name}"), guard(api.operation(directory.KindServer, ops.Set)))
-	mux.Handle("GET "+ops.AuditPath, guard(api.audit))
+	mux.Handle(strings.TrimSuffix(ops.Pattern(directory.KindServer, ops.Set), "/{name}"), guard(s.operation(api, directory.KindServer, ops.Set)))
+	mux.Handle("GET "+ops.AuditPath, guard(s.audit(api)))
 }
 
 // operation serves verb on kind: the request's name, ?force=1 and JSON
 // body (ops.DecodeParams) make an ops.Request, run with the token as the
 // actor once its role is found to allow it.
-func (api *API) operation(kind directory.Kind, verb ops.Verb) http.HandlerFunc {
+func (s *Server) operation(api *API, kind directory.Kind, verb ops.Verb) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req := ops.Request{Verb: verb, Kind: kind, Name: r.PathValue("name")}
 		if f := r.URL.Query().Get("force"); f == "1" || f == "true" {
@@ -67,7 +69,7 @@ func (api *API) operation(kind directory.Kind, verb ops.Verb) http.HandlerFunc {
 				req.Params, err = ops.DecodeParams(body)
 			}
 			if err != nil {
-				writeOpsError(w, err)
+				s.writeOpsError(w, r, err)
 				return
 			}
 		}
@@ -80,7 +82,7 @@ func (api *API) operation(kind directory.Kind, verb ops.Verb) http.HandlerFunc {
 		a.Command = "admin API: " + req.Command()
 		out, err := ops.Do(r.Context(), ops.Env{Directory: api.Directory, Actor: a, UsableThumbprint: api.UsableThumbprint}, req)
 		if err != nil {
-			writeOpsError(w, err)
+			s.writeOpsError(w, r, err)
 			return
 		}
 		status := http.StatusOK
@@ -92,19 +94,33 @@ func (api *API) operation(kind directory.Kind, verb ops.Verb) http.HandlerFunc {
 }
 
 // audit is GET /api/v1/audit: every change, oldest first.
-func (api *API) audit(w http.ResponseWriter, r *http.Request) {
-	records, err := ops.Audit(r.Context(), api.Audit...)
-	if err != nil {
-		writeOpsError(w, err)
-		return
+func (s *Server) audit(api *API) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		records, err := ops.Audit(r.Context(), api.Audit...)
+		if err != nil {
+			s.writeOpsError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, records)
 	}
-	writeJSON(w, http.StatusOK, records)
 }
 
+// errInternal is all a client learns of a failure that is no refusal.
+var errInternal = errors.New("internal error")
+
 // writeOpsError answers an operation's error in one line, with the status
-// its kind calls for and the field or parameter it names.
-func writeOpsError(w http.ResponseWriter, err error) {
+// its kind calls for and the field or parameter it names. A failure of the
+// store or the machine (no refusal by a rule) is a bare 500: its detail,
+// which may name files and databases, goes to the event log (9602) only.
+func (s *Server) writeOpsError(w http.ResponseWriter, r *http.Request, err error) {
 	status, field := opsStatus(err)
+	if status == http.StatusInternalServerError {
+		id, _ := IdentityOf(r.Context())
+		s.cfg.Events.Emit(r.Context(), events.AdminRequestFailed, "An admin API request failed inside the server.",
+			slog.String("Method", r.Method), slog.String("Path", r.URL.Path), slog.String("Token", id.Name), slog.String("Error", err.Error()))
+		writeError(w, status, errInternal)
+		return
+	}
 	oneLine := errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	if field != "" {
 		writeError(w, status, badField(field, oneLine))
@@ -125,6 +141,7 @@ func opsStatus(err error) (int, string) {
 		inUse    *directory.InUseError
 		conflict *directory.ConflictError
 		tooBig   *http.MaxBytesError
+		refusal  *ops.Refusal
 	)
 	switch {
 	case errors.As(err, &param):
@@ -139,8 +156,10 @@ func opsStatus(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, ""
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, ""
+	case errors.As(err, &refusal):
+		// A refusal by a rule without a field of its own (a mailbox's
+		// policy to name, a PIN the policy refuses).
+		return http.StatusBadRequest, ""
 	}
-	// The rest are refusals by a rule without a field of their own
-	// (a mailbox's policy to name, a PIN the policy refuses).
-	return http.StatusBadRequest, ""
+	return http.StatusInternalServerError, ""
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/sip"
 )
 
@@ -205,6 +208,26 @@ func TestAPIRefusalsAndTheOperator(t *testing.T) {
 	m, _ := snap.Mailbox("alice@example.test")
 	if gw.Status != directory.NoNewCalls || gw.Address != "127.0.0.2" || m.LockedOut || m.LogonFailures != 0 {
 		t.Errorf("after the operator: gateway %s %s, mailbox locked %v failures %d", gw.Status, gw.Address, m.LockedOut, m.LogonFailures)
+	}
+	f.checkNoSecrets()
+}
+
+// A store that fails is no refusal: the client gets a bare 500 that says
+// nothing of the store, and the event log (9602) has the detail and the
+// token's name.
+func TestAPIStoreFailureIsInternal(t *testing.T) {
+	f := newLiveFixture(t)
+	f.dir.Close() // the directory's database is gone; the tokens stay in the watcher's copy
+	code, body := f.do(directory.RoleAdmin, "PATCH", "/api/v1/gateway/GW2", map[string]any{"status": "Disabled"})
+	if code != 500 || strings.TrimSpace(string(body)) != `{"error":"internal error"}` {
+		t.Errorf("PATCH gateway on a closed directory: %d %s, want 500 and nothing more", code, body)
+	}
+	records, err := events.Read(filepath.Join(f.data, "events.log"), events.Filter{ID: events.AdminRequestFailed})
+	if err != nil || len(records) != 1 {
+		t.Fatalf("9602 events: %v %d", err, len(records))
+	}
+	if a := records[0].Attrs; a["Token"] != "admin-token" || a["Path"] != "/api/v1/gateway/GW2" || !strings.Contains(fmt.Sprint(a["Error"]), "closed") {
+		t.Errorf("9602: %v", a)
 	}
 	f.checkNoSecrets()
 }

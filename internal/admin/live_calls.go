@@ -68,7 +68,7 @@ func (l *live) drain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := markNoNewCalls(r.Context(), l.cfg.Directory, l.cfg.ServerName, actor(r), "admin API"); err != nil {
-		writeOpsError(w, err)
+		l.srv.writeOpsError(w, r, err)
 		return
 	}
 	begun := time.Now()

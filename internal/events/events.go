@@ -73,7 +73,8 @@ func (id EventID) Level() slog.Level {
 		return slog.LevelWarn
 	case CertificateExpired, CertificatePinUnusable, CertificateStoreError,
 		CertificateNone, GatewayTLSFailed, DeliveryFailedFinal, MailTLSFailed,
-		RecordingFailed, CallRefusedDiskFull, SpoolQuarantined, SubscriberAccessFault:
+		RecordingFailed, CallRefusedDiskFull, SpoolQuarantined, SubscriberAccessFault,
+		AdminRequestFailed:
 		return slog.LevelError
 	}
 	return slog.LevelInfo

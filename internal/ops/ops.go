@@ -103,7 +103,7 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 		return nil, &UnsupportedError{Kind: r.Kind, Verb: r.Verb}
 	}
 	if err := check(n, r); err != nil {
-		return nil, err
+		return nil, refused(err)
 	}
 	switch r.Verb {
 	case List, Get:
@@ -114,12 +114,13 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 		if r.Verb == List {
 			return n.listAll(s), nil
 		}
-		return n.getOne(s, r.Name)
+		obj, err := n.getOne(s, r.Name)
+		return obj, refused(err)
 	case Remove:
 		var also []directory.Ref
 		changes, err := env.Directory.Update(ctx, env.Actor, func(s *directory.Snapshot) (err error) {
 			also, err = s.Remove(n.Kind(), r.Name, r.Force)
-			return err
+			return refused(err)
 		})
 		if err != nil {
 			return nil, err
@@ -129,7 +130,7 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 	var change logon.PINChange
 	if r.Verb == SetPIN || r.Verb == ResetPIN {
 		if change, err = pinChange(r.Verb, r.Params); err != nil {
-			return nil, err
+			return nil, refused(err)
 		}
 	}
 	name, pin := r.Name, ""
@@ -144,7 +145,9 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 		case SetPIN, ResetPIN:
 			pin, err = logon.SetPIN(s, r.Name, change)
 		}
-		return err
+		// What the update's function refuses is a rule's refusal; what
+		// Update fails at besides (reading, writing) is the store's.
+		return refused(err)
 	})
 	if err != nil {
 		return nil, err
@@ -154,6 +157,7 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 		return nil, err
 	}
 	obj, err := n.getOne(s, name)
+	err = refused(err)
 	if m, ok := obj.(*directory.Mailbox); ok && pin != "" {
 		return &WithPIN{Mailbox: m, PIN: pin}, err
 	}

@@ -67,10 +67,10 @@ func DecodeParams(body []byte) (Params, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("ops: the body must be a JSON object of parameters: %w", err)
+		return nil, refused(fmt.Errorf("ops: the body must be a JSON object of parameters: %w", err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("ops: the body must be one JSON object, and nothing after it")
+		return nil, refused(errors.New("ops: the body must be one JSON object, and nothing after it"))
 	}
 	for name, v := range raw {
 		list := []json.RawMessage{v}
