@@ -86,6 +86,7 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.IntVar(&o.limits.MaxHeaders, "max-headers", d.MaxHeaders, "header fields in one request")
 	f.Float64Var(&o.limits.RequestRate, "request-rate", d.RequestRate, "requests per second from one address")
 	f.IntVar(&o.limits.RequestBurst, "request-burst", d.RequestBurst, "requests above the rate allowed in a burst")
+	f.IntVar(&o.limits.MaxSetups, "max-setups", d.MaxSetups, "new calls being set up at once (INVITE to ACK), all gateways together; past it a new INVITE gets 503 with Retry-After at once (overload)")
 	f.IntVar(&o.limits.BanAfter, "ban-after", d.BanAfter, "refusals within a minute that ban a source")
 	f.DurationVar(&o.limits.BanFor, "ban-for", d.BanFor, "how long a ban lasts")
 	f.DurationVar(&o.limits.TransferTimeout, "transfer-timeout", d.TransferTimeout, "how long a transfer (0 for the operator, call back) waits for the PBX's final NOTIFY before the caller is taken back")

@@ -51,6 +51,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer)
 		return
 	}
 	v := s.view.Load()
+	// Before anything that costs: the refusal of an overloaded server
+	// must stay cheap, or refusing becomes the overload.
+	if !s.setups.enter() {
+		s.rejectOrRedirect(ctx, tx, req, peer, s.overloaded(), "overloaded")
+		return
+	}
+	inSetup := true
+	setupDone := func() {
+		if inSetup {
+			inSetup = false
+			s.setups.leave()
+		}
+	}
+	defer setupDone()
 	s.mu.Lock()
 	draining, active := s.draining, len(s.calls)
 	s.mu.Unlock()
@@ -63,7 +77,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer)
 		s.rejectOrRedirect(ctx, tx, req, peer, rej, roomless(v, draining, active))
 		return
 	}
-	s.answer(ctx, req, tx, peer, adm)
+	s.answer(ctx, req, tx, peer, adm, setupDone)
 }
 
 // Call is an answered call, as the server hands it to the application
@@ -92,8 +106,9 @@ type CallHandler interface {
 }
 
 // answer takes the admitted call up: it opens the media port, answers the
-// offer, and runs the call handler until one side hangs up.
-func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission) {
+// offer, and runs the call handler until one side hangs up. setupDone
+// ends the set-up, once the 200 is acknowledged (or the set-up failed).
+func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission, setupDone func()) {
 	begun := time.Now()
 	v := s.view.Load()
 	caller, name := callerOf(req)
@@ -156,6 +171,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	} else if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), allow()); err != nil {
 		return
 	}
+	setupDone()
 	suite := "none"
 	if answer.Crypto != nil {
 		suite = answer.Crypto.Suite

@@ -92,6 +92,7 @@ type Server struct {
 	mwi      messageWaiting // NOTIFYs to send (mwi.go)
 	subs     subscriptions  // SUBSCRIBEs to message waiting (subscribe.go)
 	board    loadBoard      // the servers' loads as last read (load.go)
+	setups   setupGate      // the new INVITEs being set up (overload.go)
 	// dialogUAs holds the *sipgo.DialogUA of each transport (dialogUA).
 	dialogUAs sync.Map
 
@@ -120,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, limits: cfg.Limits.withDefaults(), calls: map[string]*call{}, listeners: map[string]net.Addr{}}
 	s.mwi.kick = make(chan struct{}, 1)
+	s.setups.max = int64(s.limits.MaxSetups)
 	s.sources = newSources(s.limits, time.Now)
 	if cfg.Directory == nil {
 		return nil, errors.New("sip: no configuration (Config.Directory)")
