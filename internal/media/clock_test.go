@@ -178,3 +178,33 @@ func TestSendToACallerThatDoesNotReadNeverWaits(t *testing.T) {
 		t.Fatal("Send waited for a caller that does not read")
 	}
 }
+
+// A stream whose Received filled up, nobody reading, reads on once a sink
+// takes the audio: a call busy elsewhere (its quota checked) before it
+// drops the audio must not leave its socket unread.
+func TestSinkUnblocksAFullReceived(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	send := func(n int) {
+		for range n {
+			if err := caller.Send(tone(FrameSamples)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitPackets := func(want uint64) uint64 {
+		deadline := time.Now().Add(2 * time.Second)
+		for server.Stats().Packets.Load() < want && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return server.Stats().Packets.Load()
+	}
+	send(receivedDepth + 4)
+	if got := waitPackets(receivedDepth + 1); got != receivedDepth+1 {
+		t.Fatalf("%d packets accepted with Received full; want %d (8 on Received, 1 held)", got, receivedDepth+1)
+	}
+	server.Sink(Discard)
+	send(4)
+	if got := waitPackets(receivedDepth + 8); got != receivedDepth+8 {
+		t.Errorf("%d packets accepted after Sink(Discard); want %d", got, receivedDepth+8)
+	}
+}

@@ -186,6 +186,12 @@ func (s *Stream) Sink(fn func(ts uint32, pcm []int16)) (old func(ts uint32, pcm 
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
 	old, s.rx.sink = s.rx.sink, fn
+	if rx := &s.rx; fn != nil && rx.stalled && rx.held.Digit == 0 {
+		// Audio held for want of room on Received is the sink's now: the
+		// stream must not wait (its socket unread) for a reader of keys.
+		fn(rx.held.Timestamp, rx.held.PCM)
+		rx.stalled, rx.held = false, Received{}
+	}
 	return old
 }
 
