@@ -107,7 +107,7 @@ type CallHandler interface {
 
 // answer takes the admitted call up: it opens the media port, answers the
 // offer, and runs the call handler until one side hangs up. setupDone
-// ends the set-up, once the 200 is acknowledged (or the set-up failed).
+// ends the set-up (overload.go) when the 200 goes out.
 func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer, adm *admission, setupDone func()) {
 	begun := time.Now()
 	v := s.view.Load()
@@ -143,7 +143,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	}
 	defer func() { s.stats.addMedia(stream); closeMedia(port, stream) }()
 	answer := port.Local
-	dlg, err := s.dialogUA(peer.Transport).ReadInvite(req, tx)
+	dlg, err := s.dialogUA(peer.Transport).ReadInvite(req, setupTx{tx, setupDone})
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
 		return
@@ -171,7 +171,6 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	} else if err := dlg.Respond(200, "OK", answer.Marshal(), sip.NewHeader("Content-Type", "application/sdp"), allow()); err != nil {
 		return
 	}
-	setupDone()
 	suite := "none"
 	if answer.Crypto != nil {
 		suite = answer.Crypto.Suite

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/openum/openum/internal/events"
 )
 
@@ -30,11 +32,11 @@ import (
 const overloadRetryAfter = 2
 
 // setupGate counts the set-ups in progress: new INVITEs from the moment
-// their handler runs to the moment their 200 is acknowledged, or they are
-// refused. Over TLS or TCP the ACK follows the 200 within a round trip, so
-// a set-up that holds its place longer is one the server (or its peer) is
-// late with: the count is the server's queue of set-up work, and the
-// bound is the longest that queue may grow.
+// their handler runs to the moment their 200 goes out, or they are
+// refused. That is the server's own queue of set-up work, and the bound is
+// the longest it may grow. The wait for the ACK is not counted: it is the
+// caller's round trip, and a slow or loaded caller would hold places on a
+// server with time to spare.
 type setupGate struct {
 	max        int64
 	inProgress atomic.Int64
@@ -52,8 +54,25 @@ func (g *setupGate) enter() bool {
 // leave gives a place back.
 func (g *setupGate) leave() { g.inProgress.Add(-1) }
 
+// setupTx is a new INVITE's transaction: its 2xx going out ends the
+// set-up. sipgo's dialog sends that 2xx, and repeats it until the ACK,
+// through Respond, in the goroutine of the INVITE's handler.
+type setupTx struct {
+	sip.ServerTransaction
+	done func()
+}
+
+// Respond sends res, and ends the set-up when res is the 2xx.
+func (t setupTx) Respond(res *sip.Response) error {
+	err := t.ServerTransaction.Respond(res)
+	if res.IsSuccess() {
+		t.done()
+	}
+	return err
+}
+
 // SetupsInProgress returns the number of new INVITEs being set up: not yet
-// refused, nor answered and acknowledged (Limits.MaxSetups bounds it).
+// refused nor answered (Limits.MaxSetups bounds it).
 func (s *Server) SetupsInProgress() int { return int(s.setups.inProgress.Load()) }
 
 // overloaded is the refusal of a new INVITE past Limits.MaxSetups.

@@ -3,6 +3,8 @@ package sip
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,15 +12,23 @@ import (
 )
 
 // A burst of INVITEs far above what the server may set up at once, on one
-// mutual TLS connection: every INVITE is answered, 200 or 503 with
-// Retry-After, none left waiting; the admitted calls complete; and once
-// they are set up, the server takes new calls again. The gateway holds
-// its ACKs back until every INVITE is answered, so that the admitted
-// set-ups stay in progress through the burst, whatever the machine's
-// speed: without the bound, every INVITE of the burst is answered 200.
+// mutual TLS connection, while its set-ups are slow (Ready holds them):
+// the excess is refused at once, 503 with Retry-After, none left waiting;
+// the admitted calls complete once their set-ups go on; then the server
+// takes new calls again. Without the bound, every INVITE of the burst
+// waits in Ready and none is answered.
 func TestSetupBurstIsAnsweredAndTheExcessRefused(t *testing.T) {
 	const maxSetups, burst = 3, 40
-	f := newFixture(t, Limits{MaxSetups: maxSetups})
+	var held atomic.Int32
+	release := make(chan struct{})
+	f := newFixture(t, Limits{MaxSetups: maxSetups}, withReady(func(*Call) *Rejection {
+		held.Add(1)
+		<-release
+		return nil
+	}))
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the fixture's: a failed test leaves no set-up held
 	p := f.gateway()
 	cseq := map[string]int{}
 	for i := range burst {
@@ -26,38 +36,37 @@ func TestSetupBurstIsAnsweredAndTheExcessRefused(t *testing.T) {
 		p.request("INVITE", "sip:5001@um.localhost", id, "", sdpOffer("127.0.0.1", false))
 		cseq[id] = p.seq
 	}
-	tags := map[string]string{} // the admitted calls' to-tags
-	refused := 0
-	for answered := map[string]bool{}; len(answered) < burst; {
+	refused := map[string]bool{}
+	for len(refused) < burst-maxSetups {
 		res, err := p.response()
 		if err != nil {
-			t.Fatalf("%d of %d INVITEs answered, then %v", len(answered), burst, err)
+			t.Fatalf("%d of %d INVITEs refused while %d set-ups wait, then %v", len(refused), burst-maxSetups, held.Load(), err)
 		}
 		id := res.header.Get("Call-Id")
-		if answered[id] { // the 200 again: sipgo repeats it until the ACK
-			continue
+		if res.status != 503 || res.header.Get("Retry-After") == "" || refused[id] {
+			t.Fatalf("%s: %d (Retry-After %q, answered before: %v); want one 503 with Retry-After",
+				id, res.status, res.header.Get("Retry-After"), refused[id])
 		}
-		answered[id] = true
-		switch res.status {
-		case 200:
-			_, tags[id], _ = strings.Cut(res.header.Get("To"), "tag=")
-		case 503:
-			if res.header.Get("Retry-After") == "" {
-				t.Errorf("%s: 503 without Retry-After", id)
-			}
-			refused++
-		default:
-			t.Fatalf("%s: status %d", id, res.status)
-		}
-	}
-	if len(tags) != maxSetups || refused != burst-maxSetups {
-		t.Fatalf("%d admitted and %d refused of %d; want %d admitted", len(tags), refused, burst, maxSetups)
+		refused[id] = true
 	}
 	f.event(events.CallRefusedOverload, "MaxSetups")
-	if n := f.srv.SetupsInProgress(); n != maxSetups {
-		t.Errorf("%d set-ups in progress before the ACKs; want %d", n, maxSetups)
+	if n, h := f.srv.SetupsInProgress(), held.Load(); n != maxSetups || h != maxSetups {
+		t.Errorf("%d set-ups in progress, %d in Ready; want %d", n, h, maxSetups)
 	}
 
+	free()
+	tags := map[string]string{} // the admitted calls' to-tags
+	for len(tags) < maxSetups {
+		res, err := p.response()
+		if err != nil {
+			t.Fatalf("%d of %d admitted calls answered, then %v", len(tags), maxSetups, err)
+		}
+		id := res.header.Get("Call-Id")
+		if res.status != 200 || refused[id] {
+			t.Fatalf("%s: %d after the release (refused before: %v); want 200", id, res.status, refused[id])
+		}
+		_, tags[id], _ = strings.Cut(res.header.Get("To"), "tag=")
+	}
 	for id, tag := range tags {
 		seq := p.seq
 		p.seq = cseq[id] // an ACK repeats its INVITE's CSeq
@@ -82,8 +91,7 @@ func TestSetupBurstIsAnsweredAndTheExcessRefused(t *testing.T) {
 	}
 	_, tag := placeCall(t, p, "5001", "after-burst", sdpOffer("127.0.0.1", false))
 	hangUp(t, p, "5001", "after-burst", tag)
-	// The server sees the ACK end the set-up a moment after it answers
-	// the BYE, in another goroutine.
+	// The 200 reaches the peer a moment before the server's Respond returns.
 	deadline := time.Now().Add(3 * time.Second)
 	for f.srv.SetupsInProgress() != 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
