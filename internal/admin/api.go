@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/ops"
@@ -27,6 +28,12 @@ type API struct {
 	// UsableThumbprint checks a certificate a server record is to pin
 	// against this server's certificate store; nil refuses a pin.
 	UsableThumbprint func(thumbprint, fqdn string) (string, error)
+	// CertStore is this server's certificate store, served under
+	// /api/v1/cert (api_cert.go); nil for none.
+	CertStore *certs.Store
+	// ServerName is this server's directory record, whose FQDN and pin
+	// the store's selection follows.
+	ServerName string
 }
 
 // maxParamsBody bounds a request's JSON parameters.
@@ -52,6 +59,11 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	// server set without a name: the record of the machine the API runs on.
 	mux.Handle(strings.TrimSuffix(ops.Pattern(directory.KindServer, ops.Set), "/{name}"), guard(s.operation(api, directory.KindServer, ops.Set)))
 	mux.Handle("GET "+ops.AuditPath, guard(s.audit(api)))
+	if api.CertStore != nil {
+		for _, v := range ops.CertVerbs {
+			mux.Handle(ops.CertPattern(v), guard(s.certOperation(api, v)))
+		}
+	}
 }
 
 // operation serves verb on kind: the request's name, ?force=1 and JSON
@@ -136,6 +148,7 @@ func opsStatus(err error) (int, string) {
 		param    *ops.ParamError
 		field    *directory.FieldError
 		notFound *directory.NotFoundError
+		noCert   *certs.NotFoundError
 		none     *ops.UnsupportedError
 		exists   *directory.ExistsError
 		inUse    *directory.InUseError
@@ -148,7 +161,7 @@ func opsStatus(err error) (int, string) {
 		return http.StatusBadRequest, param.Param
 	case errors.As(err, &field):
 		return http.StatusBadRequest, field.Field
-	case errors.As(err, &notFound), errors.As(err, &none):
+	case errors.As(err, &notFound), errors.As(err, &none), errors.As(err, &noCert):
 		return http.StatusNotFound, ""
 	case errors.As(err, &exists), errors.As(err, &inUse), errors.As(err, &conflict):
 		return http.StatusConflict, ""

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/openum/openum/internal/admin"
+	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/logon"
@@ -59,6 +60,12 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 	if logons != nil {
 		src.Logon = logons.Stats()
 	}
+	// The certificate store the server's TLS reads, which the API's cert
+	// operations change (the manager picks a change up, CERT-8).
+	store, err := certs.OpenStore(filepath.Join(filepath.Dir(eventLog), "certs"))
+	if err != nil {
+		return err
+	}
 	srv, err := admin.New(admin.Config{
 		Addr: o.listen, PlainHTTP: o.plainHTTP, Certs: n.manager, Snapshot: n.watcher.Snapshot,
 		Ready: n.readiness(dir, server), Registry: admin.NewRegistry(src), MetricsLoopbackOpen: o.metricsOpen, Events: n.log,
@@ -67,7 +74,8 @@ func (n *node) startAdmin(ctx context.Context, dir directory.Directory, spool *d
 		// The directory's operations, as the command line runs them; a pin
 		// is checked against this server's certificate store, in the data
 		// directory that holds the event log.
-		API: &admin.API{Directory: dir, Audit: []ops.AuditLog{dir, msgs}, UsableThumbprint: usableIn(filepath.Dir(eventLog))},
+		API: &admin.API{Directory: dir, Audit: []ops.AuditLog{dir, msgs}, UsableThumbprint: usableIn(filepath.Dir(eventLog)),
+			CertStore: store, ServerName: server},
 	})
 	if err != nil {
 		return err

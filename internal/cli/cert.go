@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"encoding/pem"
+	"context"
+	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,19 +15,24 @@ import (
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/ops"
 )
 
-// certCLI is what the cert commands share: the app and --server.
+// The cert commands are the certificate store's operations (ops.DoCert):
+// each collects its flags into an ops.CertRequest and runs it here, or on
+// --server's admin API, and prints what it returns alike.
+
+// certCLI is what the cert commands share: the app and --server-name.
 type certCLI struct {
 	*app
-	server string // the server record named by --server
+	server string // the server record named by --server-name
 }
 
 // certCommand is "openum cert": the certificate store (SPEC CERT-1..CERT-5).
 func (app *app) certCommand() *cobra.Command {
 	a := &certCLI{app: app}
 	cmd := &cobra.Command{Use: "cert", Short: "Certificates: the server's own, trusted roots, requests, selection"}
-	cmd.PersistentFlags().StringVar(&a.server, "server", "", "the server record whose FQDN and pin apply (needed only when several servers share the directory)")
+	cmd.PersistentFlags().StringVar(&a.server, "server-name", "", "the server record whose FQDN and pin apply (needed only when several servers share the directory)")
 	cmd.AddCommand(
 		a.certNewSelfSignedCommand(),
 		a.certRequestCommand(),
@@ -61,48 +66,60 @@ func (a *app) loadStore() (*certs.Store, *certs.Contents, error) {
 	return store, c, nil
 }
 
-// emit records a change to the store in DATA/events.log.
-func (a *certCLI) emit(cmd *cobra.Command, id events.EventID, msg string, attrs ...slog.Attr) error {
-	log, err := events.Open(filepath.Join(a.dataDir, "events.log"))
-	if err != nil {
-		return err
+// certDo runs r on the local store, or on --server's, and returns what it
+// answers as a T: a remote answer is decoded into the type the local
+// operation returns, so that both print alike.
+func certDo[T any](a *certCLI, cmd *cobra.Command, r ops.CertRequest) (*T, error) {
+	var out T
+	if a.remote.server != "" {
+		method, path, params := r.Route()
+		var body []byte
+		if params != nil {
+			var err error
+			if body, err = json.Marshal(params); err != nil {
+				return nil, err
+			}
+		}
+		raw, err := a.remote.do(cmd.Context(), method, path, body)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return nil, fmt.Errorf("--server: the answer to cert %s: %w", r.Verb, err)
+		}
+		return &out, nil
 	}
-	log.Emit(cmd.Context(), id, msg, append(attrs, slog.String("Command", "openum "+strings.Join(maskSecrets(a.args), " ")))...)
-	return log.Close()
+	v, err := a.certLocal(cmd.Context(), r)
+	if err != nil {
+		return nil, err
+	}
+	switch v := v.(type) {
+	case *T:
+		return v, nil
+	case T:
+		return &v, nil
+	}
+	return nil, fmt.Errorf("cli: cert %s answered a %T", r.Verb, v)
 }
 
-// certIdentity returns the FQDN a certificate must name and the pinned
-// thumbprint, from the server record (--server, else the only one, else
-// this host's name, before the first "server set").
-func (a *certCLI) certIdentity(cmd *cobra.Command) (fqdn, pin string, err error) {
-	s, err := a.snapshot(cmd)
+// certLocal runs r on DATA/certs; a change is recorded in DATA/events.log.
+func (a *certCLI) certLocal(ctx context.Context, r ops.CertRequest) (any, error) {
+	store, err := a.certStore()
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	if a.server == "" && len(s.Servers) == 0 {
-		return directory.HostName(), "", nil
-	}
-	sv, err := s.LocalServer(a.server)
-	if err != nil && a.server == "" {
-		return "", "", fmt.Errorf("%w: say which with --server NAME", err)
-	}
+	dir, err := a.directory(ctx)
 	if err != nil {
-		return "", "", err
+		return nil, err
 	}
-	return sv.Name, sv.CertificateThumbprint, nil
-}
-
-// certSelection loads the store and runs the selection for this server.
-func (a *certCLI) certSelection(cmd *cobra.Command) (*certs.Store, *certs.Contents, *certs.Selection, error) {
-	fqdn, pin, err := a.certIdentity(cmd)
-	if err != nil {
-		return nil, nil, nil, err
+	env := ops.CertEnv{Store: store, Directory: dir, Server: a.server, Actor: a.actor()}
+	if r.Role() == directory.RoleAdmin { // a change, which the log records
+		if env.Events, err = events.Open(filepath.Join(a.dataDir, "events.log")); err != nil {
+			return nil, err
+		}
+		defer env.Events.Close()
 	}
-	store, c, err := a.loadStore()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return store, c, certs.Select(c, certs.Policy{FQDN: fqdn, Pin: pin, Now: time.Now()}), nil
+	return ops.DoCert(ctx, env, r)
 }
 
 // usableIn returns a check that a thumbprint an administrator pins names
@@ -129,224 +146,114 @@ func usableIn(dataDir string) func(thumbprint, fqdn string) (string, error) {
 	}
 }
 
-// newKeyFlags are the flags of new-self-signed and request: a new key's
-// type and the names its certificate or request is for.
-type newKeyFlags struct {
-	fqdn, keyType string
-	sans          []string
-}
-
-func (k *newKeyFlags) bind(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&k.fqdn, "fqdn", "", "the server's FQDN (default: the server record's name)")
-	f.StringArrayVar(&k.sans, "san", nil, "a further DNS name or IP address (repeat for several)")
-	f.StringVar(&k.keyType, "key-type", "ecdsa-p256", "rsa2048|rsa3072|ecdsa-p256")
-}
-
-// keyAndName reads --key-type, and --fqdn with the server record's name as
-// its default: what a new key and its certificate or request are for.
-func (a *certCLI) keyAndName(cmd *cobra.Command, k newKeyFlags) (certs.KeyType, string, error) {
-	kt, err := certs.ParseKeyType(k.keyType)
-	if err != nil || k.fqdn != "" {
-		return kt, k.fqdn, err
-	}
-	fqdn, _, err := a.certIdentity(cmd)
-	return kt, fqdn, err
-}
-
-func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
-	var k newKeyFlags
-	var days int
-	cmd := &cobra.Command{
-		Use:   "new-self-signed",
-		Short: "Generate a key and a self-signed certificate for the server (subject = issuer = the FQDN, EKU serverAuth and clientAuth)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if days < 0 {
-				return fmt.Errorf("--days must be positive")
-			}
-			kt, fqdn, err := a.keyAndName(cmd, k)
-			if err != nil {
-				return err
-			}
-			store, err := a.certStore()
-			if err != nil {
-				return err
-			}
-			c, err := store.NewSelfSigned(certs.SelfSignedOptions{FQDN: fqdn, SANs: k.sans, KeyType: kt, Validity: time.Duration(days) * 24 * time.Hour})
-			if err != nil {
-				return err
-			}
-			if err := a.emit(cmd, events.CertificateStoreChanged, "A self-signed certificate was generated into the personal store.", certEventAttrs(c)...); err != nil {
-				return err
-			}
-			return a.showCert(cmd, c.Thumbprint(), false)
-		},
-	}
-	k.bind(cmd)
-	cmd.Flags().IntVar(&days, "days", 0, "validity in days (default: 5 years)")
+// certFlagsCommand is a cert command whose flags are verb's parameters:
+// run gets them collected.
+func (a *certCLI) certFlagsCommand(verb ops.Verb, use, short string, args cobra.PositionalArgs, run func(cmd *cobra.Command, args []string, p ops.Params) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: args, Annotations: remoteOK}
+	params := bindParams(cmd, ops.CertParams(verb))
+	cmd.RunE = func(cmd *cobra.Command, args []string) error { return run(cmd, args, params()) }
 	return cmd
 }
 
+func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
+	return a.certFlagsCommand(ops.NewSelfSigned, "new-self-signed",
+		"Generate a key and a self-signed certificate for the server (subject = issuer = the FQDN, EKU serverAuth and clientAuth)",
+		cobra.NoArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
+			v, err := certDo[ops.CertView](a, cmd, ops.CertRequest{Verb: ops.NewSelfSigned, Params: p})
+			if err != nil {
+				return err
+			}
+			return a.printOne(v)
+		})
+}
+
 func (a *certCLI) certRequestCommand() *cobra.Command {
-	var k newKeyFlags
 	var out string
-	var der bool
-	cmd := &cobra.Command{
-		Use:   "request --out FILE.csr",
-		Short: "Generate a key, kept in the store as pending, and a PKCS#10 certificate request for a CA",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			kt, fqdn, err := a.keyAndName(cmd, k)
+	cmd := a.certFlagsCommand(ops.MakeRequest, "request --out FILE.csr",
+		"Generate a key, kept in the store as pending, and a PKCS#10 certificate request for a CA",
+		cobra.NoArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
+			f, err := writeFrom(a, cmd, out, 0o644, ops.CertRequest{Verb: ops.MakeRequest, Params: p})
 			if err != nil {
 				return err
 			}
-			err = a.writeFromStore(out, 0o644, func(store *certs.Store) ([]byte, error) {
-				csr, err := store.NewRequest(certs.RequestOptions{FQDN: fqdn, SANs: k.sans, KeyType: kt})
-				if err != nil || der {
-					return csr, err
-				}
-				return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}), nil
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "wrote a certificate request for %s to %s\n", fqdn, out)
+			fmt.Fprintf(a.out, "wrote a certificate request for %s to %s\n", f.FQDN, out)
 			fmt.Fprintln(a.out, "its key waits in the store: import the certificate the CA issues with openum cert import")
 			return nil
-		},
-	}
-	k.bind(cmd)
+		})
 	cmd.Flags().StringVar(&out, "out", "", "the request file to write (required)")
-	cmd.Flags().BoolVar(&der, "der", false, "write DER instead of PEM")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
 
-// writeFromStore writes to the file out, mode perm, what produce makes
-// from the store. A missing directory for out fails first, before produce
-// changes the store (a request keeps its key there); out is written whole
-// or not at all.
-func (a *certCLI) writeFromStore(out string, perm os.FileMode, produce func(*certs.Store) ([]byte, error)) error {
+// writeFrom runs r, whose answer is a file, and writes it to out, mode
+// perm. A missing directory for out fails first, before r changes the
+// store (a request keeps its key there); out is written whole or not at
+// all.
+func writeFrom(a *certCLI, cmd *cobra.Command, out string, perm os.FileMode, r ops.CertRequest) (*ops.CertFile, error) {
 	if out == "" {
-		return fmt.Errorf("--out is required")
+		return nil, fmt.Errorf("--out is required")
 	}
 	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
-		return fmt.Errorf("--out: directory %s does not exist", filepath.Dir(out))
+		return nil, fmt.Errorf("--out: directory %s does not exist", filepath.Dir(out))
 	}
-	store, err := a.certStore()
+	f, err := certDo[ops.CertFile](a, cmd, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	data, err := produce(store)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(out, data, perm)
+	return f, atomicfile.WriteFile(out, f.Data, perm)
 }
 
 func (a *certCLI) certImportCommand() *cobra.Command {
-	var password string
-	var trusted, ca, pinned bool
-	cmd := &cobra.Command{
-		Use:   "import FILE",
-		Short: "Import certificates: PEM (certificate, chain and key in any order), DER or PKCS#12/PFX",
-		Args:  exactArgs("FILE"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			as, err := trustFlags(trusted, ca, pinned)
-			if err != nil {
-				return err
+	return a.certFlagsCommand(ops.Import, "import FILE",
+		"Import certificates: PEM (certificate, chain and key in any order), DER or PKCS#12/PFX",
+		exactArgs("FILE"), func(cmd *cobra.Command, args []string, p ops.Params) error {
+			if _, given := p["certificate"]; given {
+				return fmt.Errorf("cert import reads the certificate from FILE, not --certificate")
 			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			store, err := a.certStore()
+			p["certificate"] = []string{ops.EncodeCertData(data)}
+			res, err := certDo[ops.CertImported](a, cmd, ops.CertRequest{Verb: ops.Import, Params: p})
 			if err != nil {
 				return err
-			}
-			var res *certs.ImportResult
-			if trusted {
-				res, err = store.ImportTrusted(data, password, as)
-			} else {
-				res, err = store.Import(data, password, false)
-			}
-			if err != nil {
-				return err
-			}
-			for _, c := range res.Added {
-				if err := a.emit(cmd, events.CertificateStoreChanged, fmt.Sprintf("A certificate was imported into the %s store.", strings.ToLower(string(c.Location))), certEventAttrs(c)...); err != nil {
-					return err
-				}
 			}
 			if a.json {
-				views := make([]certView, len(res.Added))
-				for i, c := range res.Added {
-					views[i] = newCertView(c, nil, false, time.Now())
-				}
-				return a.printJSON(struct {
-					Added []certView
-					Notes []string
-				}{views, res.Notes})
+				return a.printJSON(res)
 			}
 			for _, c := range res.Added {
-				fmt.Fprintf(a.out, "imported %s into the %s store%s: %s\n", c.Thumbprint(), strings.ToLower(string(c.Location)), trustWords(c.Trust), c.X509.Subject)
+				fmt.Fprintf(a.out, "imported %s into the %s store%s: %s\n", c.Thumbprint, strings.ToLower(string(c.Store)), trustWords(c.Trust), c.Subject)
 			}
 			for _, n := range res.Notes {
 				fmt.Fprintln(a.out, n)
 			}
 			return nil
-		},
-	}
-	cmd.Flags().StringVar(&password, "password", "", "the PKCS#12/PFX password")
-	cmd.Flags().BoolVar(&trusted, "trusted", false, "put CA or self-signed certificates into the trusted root store (as a CA when it looks like one, else pinned)")
-	cmd.Flags().BoolVar(&ca, "ca", false, "with --trusted: trust it as a certificate authority, which may issue peer certificates")
-	cmd.Flags().BoolVar(&pinned, "pinned", false, "with --trusted: trust it as exactly one peer's certificate, which issues none")
-	return cmd
+		})
 }
 
 func (a *certCLI) certExportCommand() *cobra.Command {
-	var out, format, password string
-	cmd := &cobra.Command{
-		Use:   "export THUMBPRINT --out FILE",
-		Short: "Export a certificate: the public certificate (PEM or DER) for gateways, or PFX with its key",
-		Args:  exactArgs("THUMBPRINT"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tp, err := certs.ParseThumbprint(args[0])
-			if err != nil {
-				return err
-			}
-			f, err := certs.ParseFormat(format)
-			if err != nil {
-				return err
-			}
+	var out string
+	cmd := a.certFlagsCommand(ops.Export, "export THUMBPRINT --out FILE",
+		"Export a certificate: the public certificate (PEM or DER) for gateways, or PFX with its key",
+		exactArgs("THUMBPRINT"), func(cmd *cobra.Command, args []string, p ops.Params) error {
 			perm := os.FileMode(0o644)
-			if f == certs.FormatPFX {
+			if v := p["format"]; len(v) > 0 && isPFX(v[len(v)-1]) {
 				perm = 0o600 // it holds the private key
 			}
-			err = a.writeFromStore(out, perm, func(store *certs.Store) ([]byte, error) {
-				return store.Export(tp, f, password)
-			})
+			f, err := writeFrom(a, cmd, out, perm, ops.CertRequest{Verb: ops.Export, Name: args[0], Params: p})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.out, "exported %s to %s (%s)\n", tp, out, f)
+			fmt.Fprintf(a.out, "exported %s to %s (%s)\n", f.Thumbprint, out, f.Format)
 			return nil
-		},
-	}
+		})
 	cmd.Flags().StringVar(&out, "out", "", "the file to write (required)")
-	cmd.Flags().StringVar(&format, "format", "pem", "pem|der|pfx (pfx includes the private key)")
-	cmd.Flags().StringVar(&password, "password", "", "the PFX password (required for pfx)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }
 
-func certEventAttrs(c *certs.Certificate) []slog.Attr {
-	return []slog.Attr{
-		slog.String("Thumbprint", c.Thumbprint()),
-		slog.String("SHA256", c.SHA256()),
-		slog.String("Subject", c.X509.Subject.String()),
-		slog.String("Issuer", c.X509.Issuer.String()),
-		slog.String("SerialNumber", certs.SerialNumber(c.X509)),
-	}
+func isPFX(format string) bool {
+	f, err := certs.ParseFormat(format)
+	return err == nil && f == certs.FormatPFX
 }

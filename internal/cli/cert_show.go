@@ -2,129 +2,42 @@ package cli
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openum/openum/internal/certs"
-	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/ops"
 )
 
-// certView is what "cert get" shows of a certificate.
-type certView struct {
-	Thumbprint       string
-	SHA256           string
-	Subject          string
-	Issuer           string
-	SerialNumber     string
-	NotBefore        time.Time
-	NotAfter         time.Time
-	DaysLeft         int
-	Kind             certs.Kind
-	EKU              []string
-	Names            []string
-	HasPrivateKey    bool
-	Store            certs.Location
-	Trust            certs.Trust `json:",omitempty"` // trusted store only: CA, or Pinned (admits exactly itself)
-	Usable           *bool       `json:",omitempty"` // personal store only
-	NotUsableBecause []string    `json:",omitempty"`
-	InUse            bool        `json:",omitempty"`
-}
-
-func newCertView(c *certs.Certificate, st *certs.Status, inUse bool, now time.Time) certView {
-	x := c.X509
-	v := certView{
-		Thumbprint:    c.Thumbprint(),
-		SHA256:        c.SHA256(),
-		Subject:       x.Subject.String(),
-		Issuer:        x.Issuer.String(),
-		SerialNumber:  certs.SerialNumber(x),
-		NotBefore:     x.NotBefore.UTC(),
-		NotAfter:      x.NotAfter.UTC(),
-		DaysLeft:      certs.DaysLeft(x, now),
-		Kind:          certs.KindOf(x),
-		EKU:           certs.EKUs(x),
-		Names:         certs.Names(x),
-		HasPrivateKey: c.Key != nil,
-		Store:         c.Location,
-		Trust:         c.Trust,
-		InUse:         inUse,
-	}
-	if len(v.EKU) == 0 {
-		v.EKU = []string{"any (no EKU extension)"}
-	}
-	if st != nil {
-		v.Usable = &st.Usable
-		v.NotUsableBecause = st.Reasons
-	}
-	return v
-}
-
 func (a *certCLI) certGetCommand() *cobra.Command {
-	var trusted bool
-	cmd := &cobra.Command{
-		Use:   "get [THUMBPRINT]",
-		Short: "Show the certificates of the personal store (--trusted: the trusted roots), or one",
-		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return a.certFlagsCommand(ops.Get, "get [THUMBPRINT]",
+		"Show the certificates of the personal store (--trusted: the trusted roots), or one",
+		cobra.MaximumNArgs(1), func(cmd *cobra.Command, args []string, p ops.Params) error {
 			if len(args) == 1 {
-				return a.showCert(cmd, args[0], trusted)
+				v, err := certDo[ops.CertView](a, cmd, ops.CertRequest{Verb: ops.Get, Name: args[0], Params: p})
+				if err != nil {
+					return err
+				}
+				return a.printOne(v)
 			}
-			_, c, sel, err := a.certSelection(cmd)
+			views, err := certDo[[]ops.CertView](a, cmd, ops.CertRequest{Verb: ops.List, Params: p})
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			var views []certView
-			if trusted {
-				for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
-					views = append(views, newCertView(t, nil, false, now))
-				}
-				return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "Store", "Trust"})
+			if len(p["trusted"]) > 0 && p["trusted"][0] != "false" {
+				return printList(a.app, *views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "Store", "Trust"})
 			}
-			for _, cand := range sel.Candidates {
-				views = append(views, newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, now))
-			}
-			return printList(a.app, views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "HasPrivateKey", "Usable", "InUse"})
-		},
-	}
-	cmd.Flags().BoolVar(&trusted, "trusted", false, "the trusted root store and intermediate CAs")
-	return cmd
-}
-
-// showCert prints one certificate of any part of the store.
-func (a *certCLI) showCert(cmd *cobra.Command, thumbprint string, trusted bool) error {
-	tp, err := certs.ParseThumbprint(thumbprint)
-	if err != nil {
-		return err
-	}
-	_, c, sel, err := a.certSelection(cmd)
-	if err != nil {
-		return err
-	}
-	for _, cand := range sel.Candidates {
-		if cand.Thumbprint == tp && !trusted {
-			return a.printOne(newCertView(cand.Certificate, &cand.Status, cand == sel.Chosen, time.Now()))
-		}
-	}
-	for _, t := range append(slices.Clone(c.Trusted), c.Intermediates...) {
-		if t.Thumbprint() == tp {
-			return a.printOne(newCertView(t, nil, false, time.Now()))
-		}
-	}
-	return &certs.NotFoundError{Thumbprint: tp}
+			return printList(a.app, *views, []string{"Thumbprint", "Subject", "NotAfter", "Kind", "HasPrivateKey", "Usable", "InUse"})
+		})
 }
 
 func (a *certCLI) certSelectCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "select",
-		Short: "Show which certificate the server would use now, and why each other one lost",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, sel, err := a.certSelection(cmd)
+	return a.certFlagsCommand(ops.Select, "select",
+		"Show which certificate the server would use now, and why each other one lost",
+		cobra.NoArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
+			sel, err := certDo[certs.Selection](a, cmd, ops.CertRequest{Verb: ops.Select, Params: p})
 			if err != nil {
 				return err
 			}
@@ -132,8 +45,7 @@ func (a *certCLI) certSelectCommand() *cobra.Command {
 				return a.printJSON(sel)
 			}
 			return a.printSelection(sel)
-		},
-	}
+		})
 }
 
 // printSelection explains a selection in words.
@@ -166,69 +78,14 @@ func (a *certCLI) printSelection(sel *certs.Selection) error {
 }
 
 func (a *certCLI) certRemoveCommand() *cobra.Command {
-	var trusted, force bool
-	cmd := &cobra.Command{
-		Use:   "remove THUMBPRINT",
-		Short: "Remove a certificate (and its key); refused for the one in use unless --force",
-		Args:  exactArgs("THUMBPRINT"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			tp, err := certs.ParseThumbprint(args[0])
+	return a.certFlagsCommand(ops.Remove, "remove THUMBPRINT",
+		"Remove a certificate (and its key); refused for the one in use unless --force",
+		exactArgs("THUMBPRINT"), func(cmd *cobra.Command, args []string, p ops.Params) error {
+			done, err := certDo[ops.CertRemoved](a, cmd, ops.CertRequest{Verb: ops.Remove, Name: args[0], Params: p})
 			if err != nil {
 				return err
 			}
-			store, c, sel, err := a.certSelection(cmd)
-			if err != nil {
-				return err
-			}
-			loc := certs.Personal
-			if trusted {
-				loc = certs.Trusted
-				if t := c.Find(tp); t != nil && t.Location == certs.Intermediate {
-					loc = certs.Intermediate
-				}
-			}
-			cert := c.Find(tp)
-			if cert == nil || cert.Location != loc {
-				return &certs.NotFoundError{Thumbprint: tp, Location: loc}
-			}
-			if !force {
-				if err := inUse(sel, tp, loc); err != nil {
-					return err
-				}
-			}
-			if err := store.Remove(loc, tp); err != nil {
-				return err
-			}
-			if err := a.emit(cmd, events.CertificateStoreChanged, fmt.Sprintf("A certificate was removed from the %s store.", strings.ToLower(string(loc))), certEventAttrs(cert)...); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "removed %s from the %s store\n", tp, strings.ToLower(string(loc)))
+			fmt.Fprintf(a.out, "removed %s from the %s store\n", done.Thumbprint, strings.ToLower(string(done.Store)))
 			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&trusted, "trusted", false, "remove from the trusted root store (or the intermediate CAs)")
-	cmd.Flags().BoolVar(&force, "force", false, "remove even the certificate in use, or the root it chains to")
-	return cmd
-}
-
-// inUse refuses the removal of what the server's TLS depends on: the
-// certificate in use or pinned, or a CA its chain goes through.
-func inUse(sel *certs.Selection, tp string, loc certs.Location) error {
-	if loc == certs.Personal {
-		if sel.Chosen != nil && sel.Chosen.Thumbprint == tp {
-			return fmt.Errorf("certificate %s is the one in use: remove it with --force, after importing another", tp)
-		}
-		if sel.Pin == tp {
-			return fmt.Errorf("certificate %s is pinned (server set --certificate-thumbprint): unpin it first, or use --force", tp)
-		}
-		return nil
-	}
-	if sel.Chosen != nil {
-		for _, ca := range sel.Chosen.Chain {
-			if certs.Thumbprint(ca) == tp {
-				return fmt.Errorf("the certificate in use (%s) chains through %s: remove it with --force", sel.Chosen.Thumbprint, tp)
-			}
-		}
-	}
-	return nil
+		})
 }

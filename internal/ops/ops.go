@@ -206,7 +206,7 @@ func (r Request) Role() directory.AdminRole {
 }
 
 // secretParams never reach the audit log with their values.
-var secretParams = []string{"pin"}
+var secretParams = []string{"pin", "password"}
 
 // Command is r written as the command line would, with secrets masked, for
 // the audit log of a change made over the API.
@@ -216,19 +216,25 @@ func (r Request) Command() string {
 	if n, err := Find(r.Kind); err == nil {
 		verb, order = n.Use(r.Verb), n.Params(r.Verb)
 	}
-	parts := []string{string(r.Kind), verb}
-	if r.Name != "" {
-		parts = append(parts, r.Name)
+	return commandLine(string(r.Kind), verb, r.Name, order, r.Params, r.Force)
+}
+
+// commandLine writes an operation as the command line would, the
+// parameters in order's order, secrets masked.
+func commandLine(kind, verb, name string, order []Param, p Params, force bool) string {
+	parts := []string{kind, verb}
+	if name != "" {
+		parts = append(parts, name)
 	}
-	for _, p := range order {
-		for _, v := range r.Params[p.Name] {
-			if slices.Contains(secretParams, p.Name) {
+	for _, param := range order {
+		for _, v := range p[param.Name] {
+			if slices.Contains(secretParams, param.Name) {
 				v = "******"
 			}
-			parts = append(parts, "--"+p.Name, v)
+			parts = append(parts, "--"+param.Name, v)
 		}
 	}
-	if r.Force {
+	if force {
 		parts = append(parts, "--force")
 	}
 	return strings.Join(parts, " ")
