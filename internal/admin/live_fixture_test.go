@@ -160,7 +160,7 @@ func newLiveFixture(t *testing.T) *liveFixture {
 		ClientCertRole: directory.RoleOperator,
 		Live: &admin.Live{Directory: f.dir, ServerName: "um.localhost", SIP: f.sip, EventLog: filepath.Join(f.data, "events.log"),
 			Messages: f.msgs, PlayOnPhone: pop},
-		API: &admin.API{Directory: f.dir, Audit: []ops.AuditLog{f.dir, f.msgs}}}); err != nil {
+		API: &admin.API{Directory: f.dir, Audit: []ops.AuditLog{f.dir, f.msgs}, CertStore: store, ServerName: "um.localhost"}}); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = f.api.Serve(ctx) }()
