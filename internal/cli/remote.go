@@ -37,6 +37,9 @@ func (r *remoteAPI) bind(f *pflag.FlagSet) {
 	f.StringVar(&r.server, "server", "", "act on the server whose admin API is at https://HOST:PORT instead of the local directory (with --token-file)")
 	f.StringVar(&r.tokenFile, "token-file", "", "with --server: the file holding the admin token (readable by its owner only)")
 	f.StringVar(&r.ca, "ca", "", "with --server: trust the admin API's certificate by this CA file (PEM), not the local certificate store's trusted roots")
+	// cert import has a --ca of its own (trust as a CA), which hides this
+	// one there.
+	f.StringVar(&r.ca, "server-ca", "", "with --server: the same as --ca, for cert import, whose --ca says how a certificate is trusted")
 }
 
 // check refuses, before a command runs, --server on a command that works
@@ -44,7 +47,7 @@ func (r *remoteAPI) bind(f *pflag.FlagSet) {
 func (r *remoteAPI) check(cmd *cobra.Command) error {
 	if r.server == "" {
 		if r.tokenFile != "" || r.ca != "" {
-			return errors.New("--token-file and --ca go with --server")
+			return errors.New("--token-file and --ca (--server-ca) go with --server")
 		}
 		return nil
 	}
