@@ -90,21 +90,25 @@ func printRows[T any](a *app, objs []T, header []string, row func(*T) []string) 
 
 // printJSONList writes objs as printJSON writes the list, byte for byte,
 // but one object at a time through a buffer, so that a list of a hundred
-// thousand mailboxes is never held twice more as JSON.
+// thousand mailboxes is never held twice more as JSON. One encoder writes
+// every object into one buffer, so that each reuses the memory of the last.
 func printJSONList[T any](out io.Writer, objs []T) error {
 	if len(objs) == 0 {
 		_, err := io.WriteString(out, "[]\n")
 		return err
 	}
-	w := bufio.NewWriter(out)
+	w := bufio.NewWriterSize(out, 64<<10)
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetIndent("  ", "  ")
 	w.WriteString("[\n")
 	for i := range objs {
-		b, err := json.MarshalIndent(&objs[i], "  ", "  ")
-		if err != nil {
+		one.Reset()
+		if err := enc.Encode(&objs[i]); err != nil {
 			return err
 		}
 		w.WriteString("  ")
-		w.Write(b)
+		w.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
 		if i < len(objs)-1 {
 			w.WriteByte(',')
 		}

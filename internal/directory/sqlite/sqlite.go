@@ -159,9 +159,9 @@ func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directo
 		// The PIN hashes and token hashes are kept out of the objects'
 		// JSON, in columns of their own.
 		loadTable(ctx, q, refs, directory.KindMailbox, "pin", &snap.Mailboxes,
-			func(m *directory.Mailbox, pin string) error { return json.Unmarshal([]byte(pin), &m.PIN) }),
+			func(m *directory.Mailbox, pin []byte) error { return json.Unmarshal(pin, &m.PIN) }),
 		loadTable(ctx, q, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
-			func(t *directory.AdminToken, hash string) error { t.Hash = hash; return nil }),
+			func(t *directory.AdminToken, hash []byte) error { t.Hash = string(hash); return nil }),
 	)
 	if err != nil {
 		return nil, err
@@ -171,8 +171,9 @@ func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directo
 
 // loadTable reads the objects of kind in refs (all when refs is nil), each
 // from the JSON of its config column; secret, when set, puts the column
-// named so into the object.
-func loadTable[T any](ctx context.Context, q querier, refs []directory.Ref, kind directory.Kind, column string, into *[]T, secret func(*T, string) error) error {
+// named so into the object. The columns are read into buffers that each
+// row reuses (a command reads every mailbox), and decoded from there.
+func loadTable[T any](ctx context.Context, q querier, refs []directory.Ref, kind directory.Kind, column string, into *[]T, secret func(*T, []byte) error) error {
 	clause, args, ok := where(refs, kind)
 	if !ok {
 		return nil
@@ -187,17 +188,17 @@ func loadTable[T any](ctx context.Context, q querier, refs []directory.Ref, kind
 		return err
 	}
 	defer rows.Close()
+	var config, extra sql.RawBytes
+	dest := []any{&config}
+	if column != "" {
+		dest = append(dest, &extra)
+	}
 	for rows.Next() {
-		var config, extra string
-		dest := []any{&config}
-		if column != "" {
-			dest = append(dest, &extra)
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		var v T
-		err := json.Unmarshal([]byte(config), &v)
+		err := json.Unmarshal(config, &v)
 		if err == nil && secret != nil {
 			err = secret(&v, extra)
 		}
