@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Snapshot is the whole configuration at one moment. Each list is sorted by
@@ -40,7 +41,30 @@ type object[T any] interface {
 // SameName reports whether two names are the same; names ignore case.
 func SameName(a, b string) bool { return strings.EqualFold(a, b) }
 
+// nameOrder is the order of every list: by name in lower case.
+func nameOrder[T object[T]](a, b T) int {
+	return strings.Compare(strings.ToLower(a.ident()), strings.ToLower(b.ident()))
+}
+
+// search returns where name sorts in list, by binary search, and whether
+// the object there has that name.
+func search[T object[T]](list []T, name string) (int, bool) {
+	key := strings.ToLower(name)
+	i, _ := slices.BinarySearchFunc(list, key, func(v T, key string) int {
+		return strings.Compare(strings.ToLower(v.ident()), key)
+	})
+	return i, i < len(list) && SameName(list[i].ident(), name)
+}
+
+// find returns the named object of list, or nil. The list is sorted, so a
+// binary search finds nearly every object in a large directory at once;
+// one it misses (an Update's function may have appended or renamed objects
+// without sorting them, or the name folds otherwise than it lowers) is
+// searched for.
 func find[T object[T]](list []T, name string) *T {
+	if i, ok := search(list, name); ok {
+		return &list[i]
+	}
 	for i := range list {
 		if SameName(list[i].ident(), name) {
 			return &list[i]
@@ -49,15 +73,30 @@ func find[T object[T]](list []T, name string) *T {
 	return nil
 }
 
+// insert adds v where it sorts. In a sorted list an ASCII name (whose
+// lower case and folding agree) is known new by the binary search, and v
+// goes in its place; otherwise the whole list is searched, then sorted.
 func insert[T object[T]](list *[]T, kind Kind, v T) error {
-	if find(*list, v.ident()) != nil {
+	i, found := search(*list, v.ident())
+	if !found && isASCII(v.ident()) && slices.IsSortedFunc(*list, nameOrder[T]) {
+		*list = slices.Insert(*list, i, v)
+		return nil
+	}
+	if found || find(*list, v.ident()) != nil {
 		return &ExistsError{Kind: kind, Name: v.ident()}
 	}
 	*list = append(*list, v)
-	slices.SortFunc(*list, func(a, b T) int {
-		return strings.Compare(strings.ToLower(a.ident()), strings.ToLower(b.ident()))
-	})
+	slices.SortFunc(*list, nameOrder[T])
 	return nil
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func lookup[T object[T]](list []T, kind Kind, name string) (*T, error) {
