@@ -75,23 +75,13 @@ func (s *Server) operation(api *API, kind directory.Kind, verb ops.Verb) http.Ha
 		if f := r.URL.Query().Get("force"); f == "1" || f == "true" {
 			req.Force = true
 		}
-		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxParamsBody))
-			if err == nil {
-				req.Params, err = ops.DecodeParams(body)
-			}
-			if err != nil {
-				s.writeOpsError(w, r, err)
-				return
-			}
-		}
-		id, _ := IdentityOf(r.Context())
-		if need := req.Role(); !id.Role.Allows(need) {
-			writeError(w, http.StatusForbidden, fmt.Errorf("admin: %s %s needs a token of the %s role; %q is %s", kind, verb, need, id.Name, id.Role))
+		if !s.readParams(w, r, &req.Params) {
 			return
 		}
-		a := actor(r)
-		a.Command = "admin API: " + req.Command()
+		a, ok := allowedActor(w, r, fmt.Sprintf("%s %s", kind, verb), req.Role(), req.Command())
+		if !ok {
+			return
+		}
 		out, err := ops.Do(r.Context(), ops.Env{Directory: api.Directory, Actor: a, UsableThumbprint: api.UsableThumbprint}, req)
 		if err != nil {
 			s.writeOpsError(w, r, err)
@@ -103,6 +93,38 @@ func (s *Server) operation(api *API, kind directory.Kind, verb ops.Verb) http.Ha
 		}
 		writeJSON(w, status, out)
 	}
+}
+
+// readParams replaces *params with the JSON body of a POST or PATCH; it
+// returns false once it has answered a body that is too large or no
+// parameters.
+func (s *Server) readParams(w http.ResponseWriter, r *http.Request, params *ops.Params) bool {
+	if r.Method != http.MethodPost && r.Method != http.MethodPatch {
+		return true
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxParamsBody))
+	if err == nil {
+		*params, err = ops.DecodeParams(body)
+	}
+	if err != nil {
+		s.writeOpsError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// allowedActor returns the actor that runs command (what the audit log
+// records) for the request's token, or answers 403, naming what needs
+// which role, and returns false when the token's role does not allow need.
+func allowedActor(w http.ResponseWriter, r *http.Request, what string, need directory.AdminRole, command string) (directory.Actor, bool) {
+	id, _ := IdentityOf(r.Context())
+	if !id.Role.Allows(need) {
+		writeError(w, http.StatusForbidden, fmt.Errorf("admin: %s needs a token of the %s role; %q is %s", what, need, id.Name, id.Role))
+		return directory.Actor{}, false
+	}
+	a := actor(r)
+	a.Command = "admin API: " + command
+	return a, true
 }
 
 // audit is GET /api/v1/audit: every change, oldest first.

@@ -1,8 +1,6 @@
 package admin
 
 import (
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/openum/openum/internal/ops"
@@ -16,23 +14,13 @@ import (
 func (s *Server) certOperation(api *API, verb ops.Verb) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req := ops.CertRequest{Verb: verb, Name: r.PathValue("name"), Params: ops.Params(r.URL.Query())}
-		if r.Method == http.MethodPost {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxParamsBody))
-			if err == nil {
-				req.Params, err = ops.DecodeParams(body)
-			}
-			if err != nil {
-				s.writeOpsError(w, r, err)
-				return
-			}
-		}
-		id, _ := IdentityOf(r.Context())
-		if need := req.Role(); !id.Role.Allows(need) {
-			writeError(w, http.StatusForbidden, fmt.Errorf("admin: cert %s needs a token of the %s role; %q is %s", verb, need, id.Name, id.Role))
+		if !s.readParams(w, r, &req.Params) {
 			return
 		}
-		a := actor(r)
-		a.Command = "admin API: " + req.Command()
+		a, ok := allowedActor(w, r, "cert "+string(verb), req.Role(), req.Command())
+		if !ok {
+			return
+		}
 		out, err := ops.DoCert(r.Context(), ops.CertEnv{Store: api.CertStore, Directory: api.Directory, Server: api.ServerName,
 			Events: s.cfg.Events, Actor: a, Remote: true}, req)
 		if err != nil {
