@@ -3,6 +3,7 @@ package directory
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +41,19 @@ func TestFindAndInsertByName(t *testing.T) {
 		m, err := s.Mailbox(email)
 		if (err == nil) != (email != "nobody@x.test") || (m != nil && !SameName(m.EmailAddress, email)) {
 			t.Errorf("%s: got %v, %v", email, m, err)
+		}
+	}
+}
+
+// compareLower orders names as their lower case does.
+func TestCompareLower(t *testing.T) {
+	names := []string{"", "a", "A", "ab", "aB@x", "b", "Z", "z0", "_", "@", "É", "é", "éa", "Ωmega", "ω", "user0000001@x", "USER0000002@x", "user00000010@x"}
+	sign := func(n int) int { return min(max(n, -1), 1) }
+	for _, a := range names {
+		for _, b := range names {
+			if got, want := sign(compareLower(a, b)), strings.Compare(strings.ToLower(a), strings.ToLower(b)); got != want {
+				t.Errorf("compareLower(%q, %q) = %d, want %d", a, b, got, want)
+			}
 		}
 	}
 }

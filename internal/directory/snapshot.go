@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -42,17 +43,34 @@ type object[T any] interface {
 func SameName(a, b string) bool { return strings.EqualFold(a, b) }
 
 // nameOrder is the order of every list: by name in lower case.
-func nameOrder[T object[T]](a, b T) int {
-	return strings.Compare(strings.ToLower(a.ident()), strings.ToLower(b.ident()))
+func nameOrder[T object[T]](a, b T) int { return compareLower(a.ident(), b.ident()) }
+
+// compareLower is strings.Compare of a and b in lower case, without
+// lowering an ASCII name (nearly all are): insert checks the order of a
+// whole list with it.
+func compareLower(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		ca, cb := a[i], b[i]
+		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
+			return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+		}
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return cmp.Compare(ca, cb)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // search returns where name sorts in list, by binary search, and whether
 // the object there has that name.
 func search[T object[T]](list []T, name string) (int, bool) {
-	key := strings.ToLower(name)
-	i, _ := slices.BinarySearchFunc(list, key, func(v T, key string) int {
-		return strings.Compare(strings.ToLower(v.ident()), key)
-	})
+	i, _ := slices.BinarySearchFunc(list, name, func(v T, name string) int { return compareLower(v.ident(), name) })
 	return i, i < len(list) && SameName(list[i].ident(), name)
 }
 
@@ -114,32 +132,24 @@ func cloneAll[T object[T]](list []T) []T {
 	return out
 }
 
-// cloneMailboxes is cloneAll of many mailboxes: their extensions and PIN
-// histories are copied into one array each rather than one a mailbox, each
-// slice capped at its length so that an append to one never writes into
-// the next.
+// cloneMailboxes is cloneAll of many mailboxes, but for their extensions
+// and PIN histories, which the clone shares with list: nothing writes into
+// those in place (a change gives a mailbox a new list), and each is capped
+// at its length so that an append to one copies it rather than writing
+// into the array the other snapshot sees. A change to a large directory
+// then copies the mailboxes' fields, not their lists.
 func cloneMailboxes(list []Mailbox) []Mailbox {
 	out := slices.Clone(list)
-	var exts, hist int
-	for _, m := range list {
-		exts, hist = exts+len(m.Extensions), hist+len(m.PIN.History)
-	}
-	extArr, histArr := make([]string, 0, exts), make([]string, 0, hist)
 	for i := range out {
 		m := &out[i]
-		if m.Extensions != nil {
-			extArr = append(extArr, m.Extensions...)
-			m.Extensions = extArr[len(extArr)-len(m.Extensions) : len(extArr) : len(extArr)]
-		}
-		if m.PIN.History != nil {
-			histArr = append(histArr, m.PIN.History...)
-			m.PIN.History = histArr[len(histArr)-len(m.PIN.History) : len(histArr) : len(histArr)]
-		}
+		m.Extensions = m.Extensions[:len(m.Extensions):len(m.Extensions)]
+		m.PIN.History = m.PIN.History[:len(m.PIN.History):len(m.PIN.History)]
 	}
 	return out
 }
 
-// Clone returns a deep copy of s.
+// Clone returns a copy of s that the caller may change (its mailboxes
+// share their extensions and PIN histories: see cloneMailboxes).
 func (s *Snapshot) Clone() *Snapshot {
 	return &Snapshot{
 		DialPlans:       cloneAll(s.DialPlans),
