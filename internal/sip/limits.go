@@ -50,12 +50,14 @@ var DefaultLimits = Limits{
 	// A PBX that rings the operator 30 s without an answer has failed the
 	// caller, who goes back to the greeting.
 	TransferTimeout: 30 * time.Second,
-	// PERF-2's 5,000 set-ups/s within 50 ms each are 250 in progress
-	// (Little's law); a server with more is behind, and each one more only
-	// waits longer, to the point where callers give up on calls it still
-	// sets up. At the 1,000/s a loaded 2-core machine manages, 250 are a
-	// quarter of a second of work.
-	MaxSetups: 250,
+	// The longest queue of set-up work worth keeping (Little's law): 0.2 s
+	// of it at PERF-2's 5,000 set-ups/s, about 1 s at the 1,000-1,500/s a
+	// loaded 2-core machine manages; callers wait seconds (sipp 5 s, a
+	// gateway's Timer B 32 s). A server with more is behind, and each one
+	// more only waits longer, to the point where callers give up on calls
+	// it still sets up. 250 refused bursts that server would have served
+	// in time (bench/setup.sh 2000: 2,126 of 10,000 refused at load 7).
+	MaxSetups: 1000,
 }
 
 func (l Limits) withDefaults() Limits {
