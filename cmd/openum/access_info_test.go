@@ -30,8 +30,6 @@ func TestSubscriberAccessByINFO(t *testing.T) {
 	s := newSite(t)
 	s.unsecuredMailbox()
 	const pin, wrong = "4807152913", "6592048173"
-	s.openum("dialplan", "set", "OPEN", "--access-telephone-numbers", "+15550100")
-	s.openum("mailbox", "set-pin", "bob@example.test", "--pin", pin, "--expired=false")
 	s.sh(`sox -n -r 8000 -c 1 -b 16 m1.wav synth 3 sine 300-900 vol 0.5
 sox -n -r 8000 -c 1 -b 16 m2.wav synth 3 sine 1200-600 vol 0.5`)
 	// Yesterday at midnight and at noon, so that the envelopes' words are
@@ -39,8 +37,8 @@ sox -n -r 8000 -c 1 -b 16 m2.wav synth 3 sine 1200-600 vol 0.5`)
 	// midnight".
 	y, m, d := time.Now().AddDate(0, 0, -1).Date()
 	midnight := time.Date(y, m, d, 0, 0, 0, 0, time.Local)
-	s.openum("message", "import", "--mailbox", "bob@example.test", "--caller", "7001", "--received", midnight.Format(time.RFC3339), s.path("m1.wav"))
-	s.openum("message", "import", "--mailbox", "bob@example.test", "--caller", "7002", "--received", midnight.Add(12*time.Hour).Format(time.RFC3339), s.path("m2.wav"))
+	s.accessMailbox("OPEN", "bob@example.test", pin,
+		importedMessage{"7001", midnight, "m1.wav"}, importedMessage{"7002", midnight.Add(12 * time.Hour), "m2.wav"})
 	envelope := func(last, when string) time.Duration {
 		return seconds(concatPrompts(t, "message-from", "seven", "zero", "zero", last, "received", "yesterday", "at", when))
 	}

@@ -28,15 +28,13 @@ func TestSubscriberAccessFromBaresip(t *testing.T) {
 	s := newSite(t)
 	s.securedMailbox()
 	const pin = "4807152913"
-	s.openum("dialplan", "set", "SEC", "--access-telephone-numbers", "+15550100")
-	s.openum("mailbox", "set-pin", "alice@example.test", "--pin", pin, "--expired=false")
 	s.sh(`sox -n -r 8000 -c 1 -b 16 m1.wav synth 2 sine 300-900 vol 0.5
 sox -n -r 8000 -c 1 -b 16 m2.wav synth 1.5 sine 1200-600 vol 0.5
 sox -n -r 8000 -c 1 -b 16 quiet.wav trim 0 90
 mkdir heard`)
 	at := time.Now().Add(-time.Hour).UTC()
-	s.openum("message", "import", "--mailbox", "alice@example.test", "--caller", "+15557001", "--received", at.Format(time.RFC3339), s.path("m1.wav"))
-	s.openum("message", "import", "--mailbox", "alice@example.test", "--caller", "+15557002", "--received", at.Add(time.Minute).Format(time.RFC3339), s.path("m2.wav"))
+	s.accessMailbox("SEC", "alice@example.test", pin,
+		importedMessage{"+15557001", at, "m1.wav"}, importedMessage{"+15557002", at.Add(time.Minute), "m2.wav"})
 	_, tlsPort := s.serve()
 
 	ctlPort := peertest.FreePort(t)
@@ -221,5 +219,24 @@ func (c *baresipCtl) keys(keys string) {
 	for _, k := range keys {
 		c.send("sndcode", string(k))
 		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// importedMessage is a message a test puts in a mailbox before the call:
+// from caller, received at, the audio of the site's file wav.
+type importedMessage struct {
+	caller   string
+	received time.Time
+	wav      string
+}
+
+// accessMailbox readies mailbox for subscriber access through plan's
+// access number +15550100: pin is its PIN, not expired, and msgs are in
+// it.
+func (s *site) accessMailbox(plan, mailbox, pin string, msgs ...importedMessage) {
+	s.openum("dialplan", "set", plan, "--access-telephone-numbers", "+15550100")
+	s.openum("mailbox", "set-pin", mailbox, "--pin", pin, "--expired=false")
+	for _, m := range msgs {
+		s.openum("message", "import", "--mailbox", mailbox, "--caller", m.caller, "--received", m.received.Format(time.RFC3339), s.path(m.wav))
 	}
 }
