@@ -43,6 +43,16 @@ func (s *site) remote(port int, file string, args ...string) (string, bool) {
 	return string(out), err == nil
 }
 
+// mustRemote is remote with the readonly token, failing the test on an error.
+func mustRemote(s *site, port int, args ...string) string {
+	s.t.Helper()
+	out, ok := s.remote(port, s.path("ro.token"), args...)
+	if !ok {
+		s.t.Errorf("openum --server %s: %s", strings.Join(args, " "), out)
+	}
+	return out
+}
+
 // The directory administered over the admin API of a running openum
 // serve: a readonly token changes nothing; an admin token, through the
 // remote command line, sets up a dial plan, its gateway, hunt group,
@@ -158,8 +168,27 @@ func TestAdminAPIAdministersTheDirectory(t *testing.T) {
 	if out, ok := s.remote(port, s.path("ro.token"), "dialplan", "get"); ok || !strings.Contains(out, "readable by others") || strings.Contains(out, readonly) {
 		t.Errorf("a token file of mode 0644: %v\n%s", ok, out)
 	}
-	if out, ok := s.remote(port, s.path("admin.token"), "dialplan", "rule", "list", "OPEN"); ok || !strings.Contains(out, "works on the local directory only") {
-		t.Errorf("dialplan rule list with --server: %v\n%s", ok, out)
+	if out, ok := s.remote(port, s.path("admin.token"), "dialplan", "test-number", "OPEN", "5551234"); ok || !strings.Contains(out, "works on the local directory only") {
+		t.Errorf("dialplan test-number with --server: %v\n%s", ok, out)
+	}
+
+	// Dialing rules go through the API too: a readonly token adds none,
+	// an admin's rule is audited with its name, and the lists print alike.
+	rule := []string{"dialplan", "rule", "add", "OPEN", "--in-country", "--name", "Local", "--mask", "9xxxxxxx", "--dialed", "9xxxxxxx"}
+	_ = os.Chmod(s.path("ro.token"), 0o600)
+	if out, ok := s.remote(port, s.path("ro.token"), rule...); ok || !strings.Contains(out, "needs a token of the admin role") {
+		t.Errorf("remote rule add with a readonly token: %v\n%s", ok, out)
+	}
+	if out, ok := s.remote(port, s.path("admin.token"), rule...); !ok || !strings.Contains(out, "9xxxxxxx") {
+		t.Errorf("remote rule add: %v\n%s", ok, out)
+	}
+	for _, args := range [][]string{{"dialplan", "rule", "list", "OPEN"}, {"--json", "dialplan", "rule", "list", "OPEN", "--international"}} {
+		if local, remote := s.openum(args...), mustRemote(s, port, args...); remote != local {
+			t.Errorf("openum --server %s:\n%s\nlocal:\n%s", strings.Join(args, " "), remote, local)
+		}
+	}
+	if audit := s.openum("audit"); !strings.Contains(audit, "admin API: dialplan rule add OPEN --in-country true --name Local --mask 9xxxxxxx --dialed 9xxxxxxx") {
+		t.Errorf("the audit log lacks the remote rule add:\n%s", audit)
 	}
 
 	logs, _ := os.ReadFile(s.path("data/events.log"))

@@ -35,7 +35,7 @@ func (f *liveFixture) auditLen() int {
 func TestAPIReadonlyChangesNothing(t *testing.T) {
 	f := newLiveFixture(t)
 	for _, path := range []string{"/api/v1/dialplan", "/api/v1/gateway", "/api/v1/huntgroup", "/api/v1/policy", "/api/v1/mailbox", "/api/v1/server",
-		"/api/v1/dialplan/OPEN", "/api/v1/mailbox/alice@example.test", "/api/v1/audit"} {
+		"/api/v1/dialplan/OPEN", "/api/v1/dialplan/OPEN/rules", "/api/v1/mailbox/alice@example.test", "/api/v1/audit"} {
 		if code, body := f.do(directory.RoleReadonly, "GET", path, nil); code != 200 || !json.Valid(body) {
 			t.Errorf("GET %s: %d %s", path, code, body)
 		}
@@ -48,6 +48,8 @@ func TestAPIReadonlyChangesNothing(t *testing.T) {
 		{"POST", "/api/v1/dialplan/DP2", map[string]any{"number-of-digits-in-extension": 4}},
 		{"PATCH", "/api/v1/dialplan/OPEN", map[string]any{"voip-security": "SIPSecured"}},
 		{"DELETE", "/api/v1/dialplan/OPEN?force=1", nil},
+		{"POST", "/api/v1/dialplan/OPEN/rule-add", map[string]any{"in-country": true, "name": "Local", "mask": "9xxxxxxx", "dialed": "9xxxxxxx"}},
+		{"POST", "/api/v1/dialplan/OPEN/rule-import", map[string]any{"international": true, "csv": "Any,9011*,9011*"}},
 		{"PATCH", "/api/v1/gateway/GW2", map[string]any{"status": "Disabled"}},
 		{"POST", "/api/v1/mailbox/alice@example.test/unlock", nil},
 		{"POST", "/api/v1/mailbox/alice@example.test/set-pin", map[string]any{"pin": "918273"}},

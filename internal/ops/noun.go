@@ -126,7 +126,7 @@ func kindNames() []string {
 }
 
 // Verbs are every verb, in the order the API's routes are made.
-var Verbs = []Verb{List, Get, New, Set, Remove, Unlock, SetPIN, ResetPIN}
+var Verbs = []Verb{List, Get, New, Set, Remove, Unlock, SetPIN, ResetPIN, Rules, RuleAdd, RuleRemove, RuleImport}
 
 // every is the verbs of a noun an administrator makes and removes.
 var every = []Verb{List, Get, New, Set, Remove}

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"slices"
+
 	"github.com/openum/openum/internal/directory"
 )
 
@@ -11,7 +13,9 @@ import (
 // DialPlans are the dial plans.
 var DialPlans Noun = &noun[directory.DialPlan]{
 	kind:    directory.KindDialPlan,
-	verbs:   every,
+	verbs:   append(slices.Clone(every), Rules, RuleAdd, RuleRemove, RuleImport),
+	uses:    map[Verb]string{Rules: "rule list", RuleAdd: "rule add", RuleRemove: "rule remove", RuleImport: "rule import"},
+	extra:   ruleParams, // rules.go
 	short:   "Dial plans: extension length, VoIP security mode, dialing rules",
 	create:  func(name string, _ *directory.Snapshot) directory.DialPlan { return directory.NewDialPlan(name) },
 	list:    func(s *directory.Snapshot) []directory.DialPlan { return s.DialPlans },

@@ -106,13 +106,16 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 		return nil, refused(err)
 	}
 	switch r.Verb {
-	case List, Get:
+	case List, Get, Rules:
 		s, err := env.Directory.Snapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if r.Verb == List {
 			return n.listAll(s), nil
+		}
+		if r.Verb == Rules {
+			return dialPlanRules(s, r.Name)
 		}
 		obj, err := n.getOne(s, r.Name)
 		return obj, refused(err)
@@ -144,6 +147,8 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 			err = logon.Unlock(s, r.Name)
 		case SetPIN, ResetPIN:
 			pin, err = logon.SetPIN(s, r.Name, change)
+		case RuleAdd, RuleRemove, RuleImport:
+			err = changeRules(s, r.Verb, r.Name, r.Params)
 		}
 		// What the update's function refuses is a rule's refusal; what
 		// Update fails at besides (reading, writing) is the store's.
@@ -155,6 +160,9 @@ func Do(ctx context.Context, env Env, r Request) (any, error) {
 	s, err := env.Directory.Snapshot(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if r.Verb == RuleAdd || r.Verb == RuleRemove || r.Verb == RuleImport {
+		return dialPlanRules(s, name)
 	}
 	obj, err := n.getOne(s, name)
 	err = refused(err)
@@ -191,7 +199,7 @@ func check(n Noun, r Request) error {
 // status, unlocking a mailbox, as the web console offers); admin the rest.
 func (r Request) Role() directory.AdminRole {
 	switch r.Verb {
-	case List, Get:
+	case List, Get, Rules:
 		return directory.RoleReadonly
 	case Unlock:
 		return directory.RoleOperator

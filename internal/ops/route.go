@@ -22,7 +22,8 @@ const (
 )
 
 // methods are the HTTP methods of the verbs.
-var methods = map[Verb]string{List: "GET", Get: "GET", New: "POST", Set: "PATCH", Remove: "DELETE", Unlock: "POST", SetPIN: "POST", ResetPIN: "POST"}
+var methods = map[Verb]string{List: "GET", Get: "GET", New: "POST", Set: "PATCH", Remove: "DELETE", Unlock: "POST", SetPIN: "POST", ResetPIN: "POST",
+	Rules: "GET", RuleAdd: "POST", RuleRemove: "POST", RuleImport: "POST"}
 
 // Pattern returns the http.ServeMux pattern of verb on kind, the object
 // named by the wildcard {name}.
