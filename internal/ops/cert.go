@@ -103,7 +103,7 @@ func (r CertRequest) Role() directory.AdminRole {
 func (r CertRequest) Command() string {
 	p := r.Params
 	if _, ok := p["certificate"]; ok {
-		p = maps(p, "certificate")
+		p = omit(p, "certificate")
 	}
 	return commandLine("cert", string(r.Verb), r.Name, certParams[r.Verb], p, false)
 }
@@ -242,8 +242,8 @@ func stringParam(p Params, name string) string {
 	return ""
 }
 
-// maps returns p without the parameters named.
-func maps(p Params, without ...string) Params {
+// omit returns p without the parameters named.
+func omit(p Params, without ...string) Params {
 	out := Params{}
 	for k, v := range p {
 		if !slices.Contains(without, k) {
