@@ -30,3 +30,23 @@ func TestCloneSharesListsSafely(t *testing.T) {
 		t.Errorf("the original changed: %+v", m)
 	}
 }
+
+// Pack keeps every list as it was, capped so that an append copies it.
+func TestPackKeepsLists(t *testing.T) {
+	s := &Snapshot{Mailboxes: []Mailbox{
+		{EmailAddress: "a@x.test", Extensions: make(List[string], 2, 8), PIN: PINState{History: []string{"h1", "h2"}}},
+		{EmailAddress: "b@x.test"},
+		{EmailAddress: "c@x.test", Extensions: List[string]{"3001"}},
+	}}
+	s.Mailboxes[0].Extensions[0], s.Mailboxes[0].Extensions[1] = "1001", "1002"
+	s.Pack()
+	a, b, c := s.Mailboxes[0], s.Mailboxes[1], s.Mailboxes[2]
+	if !slices.Equal(a.Extensions, List[string]{"1001", "1002"}) || cap(a.Extensions) != 2 || !slices.Equal(a.PIN.History, []string{"h1", "h2"}) ||
+		b.Extensions != nil || b.PIN.History != nil || !slices.Equal(c.Extensions, List[string]{"3001"}) || cap(c.Extensions) != 1 {
+		t.Fatalf("packed: %+v", s.Mailboxes)
+	}
+	_ = append(a.Extensions, "1003")
+	if c.Extensions[0] != "3001" {
+		t.Fatalf("an append wrote into the next mailbox's list: %v", c.Extensions)
+	}
+}

@@ -148,6 +148,29 @@ func cloneMailboxes(list []Mailbox) []Mailbox {
 	return out
 }
 
+// Pack puts the mailboxes' extensions and PIN histories into one array
+// each, rather than the one a mailbox (with room to grow) that decoding
+// them gives: an engine packs the configuration it reads whole, whose
+// lists every clone then shares. Each list is capped at its length.
+func (s *Snapshot) Pack() {
+	var exts, hist int
+	for _, m := range s.Mailboxes {
+		exts, hist = exts+len(m.Extensions), hist+len(m.PIN.History)
+	}
+	extArr, histArr := make([]string, 0, exts), make([]string, 0, hist)
+	for i := range s.Mailboxes {
+		m := &s.Mailboxes[i]
+		if m.Extensions != nil {
+			extArr = append(extArr, m.Extensions...)
+			m.Extensions = extArr[len(extArr)-len(m.Extensions) : len(extArr) : len(extArr)]
+		}
+		if m.PIN.History != nil {
+			histArr = append(histArr, m.PIN.History...)
+			m.PIN.History = histArr[len(histArr)-len(m.PIN.History) : len(histArr) : len(histArr)]
+		}
+	}
+}
+
 // Clone returns a copy of s that the caller may change (its mailboxes
 // share their extensions and PIN histories: see cloneMailboxes).
 func (s *Snapshot) Clone() *Snapshot {

@@ -136,6 +136,7 @@ func (s *Store) current(ctx context.Context, tx pgx.Tx, version int64) (*directo
 	if err != nil {
 		return nil, err
 	}
+	snap.Pack()
 	var last int64
 	if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM audit").Scan(&last); err != nil {
 		return nil, err

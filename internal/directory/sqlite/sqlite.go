@@ -101,6 +101,7 @@ func (s *Store) current(ctx context.Context, q querier) (*directory.Snapshot, ui
 	if err != nil {
 		return nil, 0, err
 	}
+	snap.Pack()
 	s.cache.Put(snap, v, int64(v))
 	return snap, v, nil
 }
