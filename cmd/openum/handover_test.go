@@ -27,16 +27,8 @@ import (
 func handoverSites(t *testing.T, gatewayPort int) (um1, um2 *site) {
 	t.Setenv("OPENUM_DIRECTORY", pgtest.Server(t))
 	um1, um2 = newSite(t), newSite(t)
-	um1.gatewayPKI("baresip.localhost") // baresip wants its files even over TCP
 	um1.openum("directory", "migrate")
-	um1.openum("dialplan", "new", "OPEN", "--number-of-digits-in-extension", "5")
-	um1.openum("gateway", "new", "PBX", "--address", "127.0.0.1", "--port", fmt.Sprint(gatewayPort), "--message-waiting-indicator-allowed=true")
-	um1.openum("huntgroup", "new", "HG1", "--gateway", "PBX", "--dialplan", "OPEN")
-	um1.openum("policy", "new", "P1", "--dialplan", "OPEN")
-	um1.openum("mailbox", "enable", "bob@example.test", "--dialplan", "OPEN", "--extension", "23456")
-	um1.openum("server", "set", "--name", "um1.localhost", "--dialplans", "OPEN", "--rtp-port-range", mediaPorts)
-	um1.openum("cert", "new-self-signed", "--fqdn", "um1.localhost", "--san", "127.0.0.1")
-	um1.openum("cert", "export", um1.certificateInUse(), "--out", um1.path("um.crt"))
+	um1.unsecuredMailboxOn("um1.localhost", "--port", fmt.Sprint(gatewayPort), "--message-waiting-indicator-allowed=true")
 	return um1, um2
 }
 

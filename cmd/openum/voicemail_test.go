@@ -382,14 +382,21 @@ func (s *site) securedMailbox() {
 // and bob's mailbox at extension 23456.
 func (s *site) unsecuredMailbox() {
 	s.t.Helper()
+	s.unsecuredMailboxOn("localhost")
+}
+
+// unsecuredMailboxOn is unsecuredMailbox on a server named fqdn, the
+// gateway made with openum gateway new's gatewayFlags too.
+func (s *site) unsecuredMailboxOn(fqdn string, gatewayFlags ...string) {
+	s.t.Helper()
 	s.gatewayPKI("baresip.localhost") // baresip wants its files even over TCP
 	s.openum("dialplan", "new", "OPEN", "--number-of-digits-in-extension", "5")
-	s.openum("gateway", "new", "PBX", "--address", "127.0.0.1")
+	s.openum(append([]string{"gateway", "new", "PBX", "--address", "127.0.0.1"}, gatewayFlags...)...)
 	s.openum("huntgroup", "new", "HG1", "--gateway", "PBX", "--dialplan", "OPEN")
 	s.openum("policy", "new", "P1", "--dialplan", "OPEN")
 	s.openum("mailbox", "enable", "bob@example.test", "--dialplan", "OPEN", "--extension", "23456")
-	s.openum("server", "set", "--name", "localhost", "--dialplans", "OPEN", "--rtp-port-range", mediaPorts)
-	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
+	s.openum("server", "set", "--name", fqdn, "--dialplans", "OPEN", "--rtp-port-range", mediaPorts)
+	s.openum("cert", "new-self-signed", "--fqdn", fqdn, "--san", "127.0.0.1")
 	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
 }
 
