@@ -104,23 +104,5 @@ func (s *Store) Counts(ctx context.Context) (map[string]msgstore.Counts, error) 
 		return nil, fmt.Errorf("msgstore: counts: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]msgstore.Counts{}
-	for rows.Next() {
-		var mailbox, state string
-		var n int
-		if err := rows.Scan(&mailbox, &state, &n); err != nil {
-			return nil, fmt.Errorf("msgstore: counts: %w", err)
-		}
-		c := out[msgstore.MailboxKey(mailbox)]
-		if msgstore.State(state) == msgstore.New {
-			c.New += n
-		} else {
-			c.Saved += n
-		}
-		out[msgstore.MailboxKey(mailbox)] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("msgstore: counts: %w", err)
-	}
-	return out, nil
+	return msgstore.ScanCounts(rows)
 }
