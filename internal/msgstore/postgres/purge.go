@@ -37,15 +37,9 @@ func (s *Store) Purge(ctx context.Context, actor directory.Actor, now time.Time,
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("msgstore: purge: %w", err)
 	}
-	purged := 0
-	for mailbox, cutoff := range due {
-		n, err := s.purgeMailbox(ctx, actor, mailbox, cutoff)
-		purged += n
-		if err != nil {
-			return purged, fmt.Errorf("msgstore: purge %s: %w", mailbox, err)
-		}
-	}
-	return purged, nil
+	return msgstore.PurgeEach(due, func(mailbox string, cutoff time.Time) (int, error) {
+		return s.purgeMailbox(ctx, actor, mailbox, cutoff)
+	})
 }
 
 func (s *Store) purgeMailbox(ctx context.Context, actor directory.Actor, mailbox string, cutoff time.Time) (int, error) {
@@ -57,16 +51,9 @@ func (s *Store) purgeMailbox(ctx context.Context, actor directory.Actor, mailbox
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var m msgstore.Message
-			if err := rows.Scan(&m.ID, &m.Mailbox); err != nil {
-				rows.Close()
-				return err
-			}
-			changes = append(changes, directory.Change{Object: msgstore.AuditRef(m), Action: directory.Removed})
-		}
+		changes, err = msgstore.RemovedChanges(rows)
 		rows.Close()
-		if err := rows.Err(); err != nil || len(changes) == 0 {
+		if err != nil || len(changes) == 0 {
 			return err
 		}
 		return pgdb.AppendAudit(ctx, tx, "message_audit", actor, changes)

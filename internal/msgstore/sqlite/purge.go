@@ -33,15 +33,9 @@ func (s *Store) Purge(ctx context.Context, actor directory.Actor, now time.Time,
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("msgstore: purge: %w", err)
 	}
-	purged := 0
-	for mailbox, cutoff := range due {
-		n, err := s.purgeMailbox(ctx, actor, mailbox, cutoff)
-		purged += n
-		if err != nil {
-			return purged, fmt.Errorf("msgstore: purge %s: %w", mailbox, err)
-		}
-	}
-	return purged, nil
+	return msgstore.PurgeEach(due, func(mailbox, cutoff string) (int, error) {
+		return s.purgeMailbox(ctx, actor, mailbox, cutoff)
+	})
 }
 
 func (s *Store) purgeMailbox(ctx context.Context, actor directory.Actor, mailbox, cutoff string) (int, error) {
@@ -53,15 +47,9 @@ func (s *Store) purgeMailbox(ctx context.Context, actor directory.Actor, mailbox
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var m msgstore.Message
-			if err := rows.Scan(&m.ID, &m.Mailbox); err != nil {
-				rows.Close()
-				return err
-			}
-			changes = append(changes, directory.Change{Object: msgstore.AuditRef(m), Action: directory.Removed})
-		}
-		if err := rows.Close(); err != nil || len(changes) == 0 {
+		changes, err = msgstore.RemovedChanges(rows)
+		rows.Close() // before the DELETE on this one connection
+		if err != nil || len(changes) == 0 {
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, "DELETE FROM messages WHERE mailbox = ? AND state = 'deleted' AND state_at <= ?", mailbox, cutoff); err != nil {
