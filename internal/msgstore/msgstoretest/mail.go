@@ -113,13 +113,16 @@ func testMailTakeoverRace(t *testing.T, e Engine) {
 	}
 	var held [n]atomic.Int32
 	var wg sync.WaitGroup
+	start := make(chan struct{}) // both have listed every job before either claims one
 	for i, l := range []msgstore.MailLedger{um1, um2} {
 		owner := fmt.Sprintf("um%d", i+1)
 		jobs, err := l.Claimable(ctx, owner, 100)
 		if err != nil || len(jobs) != n {
+			close(start)
 			t.Fatalf("%s may claim %d jobs, %v; want %d", owner, len(jobs), err, n)
 		}
 		wg.Go(func() {
+			<-start
 			for _, j := range jobs {
 				var k int
 				fmt.Sscanf(j.ID, "dead-%d", &k)
@@ -133,6 +136,7 @@ func testMailTakeoverRace(t *testing.T, e Engine) {
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
 	for i := range held {
 		if got := held[i].Load(); got != 1 {
