@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -43,18 +42,7 @@ func (s *site) adminClient(port int) *adminClient {
 // get returns the status and body of GET path with token (none when "").
 func (c *adminClient) get(path, token string) (int, string) {
 	c.t.Helper()
-	req, _ := http.NewRequest("GET", c.base+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	c.seen.Write(body)
-	return res.StatusCode, string(body)
+	return c.send("GET", path, token, "")
 }
 
 // newToken makes an admin token of role and returns it.
