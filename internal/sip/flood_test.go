@@ -127,3 +127,19 @@ func TestRefusedRequestFloodIsThrottledInTheLog(t *testing.T) {
 		t.Fatalf("%d refusals (9205) logged for %d refused requests; want the burst of %d and one more", n, requests, refusalLogBurst)
 	}
 }
+
+// A gateway at its request rate can still hang up the calls it has: the
+// BYE of a call in progress is not refused for the rate, a new call is.
+func TestRateLimitSparesCallsInProgress(t *testing.T) {
+	clk := &testClock{}
+	f := newFixture(t, Limits{RequestRate: 1, RequestBurst: 1}, withClock(clk.now))
+	p := f.tcp("127.0.0.2")
+	_, tag := placeCall(t, p, "5000", "spared", sdpOffer("127.0.0.2", false)) // the INVITE takes the burst; the ACK is spared
+	p.request("INVITE", "sip:5000@um.localhost", "refused", "", sdpOffer("127.0.0.2", false))
+	p.mustStatus(503)
+	p.request("ACK", "sip:5000@um.localhost", "refused", "", "")
+	hangUp(t, p, "5000", "spared", tag)
+	if n := f.srv.ActiveCalls(); n != 0 {
+		t.Fatalf("%d calls in progress after the BYE", n)
+	}
+}

@@ -20,7 +20,11 @@ import (
 type handler func(req *sip.Request, tx sip.ServerTransaction, peer Peer)
 
 // guard runs the checks every request passes before its handler: a known
-// peer, the per-source rate and a bounded header count.
+// peer, the per-source rate and a bounded header count. A request within
+// a call in progress (ACK, BYE, INFO, re-INVITE) still counts towards the
+// rate but is not refused for it: a gateway at its limit could otherwise
+// neither confirm nor end the calls it has, and they would last until
+// their timeouts.
 func (s *Server) guard(h handler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		peer, ok := s.peerOf(req)
@@ -28,7 +32,7 @@ func (s *Server) guard(h handler) sipgo.RequestHandler {
 			return // no response: the peer learns nothing
 		}
 		ctx := context.Background()
-		if !s.sources.allowRequest(peer.Addr.Addr()) {
+		if !s.sources.allowRequest(peer.Addr.Addr()) && s.dialogOf(req, peer) == nil {
 			s.reject(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 5,
 				Cause: "request rate above the per-source limit"})
 			return
