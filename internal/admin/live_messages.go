@@ -123,7 +123,7 @@ func (l *live) playOnPhone(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 0, badField("body", fmt.Errorf("the body must be a JSON object with Phone, As and RingFor: %v", err)))
 		return
 	}
-	req := playonphone.Request{Phone: body.Phone, As: body.As, RingFor: playonphone.DefaultRingFor}
+	req := playonphone.Request{Phone: body.Phone, As: body.As, RingFor: playonphone.DefaultRingFor, By: actor(r).User}
 	if req.Phone == "" {
 		writeError(w, 0, badField("Phone", errors.New("the number to call (Phone) is required")))
 		return

@@ -236,8 +236,8 @@ func TestLiveMessages(t *testing.T) {
 	if err := json.Unmarshal(body, &res); status != 200 || err != nil || res.Outcome != "refused" {
 		t.Errorf("play-on-phone: %d %s", status, body)
 	}
-	if recs, _ := events.Read(filepath.Join(f.data, "events.log"), events.Filter{ID: events.DialRestricted}); len(recs) != 1 {
-		t.Errorf("9500: %v", recs)
+	if recs, _ := events.Read(filepath.Join(f.data, "events.log"), events.Filter{ID: events.DialRestricted}); len(recs) != 1 || recs[0].Attrs["user"] != "operator-token" {
+		t.Errorf("9500 naming the operator's token: %v", recs)
 	}
 
 	// Remove: an admin's only, audited with the token's name.

@@ -36,7 +36,7 @@ when the phone answered.`,
 			if err != nil {
 				return err
 			}
-			r.Message = m.ID
+			r.Message, r.By = m.ID, a.actor().User
 			snap, err := a.snapshot(cmd)
 			if err != nil {
 				return err

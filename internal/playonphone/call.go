@@ -22,7 +22,7 @@ func (s *Service) call(ctx context.Context, res Result, r Request, dp *directory
 	}
 	rctx, cancel := context.WithTimeout(ctx, ring)
 	defer cancel()
-	req := sip.OutcallRequest{DialPlan: dp.Name, Number: res.DialString, Purpose: dialing.ForOutcall, Mailbox: box.EmailAddress}
+	req := sip.OutcallRequest{DialPlan: dp.Name, Number: res.DialString, Purpose: dialing.ForOutcall, Mailbox: box.EmailAddress, RequestedBy: r.By}
 	if len(box.Extensions) > 0 {
 		req.From = box.Extensions[0] // the phone shows whose voice mail calls
 	}

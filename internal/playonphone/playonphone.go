@@ -61,6 +61,9 @@ type Request struct {
 	// administrator.
 	As      string
 	RingFor time.Duration // default DefaultRingFor
+	// By is who asked (an admin API token's name, a command line's user),
+	// named in events 9500, 9501 and 9502.
+	By string
 }
 
 // Outcome is how a Play on Phone call ended.
@@ -89,6 +92,7 @@ type Result struct {
 	Detail     string         // one line for the administrator
 	Played     msgstore.Duration
 	Length     msgstore.Duration // the message's
+	By         string            `json:",omitempty"` // who asked (Request.By)
 }
 
 // Error is a Play that did not play the message: Result says how.
@@ -110,7 +114,7 @@ func (s *Service) Play(ctx context.Context, snap *directory.Snapshot, r Request)
 	if r.As != "" && !directory.SameName(r.As, m.Mailbox) {
 		return Result{}, fmt.Errorf("playonphone: message %d is not in mailbox %s", m.ID, r.As)
 	}
-	res := Result{Message: m.ID, Mailbox: m.Mailbox, Number: r.Phone, Length: m.Duration}
+	res := Result{Message: m.ID, Mailbox: m.Mailbox, Number: r.Phone, Length: m.Duration, By: r.By}
 	box, err := snap.Mailbox(m.Mailbox)
 	if err != nil {
 		return Result{}, fmt.Errorf("playonphone: message %d: %w", m.ID, err)
@@ -159,6 +163,9 @@ func (s *Service) refuse(ctx context.Context, res Result, why dialing.Reason, de
 		slog.Int64("message", res.Message), slog.String("number", res.Number), slog.String("reason", string(why))}
 	if res.Group != "" {
 		attrs = append(attrs, slog.String("group", res.Group))
+	}
+	if res.By != "" {
+		attrs = append(attrs, slog.String("user", res.By))
 	}
 	s.Events.Emit(ctx, events.DialRestricted, "call refused: not placed", append(attrs, slog.String("detail", detail))...)
 	return res, &Error{res}

@@ -50,6 +50,10 @@ type OutcallRequest struct {
 	Purpose  Purpose
 	From     string // the calling number shown to the called party; "" for "openum"
 	Mailbox  string // whose call it is (Play on Phone's mailbox), named in events 9501 and 9502; "" for none
+	// RequestedBy is who asked for the call (an admin API token's name, a
+	// command line's user), named in events 9501 and 9502; "" for the
+	// server itself.
+	RequestedBy string
 }
 
 // ErrNoGateway is wrapped by Outcall's error when no gateway of the dial
@@ -81,6 +85,9 @@ func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error
 func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *directory.DialPlan, *directory.IPGateway) error) error {
 	v := s.view.Load()
 	attrs := []slog.Attr{slog.String("dialplan", r.DialPlan), slog.String("purpose", r.Purpose.String()), slog.String("number", r.Number)}
+	if r.RequestedBy != "" {
+		attrs = append(attrs, slog.String("user", r.RequestedBy))
+	}
 	if r.Mailbox != "" {
 		attrs = append(attrs, slog.String("mailbox", r.Mailbox))
 	}
