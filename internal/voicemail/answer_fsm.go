@@ -59,7 +59,9 @@ const voiceLevel = 300
 
 // greet plays the greeting, in which 0 asks for the operator (transfer.go).
 func (m *answerCall) greet(ctx context.Context) state {
-	key, ok := playUntil(ctx, m.call.Audio, m.a.greeting(m.box.EmailAddress), m.operatorKey)
+	greeting, release := m.a.greeting(m.box.EmailAddress)
+	key, ok := playUntil(ctx, m.call.Audio, greeting, m.operatorKey)
+	release()
 	switch {
 	case !ok:
 		return nil // the caller hung up during the greeting: no message

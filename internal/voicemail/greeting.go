@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/openum/openum/internal/atomicfile"
-	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/media"
 )
 
@@ -36,9 +34,10 @@ func (a *Answering) saveGreeting(email string, pcm []int16) error {
 	if err := os.MkdirAll(a.Greetings, 0o700); err != nil {
 		return fmt.Errorf("voicemail: %w", err)
 	}
-	path := filepath.Join(a.Greetings, delivery.MaildirName(email)+".wav")
+	path := a.greetingPath(email)
 	if err := atomicfile.WriteFile(path, media.EncodeWAV(pcm), 0o600); err != nil {
 		return fmt.Errorf("voicemail: greeting of %s: %w", email, err)
 	}
+	greetings.forget(path)
 	return nil
 }

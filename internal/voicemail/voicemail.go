@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -83,17 +82,21 @@ func findMailbox(s *directory.Snapshot, plan directory.DialPlan, number string) 
 	return s.MailboxByNumber(plan.Name, number)
 }
 
-// greeting returns the mailbox's custom greeting, or the default prompt.
-func (a *Answering) greeting(email string) []int16 {
+// greeting returns the mailbox's custom greeting, or the default prompt,
+// and release, to call once it is played. Both are shared by the calls
+// playing them (greetingcache.go): read it, never change it.
+func (a *Answering) greeting(email string) (pcm []int16, release func()) {
 	if a.Greetings != "" {
-		if f, err := os.Open(filepath.Join(a.Greetings, delivery.MaildirName(email)+".wav")); err == nil {
-			defer f.Close()
-			if pcm, err := media.ReadWAV(f); err == nil {
-				return pcm
-			}
+		if pcm, release, err := greetings.get(a.greetingPath(email)); err == nil {
+			return pcm, release
 		}
 	}
-	return Prompt("greeting")
+	return Prompt("greeting"), func() {}
+}
+
+// greetingPath is the file of the mailbox's custom greeting.
+func (a *Answering) greetingPath(email string) string {
+	return filepath.Join(a.Greetings, delivery.MaildirName(email)+".wav")
 }
 
 // Prompt returns one of the default prompts: greeting, unavailable, saved,
