@@ -75,7 +75,8 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, status int,
 }
 
 // reject answers a refused request in the one place where a Rejection
-// becomes a response and an event.
+// becomes a response and an event. An ACK gets no response (RFC 3261
+// section 17): a refused one is dropped, with its event.
 func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, peer Peer, r *Rejection) {
 	var headers []sip.Header
 	if r.RetryAfter > 0 {
@@ -89,7 +90,9 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 	}
 	headers = append(headers, r.Headers...)
 	ok, held := s.sources.mayLog(peer.Addr.Addr(), r.Event) // counted before the peer hears
-	s.respond(tx, req, r.Status, nil, headers...)
+	if !req.IsAck() {
+		s.respond(tx, req, r.Status, nil, headers...)
+	}
 	if !ok {
 		return
 	}
