@@ -176,27 +176,7 @@ func TestAccessExpiredPINIsChanged(t *testing.T) {
 func TestAccessGreetingIsRecordedAndAnswersCalls(t *testing.T) {
 	t.Parallel()
 	e := newAccessEnv(t, nil)
-	p := e.aliceAtMainMenu()
-	p.press("3")
-	p.expect(personalMenu.say()...)
-	p.press("1")
-	p.expect(append([]string{PromptRecordGreeting}, sayChoice(PromptWhenFinished, '#')...)...)
-	p.expectPCM("the tone", beep())
-	p.speak(1)
-	p.press("#")
-	p.expect(greetingMenu.say()...)
-	p.press("#")
-	p.expect(PromptGreetingSaved)
-	p.expect(PromptPersonalOptions)
-	p.hangUp()
-	p.ended(5 * time.Second)
-
-	f, err := os.Open(filepath.Join(e.a.Greetings, delivery.MaildirName("alice@example.test")+".wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	greeting, err := media.ReadWAV(f)
-	f.Close()
+	greeting, err := e.recordGreeting(t)
 	if err != nil || seconds(greeting) < 0.8 || seconds(greeting) > 1.8 {
 		t.Fatalf("greeting of %.2f s (%v); want the second spoken and a breath", seconds(greeting), err)
 	}
@@ -205,7 +185,7 @@ func TestAccessGreetingIsRecordedAndAnswersCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p = e.dial("+15559999", "12345", nil)
+	p := e.dial("+15559999", "12345", nil)
 	p.expectPCM("the recorded greeting", greeting)
 	p.expectPCM("the tone", beep())
 	p.hangUp()
@@ -257,4 +237,31 @@ func TestMenusHaveDistinctKeys(t *testing.T) {
 			_ = concat(sayChoice(c.prompt, rune(c.key))...) // panics on a missing prompt
 		}
 	}
+}
+
+// recordGreeting records Alice's greeting by phone (the personal options,
+// one second spoken, saved) and returns what was written to her greeting
+// file.
+func (e *accessEnv) recordGreeting(t *testing.T) ([]int16, error) {
+	t.Helper()
+	p := e.aliceAtMainMenu()
+	p.press("3")
+	p.expect(personalMenu.say()...)
+	p.press("1")
+	p.expect(append([]string{PromptRecordGreeting}, sayChoice(PromptWhenFinished, '#')...)...)
+	p.expectPCM("the tone", beep())
+	p.speak(1)
+	p.press("#")
+	p.expect(greetingMenu.say()...)
+	p.press("#")
+	p.expect(PromptGreetingSaved)
+	p.expect(PromptPersonalOptions)
+	p.hangUp()
+	p.ended(5 * time.Second)
+	f, err := os.Open(filepath.Join(e.a.Greetings, delivery.MaildirName("alice@example.test")+".wav"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return media.ReadWAV(f)
 }

@@ -96,25 +96,7 @@ func TestReRecordedGreetingIsPlayedByTheNextCall(t *testing.T) {
 	first := e.dial("+15559999", "12345", nil)
 	first.expectPCM("the start of the old greeting", old[:media.SampleRate])
 
-	p := e.aliceAtMainMenu()
-	p.press("3")
-	p.expect(personalMenu.say()...)
-	p.press("1")
-	p.expect(append([]string{PromptRecordGreeting}, sayChoice(PromptWhenFinished, '#')...)...)
-	p.expectPCM("the tone", beep())
-	p.speak(1)
-	p.press("#")
-	p.expect(greetingMenu.say()...)
-	p.press("#")
-	p.expect(PromptGreetingSaved)
-	p.hangUp()
-	p.ended(5 * time.Second)
-	f, err := os.Open(filepath.Join(e.a.Greetings, delivery.MaildirName("alice@example.test")+".wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recorded, err := media.ReadWAV(f)
-	f.Close()
+	recorded, err := e.recordGreeting(t)
 	if err != nil {
 		t.Fatal(err)
 	}

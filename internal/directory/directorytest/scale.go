@@ -58,20 +58,7 @@ func BenchmarkScale(b *testing.B, open func(testing.TB) directory.Directory) {
 		m := scaleMailbox(next)
 		next++
 		start := time.Now()
-		if _, err := writer.Update(ctx, Admin, func(s *directory.Snapshot) error {
-			if err := s.AddMailbox(m); err != nil {
-				return err
-			}
-			if err := directory.Validate(s, []directory.Ref{{Kind: directory.KindMailbox, Name: m.EmailAddress}}); err != nil {
-				return err
-			}
-			added, _ := s.Mailbox(m.EmailAddress)
-			added.SetPIN("bench-hash", time.Now(), true)
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := writer.Snapshot(ctx); err != nil {
+		if err := enableMailbox(ctx, writer, m); err != nil {
 			b.Fatal(err)
 		}
 		enable = append(enable, time.Since(start))
