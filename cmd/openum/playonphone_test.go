@@ -118,6 +118,31 @@ func listening(port int) bool {
 	return err == nil
 }
 
+// listeningBaresip starts baresip as a phone that waits for calls and
+// returns its output and TLS port once it listens there. Its ports were
+// free when picked but may be taken before baresip binds them: a lost race
+// is tried again on other ports.
+func (s *site) listeningBaresip(name, account, wav, extra string) (*peertest.Output, int) {
+	s.t.Helper()
+	for attempt := 1; ; attempt++ {
+		sipPort := peertest.FreePorts(s.t, 2)
+		tlsPort := sipPort + 1 // baresip's TLS listener is the next port
+		cfg := s.baresipAt(name, sipPort, account, wav, extra)
+		phone := s.start(s.dir, "baresip", "-f", cfg, "-t", "40")
+		for deadline := time.Now().Add(10 * time.Second); !listening(tlsPort); time.Sleep(50 * time.Millisecond) {
+			if strings.Contains(phone.String(), "Address already in use") && attempt < 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				s.t.Fatalf("baresip does not listen on TLS %d:\n%s", tlsPort, phone.String())
+			}
+		}
+		if listening(tlsPort) {
+			return phone, tlsPort
+		}
+	}
+}
+
 // start runs a peer in dir until the test ends, its output in a buffer.
 func (s *site) start(dir, name string, args ...string) *peertest.Output {
 	s.t.Helper()
@@ -217,16 +242,8 @@ func TestPlayOnPhoneBaresipHearsTheMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.sh("sox -n -r 8000 -c 1 -b 16 quiet.wav trim 0 30") // baresip hangs up when its source ends
-	sipPort := peertest.FreePort(t)
 	account := "<sip:95550100@127.0.0.1;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU;answermode=auto"
-	cfg := s.baresipAt("phone", sipPort, account, s.path("quiet.wav"), fmt.Sprintf("snd_path %s\nmodule sndfile.so\n", heard))
-	phone := s.start(s.dir, "baresip", "-f", cfg, "-t", "40")
-	tlsPort := sipPort + 1 // baresip's TLS listener is the next port
-	for deadline := time.Now().Add(10 * time.Second); !listening(tlsPort); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("baresip does not listen on TLS %d:\n%s", tlsPort, phone.String())
-		}
-	}
+	phone, tlsPort := s.listeningBaresip("phone", account, s.path("quiet.wav"), fmt.Sprintf("snd_path %s\nmodule sndfile.so\n", heard))
 	s.openum("gateway", "set", "GW1", "--port", strconv.Itoa(tlsPort))
 	stdout, stderr, code := s.playOnPhone("--phone", "425 555 0100")
 	if code != 0 || !strings.Contains(stdout, "played the whole message") {

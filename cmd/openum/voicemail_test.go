@@ -155,7 +155,7 @@ func (s *site) baresip(account, uri, wav string, seconds int) string {
 // added, and returns its folder.
 func (s *site) baresipConfig(account, wav, extra string) string {
 	s.t.Helper()
-	return s.baresipAt("baresip", peertest.FreePort(s.t), account, wav, extra)
+	return s.baresipAt("baresip", peertest.FreePorts(s.t, 2), account, wav, extra)
 }
 
 // baresipAt writes baresip's configuration in the folder name, listening

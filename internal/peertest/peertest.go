@@ -5,6 +5,7 @@ package peertest
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -37,19 +38,50 @@ func (o *Output) String() string {
 // lose a race: pass 0 where the program under test takes it.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for range 20 {
+	return FreePorts(t, 1)
+}
+
+// FreePorts returns the first of n consecutive ports on 127.0.0.1 that were
+// all free a moment ago for both TCP and UDP: baresip, for one, binds its
+// TLS listener on the port after its SIP port.
+func FreePorts(t testing.TB, n int) int {
+	t.Helper()
+	for range 50 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p))
+		first := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		if err == nil {
-			u.Close()
-			return p
+		if free(first, n) {
+			return first
 		}
 	}
-	t.Fatal("no port free for both TCP and UDP on 127.0.0.1")
+	t.Fatalf("no %d consecutive ports free for both TCP and UDP on 127.0.0.1", n)
 	return 0
+}
+
+// free reports whether ports first to first+n-1 can each be bound for TCP
+// and UDP now; it holds them all until it has checked the last.
+func free(first, n int) bool {
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for p := first; p < first+n; p++ {
+		addr := "127.0.0.1:" + strconv.Itoa(p)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return false
+		}
+		held = append(held, l)
+		u, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return false
+		}
+		held = append(held, u)
+	}
+	return true
 }

@@ -286,7 +286,7 @@ module			g711.so
 module			aubridge.so
 module_app		account.so
 module_app		menu.so
-`, peertest.FreePort(t), dir, rtp, rtp+10),
+`, peertest.FreePorts(t, 2), dir, rtp, rtp+10), // baresip binds TLS on the SIP port + 1
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
