@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,33 +88,13 @@ var tables = map[directory.Kind]string{
 // key is a name as the key and reference columns hold it: names ignore case.
 func key(name string) string { return strings.ToLower(name) }
 
-// columns returns the stored columns of obj, an object of a Snapshot,
-// besides its key, and their values.
-func columns(obj any) ([]string, []any, error) {
-	config := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	switch o := obj.(type) {
-	case *directory.DialPlan, *directory.IPGateway, *directory.Server:
-		return []string{"config"}, []any{config(o)}, nil
-	case *directory.HuntGroup:
-		return []string{"ip_gateway", "dial_plan", "config"}, []any{key(o.UMIPGateway), key(o.UMDialPlan), config(o)}, nil
-	case *directory.MailboxPolicy:
-		return []string{"dial_plan", "config"}, []any{key(o.UMDialPlan), config(o)}, nil
-	case *directory.Mailbox:
-		return []string{"dial_plan", "policy", "config", "pin"},
-			[]any{key(o.UMDialPlan), key(o.UMMailboxPolicy), config(o), config(o.PIN)}, nil
-	case *directory.AdminToken:
-		return []string{"config", "hash"}, []any{config(o), o.Hash}, nil
-	}
-	return nil, nil, fmt.Errorf("no such object")
-}
-
 func writeChange(ctx context.Context, tx pgx.Tx, c directory.Change, obj any) error {
 	table := tables[c.Object.Kind]
 	if c.Action == directory.Removed {
 		_, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE key = $1", key(c.Object.Name))
 		return err
 	}
-	cols, vals, err := columns(obj)
+	cols, vals, err := directory.StoredColumns(obj, key)
 	if err != nil {
 		return err
 	}

@@ -260,33 +260,13 @@ var tables = map[directory.Kind]struct{ name, key string }{
 	directory.KindAdminToken:    {"admin_tokens", "name"},
 }
 
-// columns returns the stored columns of obj, an object of a Snapshot,
-// besides its key, and their values.
-func columns(obj any) ([]string, []any, error) {
-	config := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	switch o := obj.(type) {
-	case *directory.DialPlan, *directory.IPGateway, *directory.Server:
-		return []string{"config"}, []any{config(o)}, nil
-	case *directory.HuntGroup:
-		return []string{"ip_gateway", "dial_plan", "config"}, []any{o.UMIPGateway, o.UMDialPlan, config(o)}, nil
-	case *directory.MailboxPolicy:
-		return []string{"dial_plan", "config"}, []any{o.UMDialPlan, config(o)}, nil
-	case *directory.Mailbox:
-		return []string{"dial_plan", "policy", "config", "pin"},
-			[]any{o.UMDialPlan, o.UMMailboxPolicy, config(o), config(o.PIN)}, nil
-	case *directory.AdminToken:
-		return []string{"config", "hash"}, []any{config(o), o.Hash}, nil
-	}
-	return nil, nil, fmt.Errorf("no such object")
-}
-
 func writeChange(ctx context.Context, conn *sql.Conn, c directory.Change, obj any) error {
 	t := tables[c.Object.Kind]
 	if c.Action == directory.Removed {
 		_, err := conn.ExecContext(ctx, "DELETE FROM "+t.name+" WHERE "+t.key+" = ?", c.Object.Name)
 		return err
 	}
-	cols, vals, err := columns(obj)
+	cols, vals, err := directory.StoredColumns(obj, func(name string) string { return name })
 	if err != nil {
 		return err
 	}

@@ -18,23 +18,30 @@ var admin = directorytest.Admin
 // TestConformance runs the suite every directory engine passes.
 func TestConformance(t *testing.T) {
 	directorytest.Run(t, directorytest.Engine{New: func(t *testing.T) func(*testing.T) directory.Directory {
-		file := filepath.Join(t.TempDir(), "directory.db")
-		return func(t *testing.T) directory.Directory {
-			s, err := Open(context.Background(), file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
+		file := newFile(t)
+		return func(t *testing.T) directory.Directory { return openStore(t, file) }
 	}})
+}
+
+// newFile names a new database file for tb.
+func newFile(tb testing.TB) string { return filepath.Join(tb.TempDir(), "directory.db") }
+
+// openStore opens the database at file for tb, closed when tb ends.
+func openStore(tb testing.TB, file string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
 }
 
 // A database written by the first schema version is upgraded on open, its
 // objects kept and the later tables filled from them.
 func TestOpenUpgradesOlderSchema(t *testing.T) {
 	ctx := context.Background()
-	file := filepath.Join(t.TempDir(), "directory.db")
+	file := newFile(t)
 
 	old, err := Open(ctx, file)
 	if err != nil {
@@ -93,7 +100,7 @@ func TestOpenUpgradesOlderSchema(t *testing.T) {
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	ctx := context.Background()
-	file := filepath.Join(t.TempDir(), "directory.db")
+	file := newFile(t)
 	s, err := Open(ctx, file)
 	if err != nil {
 		t.Fatal(err)
@@ -119,35 +126,15 @@ func TestExtensionIndexRefusesDuplicates(t *testing.T) {
 	}
 }
 
-func newStore(t *testing.T) *Store {
-	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "directory.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func newStore(t *testing.T) *Store { return openStore(t, newFile(t)) }
 
 // BenchmarkMailboxEnable: go test -run '^$' -bench MailboxEnable ./internal/directory/...
 func BenchmarkMailboxEnable(b *testing.B) {
-	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "directory.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	directorytest.BenchmarkMailboxEnable(b, s, 1000)
+	directorytest.BenchmarkMailboxEnable(b, openStore(b, newFile(b)), 1000)
 }
 
 // BenchmarkScale: go test -run '^$' -bench Scale -benchtime 20x ./internal/directory/sqlite
 func BenchmarkScale(b *testing.B) {
-	file := filepath.Join(b.TempDir(), "directory.db")
-	directorytest.BenchmarkScale(b, func(tb testing.TB) directory.Directory {
-		s, err := Open(context.Background(), file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { s.Close() })
-		return s
-	})
+	file := newFile(b)
+	directorytest.BenchmarkScale(b, func(tb testing.TB) directory.Directory { return openStore(tb, file) })
 }
