@@ -16,6 +16,7 @@ package msgstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -45,6 +46,35 @@ const (
 // ErrLeaseLost says that another server took a mail job over: this one's
 // lease had expired.
 var ErrLeaseLost = errors.New("msgstore: another server took the mail job over (its lease had expired)")
+
+// JobRow is a mail job as an engine reads it after a claim or write of it
+// changed nothing, to tell why.
+type JobRow struct {
+	Found     bool   // the job exists: it is not unknown, nor purged with its message
+	Owner     string // the server holding, or last holding, its lease
+	Delivered bool
+}
+
+// Claim is what a claim that changed nothing found.
+func (j JobRow) Claim() Claim {
+	switch {
+	case !j.Found:
+		return ClaimUnknown
+	case j.Delivered:
+		return ClaimDelivered
+	}
+	return ClaimBusy
+}
+
+// Lost explains why owner's write of job id (SetNote, or Delivered: done)
+// changed nothing: nil when the job is gone (its message purged) or when
+// owner delivered it already; else ErrLeaseLost.
+func (j JobRow) Lost(id, owner string, done bool) error {
+	if !j.Found || done && j.Delivered && j.Owner == owner {
+		return nil
+	}
+	return fmt.Errorf("msgstore: mail %s (held by %s): %w", id, j.Owner, ErrLeaseLost)
+}
 
 // MailLedger is the store's mail jobs, shared by the servers of a pool.
 // Every method is one statement or transaction; a lease passes from one

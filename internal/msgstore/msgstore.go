@@ -5,8 +5,9 @@
 //
 // Storage engines implement Store (internal/msgstore/sqlite for one
 // server, internal/msgstore/postgres shared by several, both held to
-// internal/msgstore/msgstoretest); they share Message, Check, the quota and
-// the retention rules written here.
+// internal/msgstore/msgstoretest); they share Message, what Save and
+// SetState write (engine.go), the quota and the retention rules written
+// here.
 package msgstore
 
 import (
@@ -146,10 +147,9 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("msgstore: message %d does not exist", e.ID)
 }
 
-// Check validates a message and its audio for Save, and returns m as it
-// will be stored: new, its Size and Duration those of wav. Every engine's
-// Save calls it.
-func Check(m Message, wav []byte, now time.Time) (Message, error) {
+// check validates a message and its audio for Save, and returns m as it
+// will be stored: new, its Size and Duration those of wav.
+func check(m Message, wav []byte, now time.Time) (Message, error) {
 	switch {
 	case m.Mailbox == "":
 		return Message{}, errors.New("msgstore: a message needs a mailbox")
@@ -175,17 +175,17 @@ func AuditRef(m Message) directory.Ref {
 	return directory.Ref{Kind: KindMessage, Name: fmt.Sprintf("%d (%s)", m.ID, m.Mailbox)}
 }
 
-// StateChangeRecord is the audit record's change for a message moved from
+// stateChangeRecord is the audit record's change for a message moved from
 // state old to its current state.
-func StateChangeRecord(m Message, old State) directory.Change {
+func stateChangeRecord(m Message, old State) directory.Change {
 	return directory.Change{Object: AuditRef(m), Action: directory.Changed, Fields: []directory.FieldChange{
 		{Field: "State", Old: jsonString(string(old)), New: jsonString(string(m.State))},
 	}}
 }
 
-// AddedRecord is the audit record's change for an imported message: its
+// addedRecord is the audit record's change for an imported message: its
 // envelope, never its audio.
-func AddedRecord(m Message) directory.Change {
+func addedRecord(m Message) directory.Change {
 	var fields []directory.FieldChange
 	for _, f := range []struct{ name, value string }{
 		{"CallerNumber", m.CallerNumber}, {"CallerName", m.CallerName}, {"CallID", m.CallID},

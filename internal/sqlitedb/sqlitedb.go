@@ -119,3 +119,21 @@ func Write(ctx context.Context, db *sql.DB, fn func(*sql.Conn) error) (err error
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
 }
+
+// Row is what both a query's row and its rows offer for reading one.
+type Row interface{ Scan(dest ...any) error }
+
+// Collect reads every row of rows with scan, and closes rows: the
+// engines' loop over a query's rows, as pgx.CollectRows is for PostgreSQL.
+func Collect[T any](rows *sql.Rows, scan func(Row) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/pgdb"
 )
 
 var (
@@ -16,13 +17,10 @@ var (
 	_ msgstore.NotifyClaims = (*Store)(nil)
 )
 
-// addMailJob records m's mail job in Save's transaction, its first lease
+// AddMailJob records m's mail job in Save's transaction, its first lease
 // the saving server's.
-func addMailJob(ctx context.Context, tx pgx.Tx, m msgstore.Message) error {
-	if m.Mail == nil {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO mail_jobs (id, message, note, owner, lease_until)
+func (t tx) AddMailJob(ctx context.Context, m msgstore.Message) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO mail_jobs (id, message, note, owner, lease_until)
 		VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')`,
 		m.Mail.ID, m.ID, m.Mail.Note, m.Mail.Owner, m.Mail.Lease.Milliseconds())
 	return err
@@ -40,17 +38,11 @@ func (s *Store) Claim(ctx context.Context, id, owner string, lease time.Duration
 	if tag.RowsAffected() == 1 {
 		return msgstore.ClaimHeld, nil
 	}
-	var delivered bool
-	err = s.pool.QueryRow(ctx, "SELECT delivered_at IS NOT NULL FROM mail_jobs WHERE id = $1", id).Scan(&delivered)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return msgstore.ClaimUnknown, nil
-	case err != nil:
+	job, err := readJob(ctx, s.pool, id)
+	if err != nil {
 		return 0, fmt.Errorf("msgstore: claim mail %s: %w", id, err)
-	case delivered:
-		return msgstore.ClaimDelivered, nil
 	}
-	return msgstore.ClaimBusy, nil
+	return job.Claim(), nil
 }
 
 // Renew implements msgstore.MailLedger.
@@ -104,22 +96,24 @@ func (s *Store) Delivered(ctx context.Context, id, owner string) error {
 	return nil
 }
 
-// lost explains why owner could not change job id: nil when it is gone
-// (its message purged) or, with done, when owner delivered it already;
-// else ErrLeaseLost.
+// lost explains why owner could not change job id, from its row
+// (msgstore.JobRow.Lost).
 func (s *Store) lost(ctx context.Context, id, owner string, done bool) error {
-	var holder string
-	var delivered bool
-	err := s.pool.QueryRow(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = $1", id).Scan(&holder, &delivered)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil
-	case err != nil:
+	job, err := readJob(ctx, s.pool, id)
+	if err != nil {
 		return fmt.Errorf("msgstore: mail %s: %w", id, err)
-	case done && delivered && holder == owner:
-		return nil
 	}
-	return fmt.Errorf("msgstore: mail %s (held by %s): %w", id, holder, msgstore.ErrLeaseLost)
+	return job.Lost(id, owner, done)
+}
+
+// readJob reads job id's row.
+func readJob(ctx context.Context, q pgdb.Querier, id string) (msgstore.JobRow, error) {
+	job := msgstore.JobRow{Found: true}
+	err := q.QueryRow(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = $1", id).Scan(&job.Owner, &job.Delivered)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return msgstore.JobRow{}, nil
+	}
+	return job, err
 }
 
 // Quarantine implements msgstore.MailLedger.

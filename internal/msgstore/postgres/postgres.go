@@ -93,39 +93,51 @@ func (s *Store) Close() error { s.pool.Close(); return nil }
 
 // Save implements msgstore.Store.
 func (s *Store) Save(ctx context.Context, actor directory.Actor, m msgstore.Message, wav []byte) (msgstore.Message, error) {
-	m, err := msgstore.Check(m, wav, time.Now())
-	if err != nil {
-		return msgstore.Message{}, err
-	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO messages
-			(mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at, audio)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			m.Mailbox, m.CallerNumber, m.CallerName, m.CallID, m.ReceivedAt,
-			time.Duration(m.Duration).Milliseconds(), m.Size, string(m.State), m.StateChanged, wav).Scan(&m.ID)
-		if err != nil {
-			return err
-		}
-		if err := addState(ctx, tx, m.ID, m.State, m.StateChanged); err != nil {
-			return err
-		}
-		if err := addMailJob(ctx, tx, m); err != nil {
-			return err
-		}
-		if actor == (directory.Actor{}) {
-			return nil
-		}
-		return pgdb.AppendAudit(ctx, tx, "message_audit", actor, []directory.Change{msgstore.AddedRecord(m)})
-	})
-	if err != nil {
-		return msgstore.Message{}, fmt.Errorf("msgstore: save: %w", err)
-	}
-	return m, nil
+	return msgstore.Save(ctx, s.write(ctx), actor, m, wav)
 }
 
-func addState(ctx context.Context, tx pgx.Tx, id int64, state msgstore.State, at time.Time) error {
-	_, err := tx.Exec(ctx, "INSERT INTO message_states (message, state, at) VALUES ($1, $2, $3)", id, string(state), at)
+// SetState implements msgstore.Store. The message's row is locked for the
+// transaction, so that two servers changing it at once take turns.
+func (s *Store) SetState(ctx context.Context, actor directory.Actor, id int64, state msgstore.State, at time.Time) (*msgstore.Message, error) {
+	return msgstore.SetState(ctx, s.write(ctx), actor, id, state, at)
+}
+
+// write runs msgstore's transactions as PostgreSQL's.
+func (s *Store) write(ctx context.Context) msgstore.Write {
+	return func(fn func(msgstore.Tx) error) error {
+		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(tx{t}) })
+	}
+}
+
+// tx is a msgstore.Tx in a PostgreSQL transaction.
+type tx struct{ tx pgx.Tx }
+
+func (t tx) Insert(ctx context.Context, m msgstore.Message, wav []byte) (id int64, err error) {
+	err = t.tx.QueryRow(ctx, `INSERT INTO messages
+		(mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at, audio)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		m.Mailbox, m.CallerNumber, m.CallerName, m.CallID, m.ReceivedAt,
+		time.Duration(m.Duration).Milliseconds(), m.Size, string(m.State), m.StateChanged, wav).Scan(&id)
+	return id, err
+}
+
+func (t tx) AddState(ctx context.Context, id int64, state msgstore.State, at time.Time) error {
+	_, err := t.tx.Exec(ctx, "INSERT INTO message_states (message, state, at) VALUES ($1, $2, $3)", id, string(state), at)
 	return err
+}
+
+// Get locks the message's row (FOR UPDATE) until the transaction ends.
+func (t tx) Get(ctx context.Context, id int64) (*msgstore.Message, error) {
+	return get(ctx, t.tx, id, true)
+}
+
+func (t tx) UpdateState(ctx context.Context, id int64, state msgstore.State, at time.Time) error {
+	_, err := t.tx.Exec(ctx, "UPDATE messages SET state = $1, state_at = $2 WHERE id = $3", string(state), at, id)
+	return err
+}
+
+func (t tx) AppendAudit(ctx context.Context, actor directory.Actor, changes []directory.Change) error {
+	return pgdb.AppendAudit(ctx, t.tx, "message_audit", actor, changes)
 }
 
 // envelope is the columns of a Message, in scan order.
@@ -139,16 +151,6 @@ func scanMessage(row pgx.Row) (msgstore.Message, error) {
 	m.ReceivedAt, m.StateChanged = m.ReceivedAt.UTC(), m.StateChanged.UTC()
 	m.State, m.Duration = msgstore.State(state), msgstore.Duration(time.Duration(ms)*time.Millisecond)
 	return m, err
-}
-
-// wrap prefixes an error of PostgreSQL's; a *msgstore.NotFoundError
-// speaks for itself.
-func wrap(err error) error {
-	var nf *msgstore.NotFoundError
-	if err == nil || errors.As(err, &nf) {
-		return err
-	}
-	return fmt.Errorf("msgstore: %w", err)
 }
 
 // get reads a message with its History in tx, locking its row when lock
@@ -169,16 +171,16 @@ func get(ctx context.Context, tx pgx.Tx, id int64, lock bool) (*msgstore.Message
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	m.History, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (msgstore.StateChange, error) {
 		var state string
 		var at time.Time
-		if err := rows.Scan(&state, &at); err != nil {
-			return nil, err
-		}
-		m.History = append(m.History, msgstore.StateChange{State: msgstore.State(state), At: at.UTC()})
+		err := row.Scan(&state, &at)
+		return msgstore.StateChange{State: msgstore.State(state), At: at.UTC()}, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &m, rows.Err()
+	return &m, nil
 }
 
 // Get implements msgstore.Store, the envelope and History seen together
@@ -188,7 +190,7 @@ func (s *Store) Get(ctx context.Context, id int64) (m *msgstore.Message, err err
 		m, err = get(ctx, tx, id, false)
 		return err
 	})
-	return m, wrap(err)
+	return m, msgstore.Wrap(err)
 }
 
 // Audio implements msgstore.Store.
@@ -211,45 +213,11 @@ func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) 
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	defer rows.Close()
-	var out []msgstore.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("msgstore: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, wrap(rows.Err())
-}
-
-// SetState implements msgstore.Store. The message's row is locked for the
-// transaction, so that two servers changing it at once take turns.
-func (s *Store) SetState(ctx context.Context, actor directory.Actor, id int64, state msgstore.State, at time.Time) (*msgstore.Message, error) {
-	state, err := directory.ParseEnum("state", string(state), msgstore.States)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (msgstore.Message, error) { return scanMessage(row) })
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	var m *msgstore.Message
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
-		if m, err = get(ctx, tx, id, true); err != nil || m.State == state {
-			return err
-		}
-		old := m.State
-		m.State, m.StateChanged = state, at.UTC()
-		m.History = append(m.History, msgstore.StateChange{State: state, At: m.StateChanged})
-		if _, err := tx.Exec(ctx, "UPDATE messages SET state = $1, state_at = $2 WHERE id = $3", string(state), m.StateChanged, id); err != nil {
-			return err
-		}
-		if err := addState(ctx, tx, id, state, m.StateChanged); err != nil {
-			return err
-		}
-		return pgdb.AppendAudit(ctx, tx, "message_audit", actor, []directory.Change{msgstore.StateChangeRecord(*m, old)})
-	})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	return m, nil
+	return out, nil
 }
 
 // Usage implements msgstore.Store.

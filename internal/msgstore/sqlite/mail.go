@@ -21,12 +21,9 @@ func leaseEnd(lease time.Duration) string { return formatTime(time.Now().Add(lea
 
 func now() string { return formatTime(time.Now()) }
 
-// addMailJob records m's mail job in Save's transaction.
-func addMailJob(ctx context.Context, conn *sql.Conn, m msgstore.Message) error {
-	if m.Mail == nil {
-		return nil
-	}
-	_, err := conn.ExecContext(ctx, "INSERT INTO mail_jobs (id, message, note, owner, lease_until) VALUES (?, ?, ?, ?, ?)",
+// AddMailJob records m's mail job in Save's transaction.
+func (t tx) AddMailJob(ctx context.Context, m msgstore.Message) error {
+	_, err := t.conn.ExecContext(ctx, "INSERT INTO mail_jobs (id, message, note, owner, lease_until) VALUES (?, ?, ?, ?, ?)",
 		m.Mail.ID, m.ID, m.Mail.Note, m.Mail.Owner, leaseEnd(m.Mail.Lease))
 	return err
 }
@@ -43,19 +40,9 @@ func (s *Store) Claim(ctx context.Context, id, owner string, lease time.Duration
 			claim = msgstore.ClaimHeld
 			return nil
 		}
-		var delivered bool
-		err = conn.QueryRowContext(ctx, "SELECT delivered_at IS NOT NULL FROM mail_jobs WHERE id = ?", id).Scan(&delivered)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			claim = msgstore.ClaimUnknown
-		case err != nil:
-			return err
-		case delivered:
-			claim = msgstore.ClaimDelivered
-		default:
-			claim = msgstore.ClaimBusy
-		}
-		return nil
+		job, err := readJob(ctx, conn, id)
+		claim = job.Claim()
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("msgstore: claim mail %s: %w", id, err)
@@ -87,16 +74,10 @@ func (s *Store) Claimable(ctx context.Context, owner string, limit int) ([]msgst
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
 	}
-	defer rows.Close()
-	var jobs []msgstore.MailJob
-	for rows.Next() {
-		var j msgstore.MailJob
-		if err := rows.Scan(&j.ID, &j.Message, &j.Note, &j.Owner); err != nil {
-			return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
-		}
-		jobs = append(jobs, j)
-	}
-	if err := rows.Err(); err != nil {
+	jobs, err := sqlitedb.Collect(rows, func(row sqlitedb.Row) (j msgstore.MailJob, err error) {
+		return j, row.Scan(&j.ID, &j.Message, &j.Note, &j.Owner)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
 	}
 	return jobs, nil
@@ -113,9 +94,8 @@ func (s *Store) Delivered(ctx context.Context, id, owner string) error {
 }
 
 // ownerWrite runs update (its first argument value, then id and owner) on
-// job id for owner. When it changes nothing, the job is gone (its message
-// purged: nil), owner delivered it already (with done: nil), or another
-// server holds it (ErrLeaseLost).
+// job id for owner; when it changes nothing, the job's row says why
+// (msgstore.JobRow.Lost).
 func (s *Store) ownerWrite(ctx context.Context, id, owner string, done bool, update string, value any) error {
 	var lost error
 	err := sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error {
@@ -126,23 +106,24 @@ func (s *Store) ownerWrite(ctx context.Context, id, owner string, done bool, upd
 		if n, _ := res.RowsAffected(); n == 1 {
 			return nil
 		}
-		var holder string
-		var delivered bool
-		err = conn.QueryRowContext(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = ?", id).Scan(&holder, &delivered)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return nil
-		case err != nil:
-			return err
-		case !(done && delivered && holder == owner):
-			lost = fmt.Errorf("msgstore: mail %s (held by %s): %w", id, holder, msgstore.ErrLeaseLost)
-		}
-		return nil
+		job, err := readJob(ctx, conn, id)
+		lost = job.Lost(id, owner, done)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("msgstore: mail %s: %w", id, err)
 	}
 	return lost
+}
+
+// readJob reads job id's row, as it is in conn's transaction.
+func readJob(ctx context.Context, conn *sql.Conn, id string) (msgstore.JobRow, error) {
+	job := msgstore.JobRow{Found: true}
+	err := conn.QueryRowContext(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = ?", id).Scan(&job.Owner, &job.Delivered)
+	if errors.Is(err, sql.ErrNoRows) {
+		return msgstore.JobRow{}, nil
+	}
+	return job, err
 }
 
 // Quarantine implements msgstore.MailLedger.

@@ -60,50 +60,59 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Save implements msgstore.Store.
 func (s *Store) Save(ctx context.Context, actor directory.Actor, m msgstore.Message, wav []byte) (msgstore.Message, error) {
-	m, err := msgstore.Check(m, wav, time.Now())
-	if err != nil {
-		return msgstore.Message{}, err
-	}
-	err = sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error {
-		res, err := conn.ExecContext(ctx, `INSERT INTO messages
-			(mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at, audio)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.Mailbox, m.CallerNumber, m.CallerName, m.CallID, formatTime(m.ReceivedAt),
-			time.Duration(m.Duration).Milliseconds(), m.Size, m.State, formatTime(m.StateChanged), wav)
-		if err != nil {
-			return err
-		}
-		if m.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if err := addState(ctx, conn, m.ID, m.State, m.StateChanged); err != nil {
-			return err
-		}
-		if err := addMailJob(ctx, conn, m); err != nil {
-			return err
-		}
-		if actor == (directory.Actor{}) {
-			return nil
-		}
-		return sqlitedb.AppendAudit(ctx, conn, actor, []directory.Change{msgstore.AddedRecord(m)})
-	})
-	if err != nil {
-		return msgstore.Message{}, fmt.Errorf("msgstore: save: %w", err)
-	}
-	return m, nil
+	return msgstore.Save(ctx, s.write(ctx), actor, m, wav)
 }
 
-func addState(ctx context.Context, conn *sql.Conn, id int64, state msgstore.State, at time.Time) error {
-	_, err := conn.ExecContext(ctx, "INSERT INTO message_states (message, state, at) VALUES (?, ?, ?)", id, state, formatTime(at))
+// SetState implements msgstore.Store.
+func (s *Store) SetState(ctx context.Context, actor directory.Actor, id int64, state msgstore.State, at time.Time) (*msgstore.Message, error) {
+	return msgstore.SetState(ctx, s.write(ctx), actor, id, state, at)
+}
+
+// write runs msgstore's transactions in sqlitedb.Write's.
+func (s *Store) write(ctx context.Context) msgstore.Write {
+	return func(fn func(msgstore.Tx) error) error {
+		return sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error { return fn(tx{conn}) })
+	}
+}
+
+// tx is a msgstore.Tx on a connection inside sqlitedb.Write, whose write
+// lock keeps every other writer out until it ends.
+type tx struct{ conn *sql.Conn }
+
+func (t tx) Insert(ctx context.Context, m msgstore.Message, wav []byte) (int64, error) {
+	res, err := t.conn.ExecContext(ctx, `INSERT INTO messages
+		(mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at, audio)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Mailbox, m.CallerNumber, m.CallerName, m.CallID, formatTime(m.ReceivedAt),
+		time.Duration(m.Duration).Milliseconds(), m.Size, m.State, formatTime(m.StateChanged), wav)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func (t tx) AddState(ctx context.Context, id int64, state msgstore.State, at time.Time) error {
+	_, err := t.conn.ExecContext(ctx, "INSERT INTO message_states (message, state, at) VALUES (?, ?, ?)", id, state, formatTime(at))
 	return err
+}
+
+func (t tx) Get(ctx context.Context, id int64) (*msgstore.Message, error) {
+	return get(ctx, t.conn, id)
+}
+
+func (t tx) UpdateState(ctx context.Context, id int64, state msgstore.State, at time.Time) error {
+	_, err := t.conn.ExecContext(ctx, "UPDATE messages SET state = ?, state_at = ? WHERE id = ?", state, formatTime(at), id)
+	return err
+}
+
+func (t tx) AppendAudit(ctx context.Context, actor directory.Actor, changes []directory.Change) error {
+	return sqlitedb.AppendAudit(ctx, t.conn, actor, changes)
 }
 
 // envelope is the columns of a Message, in scan order.
 const envelope = "id, mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at"
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanMessage(row scanner) (msgstore.Message, error) {
+func scanMessage(row sqlitedb.Row) (msgstore.Message, error) {
 	var m msgstore.Message
 	var received, changed string
 	var ms int64
@@ -113,47 +122,30 @@ func scanMessage(row scanner) (msgstore.Message, error) {
 	return m, err
 }
 
-// querier is what both *sql.DB and *sql.Conn offer for reading.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// wrap prefixes an error of SQLite's; a *msgstore.NotFoundError speaks
-// for itself.
-func wrap(err error) error {
-	var nf *msgstore.NotFoundError
-	if err == nil || errors.As(err, &nf) {
-		return err
-	}
-	return fmt.Errorf("msgstore: %w", err)
-}
-
 // get reads a message with its History; its errors are SQLite's, or a
 // *msgstore.NotFoundError.
-func get(ctx context.Context, q querier, id int64) (*msgstore.Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, "SELECT "+envelope+" FROM messages WHERE id = ?", id))
+func get(ctx context.Context, conn *sql.Conn, id int64) (*msgstore.Message, error) {
+	m, err := scanMessage(conn.QueryRowContext(ctx, "SELECT "+envelope+" FROM messages WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &msgstore.NotFoundError{ID: id}
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, "SELECT state, at FROM message_states WHERE message = ? ORDER BY rowid", id)
+	rows, err := conn.QueryContext(ctx, "SELECT state, at FROM message_states WHERE message = ? ORDER BY rowid", id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c msgstore.StateChange
+	m.History, err = sqlitedb.Collect(rows, func(row sqlitedb.Row) (c msgstore.StateChange, err error) {
 		var at string
-		if err := rows.Scan(&c.State, &at); err != nil {
-			return nil, err
-		}
+		err = row.Scan(&c.State, &at)
 		c.At = parseTime(at)
-		m.History = append(m.History, c)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &m, rows.Err()
+	return &m, nil
 }
 
 // Get implements msgstore.Store.
@@ -169,7 +161,7 @@ func (s *Store) Get(ctx context.Context, id int64) (*msgstore.Message, error) {
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	m, err := get(ctx, conn, id)
-	return m, wrap(err)
+	return m, msgstore.Wrap(err)
 }
 
 // Audio implements msgstore.Store.
@@ -192,44 +184,11 @@ func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) 
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	defer rows.Close()
-	var out []msgstore.Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("msgstore: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// SetState implements msgstore.Store.
-func (s *Store) SetState(ctx context.Context, actor directory.Actor, id int64, state msgstore.State, at time.Time) (*msgstore.Message, error) {
-	state, err := directory.ParseEnum("state", string(state), msgstore.States)
+	out, err := sqlitedb.Collect(rows, scanMessage)
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	var m *msgstore.Message
-	err = sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) (err error) {
-		if m, err = get(ctx, conn, id); err != nil || m.State == state {
-			return err
-		}
-		old := m.State
-		m.State, m.StateChanged = state, at.UTC()
-		m.History = append(m.History, msgstore.StateChange{State: state, At: m.StateChanged})
-		if _, err := conn.ExecContext(ctx, "UPDATE messages SET state = ?, state_at = ? WHERE id = ?", state, formatTime(at), id); err != nil {
-			return err
-		}
-		if err := addState(ctx, conn, id, state, at); err != nil {
-			return err
-		}
-		return sqlitedb.AppendAudit(ctx, conn, actor, []directory.Change{msgstore.StateChangeRecord(*m, old)})
-	})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	return m, nil
+	return out, nil
 }
 
 // Usage implements msgstore.Store.

@@ -1,0 +1,104 @@
+package msgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openum/openum/internal/directory"
+)
+
+// What Save and SetState write is the same in every engine; only the SQL
+// of each statement differs. So they are written once here, against Tx,
+// and each engine's Store.Save and Store.SetState call them with its own.
+
+// Tx is one write transaction of an engine: the statements that Save and
+// SetState are made of, in the engine's SQL.
+type Tx interface {
+	// Insert stores m, as Check made it, and its audio, and returns its ID.
+	Insert(ctx context.Context, m Message, wav []byte) (int64, error)
+	// AddState adds state, entered at at, to message id's History.
+	AddState(ctx context.Context, id int64, state State, at time.Time) error
+	// AddMailJob records m.Mail, the mail job of m, just inserted.
+	AddMailJob(ctx context.Context, m Message) error
+	// Get reads message id with its History, and keeps it from other
+	// writers until the transaction ends; a *NotFoundError when there is
+	// none.
+	Get(ctx context.Context, id int64) (*Message, error)
+	// UpdateState sets message id's State and StateChanged.
+	UpdateState(ctx context.Context, id int64, state State, at time.Time) error
+	// AppendAudit adds one audit record naming actor and changes.
+	AppendAudit(ctx context.Context, actor directory.Actor, changes []directory.Change) error
+}
+
+// Write runs fn in one write transaction, committed when fn returns nil
+// and rolled back otherwise.
+type Write func(fn func(Tx) error) error
+
+// Save is every engine's Store.Save, in the transactions of write.
+func Save(ctx context.Context, write Write, actor directory.Actor, m Message, wav []byte) (Message, error) {
+	m, err := check(m, wav, time.Now())
+	if err != nil {
+		return Message{}, err
+	}
+	err = write(func(tx Tx) (err error) {
+		if m.ID, err = tx.Insert(ctx, m, wav); err != nil {
+			return err
+		}
+		if err := tx.AddState(ctx, m.ID, m.State, m.StateChanged); err != nil {
+			return err
+		}
+		if m.Mail != nil {
+			if err := tx.AddMailJob(ctx, m); err != nil {
+				return err
+			}
+		}
+		if actor == (directory.Actor{}) {
+			return nil
+		}
+		return tx.AppendAudit(ctx, actor, []directory.Change{addedRecord(m)})
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("msgstore: save: %w", err)
+	}
+	return m, nil
+}
+
+// SetState is every engine's Store.SetState, in the transactions of write.
+func SetState(ctx context.Context, write Write, actor directory.Actor, id int64, state State, at time.Time) (*Message, error) {
+	state, err := directory.ParseEnum("state", string(state), States)
+	if err != nil {
+		return nil, fmt.Errorf("msgstore: %w", err)
+	}
+	var m *Message
+	err = write(func(tx Tx) (err error) {
+		if m, err = tx.Get(ctx, id); err != nil || m.State == state {
+			return err
+		}
+		old := m.State
+		m.State, m.StateChanged = state, at.UTC()
+		m.History = append(m.History, StateChange{State: state, At: m.StateChanged})
+		if err := tx.UpdateState(ctx, id, state, m.StateChanged); err != nil {
+			return err
+		}
+		if err := tx.AddState(ctx, id, state, m.StateChanged); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, actor, []directory.Change{stateChangeRecord(*m, old)})
+	})
+	if err != nil {
+		return nil, Wrap(err)
+	}
+	return m, nil
+}
+
+// Wrap prefixes an engine's error with the package's name; a
+// *NotFoundError speaks for itself.
+func Wrap(err error) error {
+	var nf *NotFoundError
+	if err == nil || errors.As(err, &nf) {
+		return err
+	}
+	return fmt.Errorf("msgstore: %w", err)
+}
