@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/openum/openum/internal/peertest"
 )
 
 func TestWriteFileLeavesNothingOnFailure(t *testing.T) {
@@ -42,9 +44,7 @@ func TestWriteFileSetsTheModeItIsGiven(t *testing.T) {
 	if err := WriteFile(path, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v; want 0600", info.Mode().Perm())
-	}
+	peertest.CheckPerm(t, path, 0o600)
 	if err := WriteFile(path, []byte("public"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openum/openum/internal/peertest"
 	"github.com/openum/openum/internal/testpki"
 )
 
@@ -114,26 +115,14 @@ func TestFileModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sub := range []string{"", "personal", "trusted", "intermediate", "pending"} {
-		st, err := os.Stat(filepath.Join(s.Dir(), sub))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != 0o700 {
-			t.Errorf("%s: mode %v, want 0700", sub, st.Mode().Perm())
-		}
+		peertest.CheckPerm(t, filepath.Join(s.Dir(), sub), 0o700)
 	}
 	keys, _ := filepath.Glob(filepath.Join(s.Dir(), "*", "*.key"))
 	if len(keys) != 2 {
 		t.Fatalf("keys %v, want one personal and one pending", keys)
 	}
 	for _, k := range keys {
-		st, err := os.Stat(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", k, st.Mode().Perm())
-		}
+		peertest.CheckPerm(t, k, 0o600)
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir(), "personal", c.Thumbprint()+".crt")); err != nil {
 		t.Errorf("certificate not named by thumbprint: %v", err)

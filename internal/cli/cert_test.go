@@ -18,6 +18,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/openum/openum/internal/cli"
+	"github.com/openum/openum/internal/peertest"
 	"github.com/openum/openum/internal/testpki"
 )
 
@@ -115,10 +116,7 @@ func TestCertNewSelfSignedGetSelect(t *testing.T) {
 		t.Fatalf("cert get: %+v", list)
 	}
 	tp := list[0].Thumbprint
-	key, err := os.Stat(filepath.Join(data, "certs", "personal", tp+".key"))
-	if err != nil || key.Mode().Perm() != 0o600 {
-		t.Errorf("key file: %v, %v", key, err)
-	}
+	peertest.CheckPerm(t, filepath.Join(data, "certs", "personal", tp+".key"), 0o600)
 	sel := ok(t, data, "cert", "select")
 	if !strings.Contains(sel, "In use:      "+tp) || !strings.Contains(sel, "self-signed one with the longest time to expiry") {
 		t.Errorf("cert select:\n%s", sel)
@@ -361,9 +359,7 @@ func TestCertExportFormats(t *testing.T) {
 	if err != nil || key == nil || leafThumbprint(cert) != tp {
 		t.Errorf("PFX: %v", err)
 	}
-	if st, _ := os.Stat(filepath.Join(dir, "c.pfx")); st.Mode().Perm() != 0o600 {
-		t.Errorf("PFX mode %v, want 0600", st.Mode().Perm())
-	}
+	peertest.CheckPerm(t, filepath.Join(dir, "c.pfx"), 0o600)
 	// What was exported imports into another server.
 	other := newData(t)
 	out := ok(t, other, "cert", "import", filepath.Join(dir, "c.pfx"), "--password", password)

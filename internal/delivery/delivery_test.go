@@ -16,6 +16,7 @@ import (
 
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
+	"github.com/openum/openum/internal/peertest"
 )
 
 func testMessage(id string) *Message {
@@ -122,9 +123,7 @@ func TestSpoolKeepsMessagesAcrossRestarts(t *testing.T) {
 	if err != nil || len(pending) != 2 {
 		t.Fatalf("pending after restart: %v, %v; want 2", pending, err)
 	}
-	if info, _ := os.Stat(filepath.Join(dir, "queue")); info.Mode().Perm() != 0o700 {
-		t.Errorf("queue mode %v; want 0700", info.Mode().Perm())
-	}
+	peertest.CheckPerm(t, filepath.Join(dir, "queue"), 0o700)
 	if audio, _ := s2.Audio("a2"); string(audio) != "RIFF-audio-a2" {
 		t.Fatalf("audio after restart: %q", audio)
 	}

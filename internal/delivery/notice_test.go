@@ -13,6 +13,7 @@ import (
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/peertest"
 )
 
 // A reset PIN is mailed as plain text through the spool: queued, kept
@@ -35,9 +36,7 @@ func TestPINMailerMailsTheNewPIN(t *testing.T) {
 	if len(notes) != 1 {
 		t.Fatalf("queued: %v; want one note", notes)
 	}
-	if info, err := os.Stat(notes[0]); err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("the note holding the PIN: %v, %v; want mode 0600", info, err)
-	}
+	peertest.CheckPerm(t, notes[0], 0o600) // the note holds the PIN
 
 	spool, err = OpenSpool(filepath.Join(dir, "spool")) // a restart before delivery
 	if err != nil {

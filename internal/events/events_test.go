@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/peertest"
 )
 
 func TestEmitAndRead(t *testing.T) {
@@ -21,13 +23,7 @@ func TestEmitAndRead(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("events.log mode %v, want 0600", st.Mode().Perm())
-	}
+	peertest.CheckPerm(t, path, 0o600)
 
 	all, err := Read(path, Filter{})
 	if err != nil {

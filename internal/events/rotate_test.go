@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/openum/openum/internal/peertest"
 )
 
 // Logs on one path stand for processes (the server and CLI commands):
@@ -52,13 +54,7 @@ func TestRotationAcrossWritersKeepsEveryLineWholeAndInOrder(t *testing.T) {
 	var total int64
 	logFiles := 0
 	for _, name := range files {
-		st, err := os.Stat(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", name, st.Mode().Perm())
-		}
+		st := peertest.CheckPerm(t, name, 0o600)
 		if name == path+".lock" {
 			continue
 		}

@@ -1,6 +1,7 @@
 // Package peertest holds what the tests that drive real peers (sipp,
-// baresip, stunnel, Postfix, tshark) share: a place to collect a child
-// process's output, and free loopback ports. Only tests import it.
+// baresip, stunnel, Postfix, tshark) and real files share: a place to
+// collect a child process's output, free loopback ports, a really full
+// filesystem, and the check of a file's mode. Only tests import it.
 package peertest
 
 import (

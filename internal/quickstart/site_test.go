@@ -5,13 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/sqlite"
+	"github.com/openum/openum/internal/peertest"
 	"github.com/openum/openum/internal/pin"
 )
 
@@ -49,10 +49,7 @@ func TestSetupMakesASoundSecuredSite(t *testing.T) {
 	if sv, err := snap.LocalServer(""); err != nil || sv.Name != Server {
 		t.Fatalf("this machine's server record: %v, %v; want %s", sv, err, Server)
 	}
-	info, err := os.Stat(filepath.Join(site.Dir, "gateway.pem"))
-	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("the gateway's identity (a private key): %v, %v; want mode 0600", info, err)
-	}
+	peertest.CheckPerm(t, filepath.Join(site.Dir, "gateway.pem"), 0o600) // the gateway's private key
 	c, err := store.Load()
 	if err != nil {
 		t.Fatal(err)
