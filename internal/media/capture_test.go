@@ -53,9 +53,7 @@ func TestCapture(t *testing.T) {
 	if loudEnd != FrameSamples {
 		t.Errorf("loudEnd %d; want %d", loudEnd, FrameSamples)
 	}
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	if r := receive(t, server, 1)[0]; r.PCM == nil {
 		t.Errorf("after Stop, Received has %+v; want audio", r)
 	}

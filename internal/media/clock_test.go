@@ -96,11 +96,7 @@ func TestSinkTakesAudio(t *testing.T) {
 	if old := server.Sink(func(ts uint32, pcm []int16) { got <- ts }); old != nil {
 		t.Fatal("a new stream has a sink")
 	}
-	for range 3 {
-		if err := caller.Send(tone(FrameSamples)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sendTone(t, caller, 3)
 	if err := caller.SendDigit('5'); err != nil {
 		t.Fatal(err)
 	}
@@ -116,9 +112,7 @@ func TestSinkTakesAudio(t *testing.T) {
 		prev = ts
 	}
 	server.Sink(nil)
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	if r := receive(t, server, 1)[0]; r.PCM == nil {
 		t.Fatalf("Received %+v; want audio", r)
 	}
@@ -184,13 +178,6 @@ func TestSendToACallerThatDoesNotReadNeverWaits(t *testing.T) {
 // drops the audio must not leave its socket unread.
 func TestSinkUnblocksAFullReceived(t *testing.T) {
 	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
-	send := func(n int) {
-		for range n {
-			if err := caller.Send(tone(FrameSamples)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	waitPackets := func(want uint64) uint64 {
 		deadline := time.Now().Add(2 * time.Second)
 		for server.Stats().Packets.Load() < want && time.Now().Before(deadline) {
@@ -198,12 +185,12 @@ func TestSinkUnblocksAFullReceived(t *testing.T) {
 		}
 		return server.Stats().Packets.Load()
 	}
-	send(receivedDepth + 4)
+	sendTone(t, caller, receivedDepth+4)
 	if got := waitPackets(receivedDepth + 1); got != receivedDepth+1 {
 		t.Fatalf("%d packets accepted with Received full; want %d (8 on Received, 1 held)", got, receivedDepth+1)
 	}
 	server.Sink(Discard)
-	send(4)
+	sendTone(t, caller, 4)
 	if got := waitPackets(receivedDepth + 8); got != receivedDepth+8 {
 		t.Errorf("%d packets accepted after Sink(Discard); want %d", got, receivedDepth+8)
 	}

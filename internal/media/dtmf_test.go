@@ -46,9 +46,7 @@ func digitsOf(rs []Received) string {
 // order they came, between the audio packets.
 func TestInjectDigitOnReceived(t *testing.T) {
 	server, caller := pair(t, "")
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	if got := receive(t, server, 1); got[0].PCM == nil {
 		t.Fatalf("received %+v; want audio", got)
 	}
@@ -60,9 +58,7 @@ func TestInjectDigitOnReceived(t *testing.T) {
 	if err := server.InjectDigit('x'); err == nil {
 		t.Fatal("InjectDigit('x') accepted a key that is not DTMF")
 	}
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	got := receive(t, server, 7)
 	if digitsOf(got) != "19*#AD" || got[6].PCM == nil {
 		t.Fatalf("received %+v; want the keys 19*#AD in order, then audio", got)
@@ -95,9 +91,7 @@ func TestDigitsTakeTheCallsFirstWay(t *testing.T) {
 			t.Fatal(err)
 		}
 		sendEvent(t, caller, server, '4', 1000)
-		if err := caller.Send(tone(FrameSamples)); err != nil {
-			t.Fatal(err)
-		}
+		sendTone(t, caller, 1)
 		if got := receive(t, server, 2); digitsOf(got) != "4" || got[1].PCM == nil {
 			t.Fatalf("received %+v; want 4 then audio: the RFC 4733 copy dropped", got)
 		}

@@ -40,11 +40,7 @@ func TestLossCounter(t *testing.T) {
 func TestStreamCountsLostPackets(t *testing.T) {
 	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
 	send := func(n int) {
-		for range n {
-			if err := caller.Send(tone(FrameSamples)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sendTone(t, caller, n)
 		receive(t, server, n)
 	}
 	send(3)

@@ -56,6 +56,16 @@ func tone(n int) []int16 {
 	return pcm
 }
 
+// sendTone sends n frames of tone from s.
+func sendTone(t *testing.T, s *Stream, n int) {
+	t.Helper()
+	for range n {
+		if err := s.Send(tone(FrameSamples)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func receive(t *testing.T, s *Stream, n int) []Received {
 	t.Helper()
 	var got []Received
@@ -114,15 +124,11 @@ func TestStreamDropsInjectedTamperedAndReplayed(t *testing.T) {
 	callerConn := caller.conn
 	_, _ = callerConn.WriteToUDP(plain, to)
 	_, _ = callerConn.WriteToUDP([]byte{0x80}, to) // a short non-RTP packet
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	receive(t, server, 1)
 	// Replay the caller's last encrypted packet.
 	_, _ = callerConn.WriteToUDP(caller.buf, to)
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	receive(t, server, 1)
 	time.Sleep(50 * time.Millisecond)
 	if f := server.Stats().Foreign.Load(); f != 5 {
@@ -151,9 +157,7 @@ func TestStreamDTMF(t *testing.T) {
 	send(true, 1000)
 	send(true, 1000)
 	send(true, 1000)
-	if err := caller.Send(tone(FrameSamples)); err != nil {
-		t.Fatal(err)
-	}
+	sendTone(t, caller, 1)
 	got := receive(t, server, 2)
 	if got[0].Digit != '#' || got[1].PCM == nil {
 		t.Fatalf("received %+v; want one '#' then audio", got)
