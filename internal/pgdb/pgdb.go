@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openum/openum/internal/directory"
 )
@@ -32,6 +33,8 @@ var ErrSchemaTooNew = errors.New("pgdb: the database was written by a newer open
 type Schema struct {
 	Files fs.FS
 	Table string
+	// What names the schema in Open's refusal: "the PostgreSQL schema".
+	What string
 }
 
 // Querier is what a pool, a connection and a transaction offer for reading.
@@ -53,10 +56,35 @@ func (s Schema) Version() int { return len(s.files()) }
 // database apart (two servers upgraded at once), whichever schema.
 const migrateLock = 0x6f70656e756d // "openum"
 
-// Migrate applies, on conn, each migration the database lacks, each in its
-// own transaction, and returns how many it applied: none on an up-to-date
-// database. A schema newer than this openum's is refused (ErrSchemaTooNew).
-func (s Schema) Migrate(ctx context.Context, conn *pgx.Conn) (applied int, err error) {
+// Open connects a pool to the database at url and checks that its schema
+// is the one this openum writes: an older one is refused, saying to run
+// openum directory migrate; a newer one with ErrSchemaTooNew.
+func (s Schema) Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.current(ctx, pool)
+	if err == nil && v < s.Version() {
+		err = fmt.Errorf("%s is at version %d and this openum needs %d: run openum directory migrate", s.What, v, s.Version())
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// Migrate applies, in the database at url, each migration it lacks, each
+// in its own transaction, and returns how many it applied: none on an
+// up-to-date database. A schema newer than this openum's is refused
+// (ErrSchemaTooNew).
+func (s Schema) Migrate(ctx context.Context, url string) (applied int, err error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
 	for {
 		done, err := s.migrateOne(ctx, conn)
 		if err != nil || done {
@@ -79,7 +107,7 @@ func (s Schema) migrateOne(ctx context.Context, conn *pgx.Conn) (done bool, err 
 			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 			return err
 		}
-		v, err := s.Current(ctx, tx)
+		v, err := s.current(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -104,9 +132,9 @@ func (s Schema) migrateOne(ctx context.Context, conn *pgx.Conn) (done bool, err 
 	return done, err
 }
 
-// Current returns the number of migrations the database has (0 when none),
+// current returns the number of migrations the database has (0 when none),
 // or ErrSchemaTooNew when it has more than this openum knows.
-func (s Schema) Current(ctx context.Context, q Querier) (int, error) {
+func (s Schema) current(ctx context.Context, q Querier) (int, error) {
 	var v int
 	err := q.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM "+s.Table).Scan(&v)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P01" { // undefined_table

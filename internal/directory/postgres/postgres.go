@@ -50,21 +50,12 @@ var (
 // Open connects to the database at url (postgres://...) and checks that its
 // schema is the one this openum writes.
 func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := schema.Open(ctx, url)
+	if errors.Is(err, pgdb.ErrSchemaTooNew) {
+		return nil, directory.ErrSchemaTooNew
+	}
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
-	}
-	v, err := schemaVersion(ctx, pool)
-	switch {
-	case errors.Is(err, directory.ErrSchemaTooNew):
-	case err != nil:
-		err = fmt.Errorf("directory: %w", err)
-	case v < SchemaVersion():
-		err = fmt.Errorf("directory: the PostgreSQL schema is at version %d and this openum needs %d: run openum directory migrate", v, SchemaVersion())
-	}
-	if err != nil {
-		pool.Close()
-		return nil, err
 	}
 	return &Store{pool: pool, changed: make(chan struct{}, 1), stopListen: func() {}}, nil
 }

@@ -32,7 +32,7 @@ var migrations embed.FS
 
 var files, _ = fs.Sub(migrations, "migrations")
 
-var schema = pgdb.Schema{Files: files, Table: "msgstore_migrations"}
+var schema = pgdb.Schema{Files: files, Table: "msgstore_migrations", What: "the PostgreSQL message store's schema"}
 
 // errTooNew says that a newer openum wrote the store's schema.
 var errTooNew = fmt.Errorf("msgstore: the message store was written by a newer openum; upgrade openum (%w)", pgdb.ErrSchemaTooNew)
@@ -43,12 +43,7 @@ func SchemaVersion() int { return schema.Version() }
 // Migrate brings the store's schema in the database at url up to date, and
 // returns how many migrations it applied: none when it is (idempotent).
 func Migrate(ctx context.Context, url string) (int, error) {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return 0, fmt.Errorf("msgstore: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	n, err := schema.Migrate(ctx, conn)
+	n, err := schema.Migrate(ctx, url)
 	if errors.Is(err, pgdb.ErrSchemaTooNew) {
 		return n, errTooNew
 	}
@@ -68,22 +63,12 @@ var _ msgstore.Store = (*Store)(nil)
 // Open connects to the database at url (postgres://...) and checks that the
 // store's schema is the one this openum writes.
 func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := schema.Open(ctx, url)
+	if errors.Is(err, pgdb.ErrSchemaTooNew) {
+		return nil, errTooNew
+	}
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
-	}
-	v, err := schema.Current(ctx, pool)
-	switch {
-	case errors.Is(err, pgdb.ErrSchemaTooNew):
-		err = errTooNew
-	case err != nil:
-		err = fmt.Errorf("msgstore: %w", err)
-	case v < SchemaVersion():
-		err = fmt.Errorf("msgstore: the PostgreSQL message store's schema is at version %d and this openum needs %d: run openum directory migrate", v, SchemaVersion())
-	}
-	if err != nil {
-		pool.Close()
-		return nil, err
 	}
 	return &Store{pool: pool}, nil
 }
