@@ -12,6 +12,7 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/directorytest"
 	"github.com/openum/openum/internal/pgtest"
+	"github.com/openum/openum/internal/storetest"
 )
 
 // TestMain gives the tests a PostgreSQL cluster of their own.
@@ -27,14 +28,9 @@ func newDatabase(t testing.TB) string {
 	return url
 }
 
-func openStore(t testing.TB, url string) *Store {
-	t.Helper()
-	s, err := Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+func openStore(tb testing.TB, url string) *Store {
+	tb.Helper()
+	return storetest.Open(tb, Open, url)
 }
 
 // TestConformance runs the suite every directory engine passes.

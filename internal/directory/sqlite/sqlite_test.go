@@ -11,6 +11,7 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/directorytest"
 	"github.com/openum/openum/internal/sqlitedb"
+	"github.com/openum/openum/internal/storetest"
 )
 
 var admin = directorytest.Admin
@@ -29,12 +30,7 @@ func newFile(tb testing.TB) string { return filepath.Join(tb.TempDir(), "directo
 // openStore opens the database at file for tb, closed when tb ends.
 func openStore(tb testing.TB, file string) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), file)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return storetest.Open(tb, Open, file)
 }
 
 // A database written by the first schema version is upgraded on open, its

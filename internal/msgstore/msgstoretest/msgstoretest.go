@@ -14,6 +14,7 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/media"
 	"github.com/openum/openum/internal/msgstore"
+	"github.com/openum/openum/internal/storetest"
 )
 
 // Engine is what the suite needs of a message store engine.
@@ -61,12 +62,7 @@ var (
 // open opens the store at addr for t, closed when t ends.
 func (e Engine) open(t testing.TB, addr string) msgstore.Store {
 	t.Helper()
-	s, err := e.Open(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return storetest.Open(t, e.Open, addr)
 }
 
 // newStore makes a new store and opens it.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/msgstore/msgstoretest"
+	"github.com/openum/openum/internal/storetest"
 )
 
 var engine = msgstoretest.Engine{
@@ -45,11 +46,7 @@ func TestKillDuringStateChange(t *testing.T) { msgstoretest.KillDuringStateChang
 // The file holds voice messages: only its owner may read it.
 func TestFileIsPrivate(t *testing.T) {
 	file := engine.New(t)
-	s, err := Open(context.Background(), file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	storetest.Open(t, Open, file)
 	if info, err := os.Stat(file); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("messages.db mode %v, %v; want 0600", info.Mode(), err)
 	}
