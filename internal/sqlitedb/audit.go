@@ -36,19 +36,12 @@ func ReadAudit(ctx context.Context, db *sql.DB) ([]directory.AuditRecord, error)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []directory.AuditRecord
-	for rows.Next() {
+	return Collect(rows, func(row Row) (rec directory.AuditRecord, err error) {
 		var at, changes string
-		var rec directory.AuditRecord
-		if err := rows.Scan(&at, &rec.User, &rec.Command, &changes); err != nil {
-			return nil, err
+		if err := row.Scan(&at, &rec.User, &rec.Command, &changes); err != nil {
+			return rec, err
 		}
 		rec.Time, _ = time.Parse(time.RFC3339Nano, at)
-		if err := json.Unmarshal([]byte(changes), &rec.Changes); err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, rows.Err()
+		return rec, json.Unmarshal([]byte(changes), &rec.Changes)
+	})
 }

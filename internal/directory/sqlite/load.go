@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/sqlitedb"
 )
 
 var _ directory.LoadBoard = (*Store)(nil)
@@ -31,19 +32,15 @@ func (s *Store) ReadLoads(ctx context.Context) ([]directory.Load, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: server loads: %w", err)
 	}
-	defer rows.Close()
-	var out []directory.Load
-	for rows.Next() {
+	out, err := sqlitedb.Collect(rows, func(row sqlitedb.Row) (directory.Load, error) {
 		var l directory.Load
 		var status string
 		var updated int64
-		if err := rows.Scan(&l.Server, &l.Calls, &l.MaxCallsAllowed, &status, &l.Draining, &l.TCPPort, &l.TLSPort, &updated); err != nil {
-			return nil, fmt.Errorf("directory: server loads: %w", err)
-		}
+		err := row.Scan(&l.Server, &l.Calls, &l.MaxCallsAllowed, &status, &l.Draining, &l.TCPPort, &l.TLSPort, &updated)
 		l.Status, l.Updated = directory.Status(status), time.UnixMilli(updated)
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
+		return l, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("directory: server loads: %w", err)
 	}
 	return out, nil

@@ -198,7 +198,9 @@ func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) 
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (msgstore.Message, error) { return scanMessage(row) })
+	// From nil, not CollectRows' empty slice: no messages are a nil list,
+	// as SQLite's.
+	out, err := pgx.AppendRows([]msgstore.Message(nil), rows, func(row pgx.CollectableRow) (msgstore.Message, error) { return scanMessage(row) })
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
