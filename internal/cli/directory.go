@@ -39,21 +39,31 @@ func (a *app) postgresURL() (string, error) {
 	return "", fmt.Errorf("--directory must be a postgres:// URL, or empty for the SQLite file in --data, not %q", redactURL(s))
 }
 
+// storage returns the URL of the PostgreSQL database --directory names,
+// or "" for the SQLite files in the data directory. The data directory is
+// made either way, as the other files of a server live there; it holds
+// keys and PIN hashes: only its owner may enter it.
+func (a *app) storage() (string, error) {
+	pg, err := a.postgresURL()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	}
+	return pg, nil
+}
+
 // directory opens the directory --directory names, once: the PostgreSQL
 // database of a postgres:// URL, or by default directory.db in the data
-// directory. The data directory is made either way, as the other files of
-// a server live there; it holds keys and PIN hashes: only its owner may
-// enter it.
+// directory.
 func (a *app) directory(ctx context.Context) (directory.Directory, error) {
 	if a.dir != nil {
 		return a.dir, nil
 	}
-	pg, err := a.postgresURL()
+	pg, err := a.storage()
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	var dir directory.Directory
 	if pg != "" {
@@ -77,12 +87,9 @@ func (a *app) messages(ctx context.Context) (msgstore.Store, error) {
 	if a.msgs != nil {
 		return a.msgs, nil
 	}
-	pg, err := a.postgresURL()
+	pg, err := a.storage()
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	var s msgstore.Store
 	if pg != "" {

@@ -12,9 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory/sqlite"
-	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
 )
 
@@ -47,36 +45,14 @@ func failLogons(ts *testscript.TestScript, neg bool, args []string) {
 func TestPINResetIsMailedAndNowhereElse(t *testing.T) {
 	data := t.TempDir()
 	var out bytes.Buffer
-	run := func(args ...string) {
-		t.Helper()
-		if code := Main(append([]string{"--data", data}, args...), &out, &out); code != 0 {
-			t.Fatalf("openum %v: exit %d\n%s", args, code, out.String())
-		}
-	}
+	run := openumOn(t, data, &out)
 	run("dialplan", "new", "DP1", "--number-of-digits-in-extension", "5")
 	run("policy", "new", "P1", "--dialplan", "DP1", "--logon-failures-before-pin-reset", "2", "--max-logon-attempts", "5")
 	run("mailbox", "enable", "alice@example.test", "--dialplan", "DP1", "--extension", "12345", "--pin", "480715")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dir, err := sqlite.Open(ctx, filepath.Join(data, "directory.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dir.Close()
-	log, err := events.Open(filepath.Join(data, "events.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	spool, err := delivery.OpenSpool(filepath.Join(data, "spool"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	maildir := delivery.Maildir{Dir: filepath.Join(data, "mail")}
-	worker := &delivery.Worker{Spool: spool, Transport: maildir, Events: log}
-	go func() { _ = worker.Run(ctx) }()
-	svc, err := logonService(dir, log, spool, "voicemail@um1.example.test", worker.Kick)
+	ctx := context.Background()
+	worker := startDelivery(t, data)
+	svc, err := logonService(openDirectory(t, data), worker.Events, worker.Spool, "voicemail@um1.example.test", worker.Kick)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +63,7 @@ func TestPINResetIsMailedAndNowhereElse(t *testing.T) {
 		}
 	}
 
-	var raw []byte
-	for deadline := time.Now().Add(10 * time.Second); raw == nil; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no mail with the new PIN in the Maildir")
-		}
-		files, _ := filepath.Glob(filepath.Join(data, "mail", delivery.MaildirName("alice@example.test"), "new", "*"))
-		if len(files) == 1 {
-			raw, _ = os.ReadFile(files[0])
-		}
-	}
+	raw := waitMail(t, data, "alice@example.test")
 	found := regexp.MustCompile(`Your new PIN is: ([0-9]+)\r\n`).FindSubmatch(raw)
 	if found == nil {
 		t.Fatalf("the mail gives no PIN:\n%s", raw)

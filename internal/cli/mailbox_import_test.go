@@ -8,11 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
 
-	"github.com/openum/openum/internal/delivery"
-	"github.com/openum/openum/internal/directory/sqlite"
-	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/logon"
 )
 
@@ -21,12 +17,7 @@ import (
 func TestImportedPINsLogOn(t *testing.T) {
 	data := t.TempDir()
 	var out bytes.Buffer
-	run := func(args ...string) {
-		t.Helper()
-		if code := Main(append([]string{"--data", data}, args...), &out, &out); code != 0 {
-			t.Fatalf("openum %v: exit %d\n%s", args, code, out.String())
-		}
-	}
+	run := openumOn(t, data, &out)
 	run("dialplan", "new", "DP1", "--number-of-digits-in-extension", "4")
 	run("policy", "new", "P1", "--dialplan", "DP1", "--min-pin-length", "8")
 	file := filepath.Join(data, "users.csv")
@@ -47,12 +38,7 @@ func TestImportedPINsLogOn(t *testing.T) {
 		t.Fatalf("pins file: %d lines, %v", len(lines), err)
 	}
 	ctx := context.Background()
-	dir, err := sqlite.Open(ctx, filepath.Join(data, "directory.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dir.Close()
-	svc, err := logon.New(dir, nil, nil, logon.Settings{})
+	svc, err := logon.New(openDirectory(t, data), nil, nil, logon.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +62,7 @@ func TestImportedPINsLogOn(t *testing.T) {
 func TestImportMailsPINs(t *testing.T) {
 	data := t.TempDir()
 	var out bytes.Buffer
-	run := func(args ...string) {
-		t.Helper()
-		if code := Main(append([]string{"--data", data}, args...), &out, &out); code != 0 {
-			t.Fatalf("openum %v: exit %d\n%s", args, code, out.String())
-		}
-	}
+	run := openumOn(t, data, &out)
 	run("dialplan", "new", "DP1", "--number-of-digits-in-extension", "4")
 	run("policy", "new", "P1", "--dialplan", "DP1")
 	file := filepath.Join(data, "users.csv")
@@ -91,39 +72,14 @@ func TestImportMailsPINs(t *testing.T) {
 	}
 	run("mailbox", "import", file, "--mail-pins", "--mail-from", "voicemail@um1.example.test")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	spool, err := delivery.OpenSpool(filepath.Join(data, "spool"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log, err := events.Open(filepath.Join(data, "events.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	maildir := delivery.Maildir{Dir: filepath.Join(data, "mail")}
-	go func() { _ = (&delivery.Worker{Spool: spool, Transport: maildir, Events: log}).Run(ctx) }()
-	dir, err := sqlite.Open(ctx, filepath.Join(data, "directory.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dir.Close()
-	svc, err := logon.New(dir, nil, nil, logon.Settings{})
+	ctx := context.Background()
+	startDelivery(t, data)
+	svc, err := logon.New(openDirectory(t, data), nil, nil, logon.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range []struct{ address, ext string }{{"a@example.test", "1001"}, {"b@example.test", "1002"}} {
-		var raw []byte
-		for deadline := time.Now().Add(10 * time.Second); raw == nil; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: no mail with its PIN in its Maildir", m.address)
-			}
-			files, _ := filepath.Glob(filepath.Join(data, "mail", delivery.MaildirName(m.address), "new", "*"))
-			if len(files) == 1 {
-				raw, _ = os.ReadFile(files[0])
-			}
-		}
+		raw := waitMail(t, data, m.address)
 		found := regexp.MustCompile(`Your voice mail PIN is: ([0-9]+)\r\n`).FindSubmatch(raw)
 		if found == nil || !bytes.Contains(raw, []byte("Your extension: "+m.ext)) {
 			t.Fatalf("%s: the mail gives no PIN or extension:\n%s", m.address, raw)
