@@ -125,7 +125,7 @@ func (c *console) mailboxes(ctx context.Context) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	rows := slices.Clone(snap.Mailboxes)
+	rows := snap.Mailboxes.Slice()
 	attention := func(m directory.Mailbox) int {
 		switch {
 		case m.LockedOut:

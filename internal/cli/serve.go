@@ -278,8 +278,8 @@ func migrateMaildirs(ctx context.Context, dir directory.Directory, maildir deliv
 	if err != nil {
 		return err
 	}
-	addresses := make([]string, len(snap.Mailboxes))
-	for i, m := range snap.Mailboxes {
+	addresses := make([]string, snap.Mailboxes.Len())
+	for i, m := range snap.Mailboxes.All() {
 		addresses[i] = m.EmailAddress
 	}
 	return maildir.Migrate(ctx, addresses, log)

@@ -27,12 +27,12 @@ func testSnapshot(t *testing.T) (*directory.Snapshot, *directory.DialPlan) {
 	s := &directory.Snapshot{
 		DialPlans:       []directory.DialPlan{other, dp},
 		MailboxPolicies: []directory.MailboxPolicy{staff, sales, kiosk, directory.NewMailboxPolicy("OtherPolicy", "Other")},
-		Mailboxes: []directory.Mailbox{
-			{EmailAddress: "alice@example.test", UMDialPlan: "US", UMMailboxPolicy: "Staff", Extensions: directory.List[string]{"12345"}},
-			{EmailAddress: "bob@example.test", UMDialPlan: "US", UMMailboxPolicy: "Sales", Extensions: directory.List[string]{"12346"}},
-			{EmailAddress: "kim@example.test", UMDialPlan: "US", UMMailboxPolicy: "Kiosk", Extensions: directory.List[string]{"12347"}},
-			{EmailAddress: "olga@example.test", UMDialPlan: "Other", UMMailboxPolicy: "OtherPolicy", Extensions: directory.List[string]{"1234"}},
-		},
+		Mailboxes: directory.MailboxesOf(
+			directory.Mailbox{EmailAddress: "alice@example.test", UMDialPlan: "US", UMMailboxPolicy: "Staff", Extensions: directory.List[string]{"12345"}},
+			directory.Mailbox{EmailAddress: "bob@example.test", UMDialPlan: "US", UMMailboxPolicy: "Sales", Extensions: directory.List[string]{"12346"}},
+			directory.Mailbox{EmailAddress: "kim@example.test", UMDialPlan: "US", UMMailboxPolicy: "Kiosk", Extensions: directory.List[string]{"12347"}},
+			directory.Mailbox{EmailAddress: "olga@example.test", UMDialPlan: "Other", UMMailboxPolicy: "OtherPolicy", Extensions: directory.List[string]{"1234"}},
+		),
 	}
 	if err := directory.Validate(s, nil); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func TestAddMailboxRefusesUnsafeAddresses(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Field != "EmailAddress" || err.Error() != want || strings.Contains(err.Error(), "\n") {
 			t.Errorf("AddMailbox(%q): %v; want %s", address, err, want)
 		}
-		if len(s.Mailboxes) != 1 {
+		if s.Mailboxes.Len() != 1 {
 			t.Errorf("AddMailbox(%q) added the mailbox", address)
 		}
 	}
@@ -68,7 +68,7 @@ func TestMailboxAddressesIgnoreCase(t *testing.T) {
 func TestStoredUnsafeAddressStaysUsable(t *testing.T) {
 	s := sample(t)
 	// As a storage engine loads it: appended, not added.
-	s.Mailboxes = append(s.Mailboxes, Mailbox{EmailAddress: "a/b@example.test", UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: List[string]{"10002"}})
+	s.Mailboxes = MailboxesOf(append(s.Mailboxes.Slice(), Mailbox{EmailAddress: "a/b@example.test", UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: List[string]{"10002"}})...)
 	for name, change := range map[string]func(*Snapshot) error{
 		"dial plan": func(s *Snapshot) error {
 			d, _ := s.DialPlan("DP1")

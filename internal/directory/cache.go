@@ -35,11 +35,11 @@ func (c *Cache) Get() (snap *Snapshot, version uint64, audit int64) {
 
 // Put keeps snap, which the caller no longer changes, unless the cache
 // holds a newer version already. It makes snap's extension index, so that
-// the Updates from it check new extensions by look-up, and gives it the
-// look-ups of calls that its clones share.
+// the Updates from it check new extensions by look-up and calls find
+// mailboxes by it, and freezes its mailboxes, which its clones share.
 func (c *Cache) Put(snap *Snapshot, version uint64, audit int64) {
 	snap.extensions()
-	snap.look = &lookups{mailboxes: snap.Mailboxes}
+	snap.Mailboxes.freeze()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.snap == nil || version >= c.version {
@@ -86,8 +86,15 @@ func Patch(s *Snapshot, refs []Ref, fresh *Snapshot) *Snapshot {
 		HuntGroups:      patchList(s.HuntGroups, names[KindHuntGroup], fresh.HuntGroups),
 		Servers:         patchList(s.Servers, names[KindServer], fresh.Servers),
 		MailboxPolicies: patchList(s.MailboxPolicies, names[KindMailboxPolicy], fresh.MailboxPolicies),
-		Mailboxes:       patchList(s.Mailboxes, names[KindMailbox], fresh.Mailboxes),
+		Mailboxes:       s.Mailboxes.clone(),
 		AdminTokens:     patchList(s.AdminTokens, names[KindAdminToken], fresh.AdminTokens),
+	}
+	for _, name := range names[KindMailbox] {
+		out.Mailboxes.remove(name)
+	}
+	for _, m := range fresh.Mailboxes.All() {
+		out.Mailboxes.remove(m.EmailAddress)
+		_ = out.Mailboxes.add(m)
 	}
 	out.reindex(s, refs)
 	return out

@@ -19,9 +19,10 @@ func BenchmarkPrepareAddMailbox(b *testing.B) {
 		s.MailboxPolicies = append(s.MailboxPolicies, NewMailboxPolicy(fmt.Sprintf("P%d", p), dp.Name))
 	}
 	for i := range mailboxes {
-		s.Mailboxes = append(s.Mailboxes, benchMailbox(i))
+		if err := s.AddMailbox(benchMailbox(i)); err != nil {
+			b.Fatal(err)
+		}
 	}
-	s.spellReferences()
 	next := mailboxes
 	for b.Loop() {
 		m := benchMailbox(next)

@@ -88,8 +88,7 @@ func Prepare(current *Snapshot, fn func(*Snapshot) error) (*Snapshot, []Change, 
 	if err := fn(next); err != nil {
 		return nil, nil, err
 	}
-	next.look = nil // the clone's mailboxes moved: current's look-ups are not its
-	next.spellReferences()
+	next.spellReferences(current)
 	changes := Diff(current, next)
 	refs := make([]Ref, len(changes))
 	for i, c := range changes {
@@ -110,7 +109,7 @@ func Diff(old, new *Snapshot) []Change {
 	out = diffKind(out, KindHuntGroup, old.HuntGroups, new.HuntGroups)
 	out = diffKind(out, KindServer, old.Servers, new.Servers)
 	out = diffKind(out, KindMailboxPolicy, old.MailboxPolicies, new.MailboxPolicies)
-	out = diffKind(out, KindMailbox, old.Mailboxes, new.Mailboxes)
+	out = diffMailboxes(out, &old.Mailboxes, &new.Mailboxes)
 	return diffKind(out, KindAdminToken, old.AdminTokens, new.AdminTokens)
 }
 

@@ -35,10 +35,10 @@ func (x *extIndex) owner(k planExt) string {
 
 // newExtIndex indexes every extension of mailboxes; of two holders of one
 // extension (which Validate refuses), the first is kept.
-func newExtIndex(mailboxes []Mailbox) *extIndex {
-	x := &extIndex{owners: make(map[planExt]string, len(mailboxes))}
+func newExtIndex(mailboxes *MailboxList) *extIndex {
+	x := &extIndex{owners: make(map[planExt]string, mailboxes.Len())}
 	lower := map[string]string{} // a dial plan's name, in lower case once
-	for _, m := range mailboxes {
+	for _, m := range mailboxes.All() {
 		plan, ok := lower[m.UMDialPlan]
 		if !ok {
 			plan = strings.ToLower(m.UMDialPlan)
@@ -57,7 +57,7 @@ func newExtIndex(mailboxes []Mailbox) *extIndex {
 // extensions returns the index of s, making it when s has none.
 func (s *Snapshot) extensions() *extIndex {
 	if s.exts == nil {
-		s.exts = newExtIndex(s.Mailboxes)
+		s.exts = newExtIndex(&s.Mailboxes)
 	}
 	return s.exts
 }
@@ -67,13 +67,6 @@ func (s *Snapshot) extensions() *extIndex {
 func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
 	layer := &extIndex{parent: x, owners: map[planExt]string{}, depth: x.depth + 1}
 	var added []Mailbox
-	var lookups int
-	for _, c := range changes {
-		if c.Object.Kind == KindMailbox && c.Action != Added {
-			lookups++
-		}
-	}
-	inOld, inNext := finder(old.Mailboxes, lookups), finder(next.Mailboxes, lookups)
 	for _, c := range changes {
 		if c.Object.Kind != KindMailbox {
 			continue
@@ -87,11 +80,11 @@ func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
 		case c.Action == Changed && !movesExtensions(c):
 			continue
 		case c.Action == Changed:
-			if n := inNext(c.Object.Name); n != nil {
+			if n := next.Mailboxes.find(c.Object.Name); n != nil {
 				added = append(added, *n)
 			}
 		}
-		if m = inOld(c.Object.Name); m != nil {
+		if m = old.Mailboxes.find(c.Object.Name); m != nil {
 			for _, ext := range m.Extensions {
 				layer.owners[planExt{strings.ToLower(m.UMDialPlan), ext}] = ""
 			}
@@ -103,7 +96,7 @@ func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
 		}
 	}
 	if layer.depth > maxIndexDepth {
-		return newExtIndex(next.Mailboxes)
+		return newExtIndex(&next.Mailboxes)
 	}
 	return layer
 }

@@ -9,14 +9,16 @@ import (
 // answer from it; a clone whose owner moved its mailboxes still answers
 // right, by searching.
 func TestMailboxByExtension(t *testing.T) {
-	s := &Snapshot{}
+	dp := NewDialPlan("DP")
+	dp.NumberOfDigitsInExtension = 5
+	s := &Snapshot{DialPlans: []DialPlan{dp}}
 	for i := range 50 {
 		_ = s.AddMailbox(Mailbox{EmailAddress: fmt.Sprintf("u%02d@x", i), UMDialPlan: "DP", Extensions: List[string]{fmt.Sprintf("%05d", 10000+i)}})
 	}
 	var c Cache
 	c.Put(s, 1, 1)
 	a, b := s.Clone(), s.Clone()
-	if a.look != b.look || a.look == nil {
+	if a.exts != b.exts || a.exts == nil {
 		t.Fatal("clones of a cached configuration do not share its look-ups")
 	}
 	for number, want := range map[string]string{"10007": "u07@x", "+4930010007": "u07@x", "0007": "", "10099": ""} {

@@ -7,8 +7,10 @@ import (
 )
 
 // spellReferences writes every reference the way the object it names is
-// stored, so that "dp1" and "DP1" are one dial plan everywhere.
-func (s *Snapshot) spellReferences() {
+// stored, so that "dp1" and "DP1" are one dial plan everywhere; of the
+// mailboxes, only those of the chunks s does not share with base, from
+// which it was cloned (those a change touched).
+func (s *Snapshot) spellReferences(base *Snapshot) {
 	dialPlans, gateways, policies := speller(s.DialPlans), speller(s.IPGateways), speller(s.MailboxPolicies)
 	for i := range s.HuntGroups {
 		gateways(&s.HuntGroups[i].UMIPGateway)
@@ -17,10 +19,10 @@ func (s *Snapshot) spellReferences() {
 	for i := range s.MailboxPolicies {
 		dialPlans(&s.MailboxPolicies[i].UMDialPlan)
 	}
-	for i := range s.Mailboxes {
-		dialPlans(&s.Mailboxes[i].UMDialPlan)
-		policies(&s.Mailboxes[i].UMMailboxPolicy)
-	}
+	s.Mailboxes.changedSince(&base.Mailboxes, func(m *Mailbox) {
+		dialPlans(&m.UMDialPlan)
+		policies(&m.UMMailboxPolicy)
+	})
 	for i := range s.Servers {
 		for j := range s.Servers[i].DialPlans {
 			dialPlans(&s.Servers[i].DialPlans[j])
@@ -64,7 +66,7 @@ func (s *Snapshot) Objects(changes []Change) []any {
 		KindHuntGroup:     anyFinder(s.HuntGroups, n[KindHuntGroup]),
 		KindServer:        anyFinder(s.Servers, n[KindServer]),
 		KindMailboxPolicy: anyFinder(s.MailboxPolicies, n[KindMailboxPolicy]),
-		KindMailbox:       anyFinder(s.Mailboxes, n[KindMailbox]),
+		KindMailbox:       findMailbox(&s.Mailboxes),
 		KindAdminToken:    anyFinder(s.AdminTokens, n[KindAdminToken]),
 	}
 	out := make([]any, len(changes))
@@ -74,6 +76,16 @@ func (s *Snapshot) Objects(changes []Change) []any {
 		}
 	}
 	return out
+}
+
+// findMailbox is anyFinder of mailboxes, which are found by binary search.
+func findMailbox(l *MailboxList) func(string) any {
+	return func(name string) any {
+		if m := l.find(name); m != nil {
+			return m
+		}
+		return nil
+	}
 }
 
 func anyFinder[T object[T]](list []T, n int) func(string) any {

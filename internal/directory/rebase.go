@@ -18,7 +18,6 @@ func Rebase(base, next, latest *Snapshot, changes []Change) (*Snapshot, error) {
 		}
 	}
 	out := latest.Clone()
-	out.look = nil // its objects move
 	for _, r := range refs {
 		switch r.Kind {
 		case KindDialPlan:
@@ -32,7 +31,10 @@ func Rebase(base, next, latest *Snapshot, changes []Change) (*Snapshot, error) {
 		case KindMailboxPolicy:
 			carry(&out.MailboxPolicies, next.MailboxPolicies, r.Name)
 		case KindMailbox:
-			carry(&out.Mailboxes, next.Mailboxes, r.Name)
+			out.Mailboxes.remove(r.Name)
+			if m := next.Mailboxes.find(r.Name); m != nil {
+				_ = out.Mailboxes.add(m.clone())
+			}
 		case KindAdminToken:
 			carry(&out.AdminTokens, next.AdminTokens, r.Name)
 		}

@@ -20,16 +20,13 @@ type Snapshot struct {
 	HuntGroups      []HuntGroup
 	Servers         []Server
 	MailboxPolicies []MailboxPolicy
-	Mailboxes       []Mailbox
+	Mailboxes       MailboxList
 	AdminTokens     []AdminToken
 
 	// exts indexes the extensions of the configuration this one was cloned
-	// from, for Validate; nil when that one had none made.
+	// from, for Validate and for calls (MailboxByExtension); nil when that
+	// one had none made.
 	exts *extIndex
-	// look indexes the mailboxes for calls (MailboxByExtension), shared by
-	// the clones of one configuration, whose mailboxes are where they are
-	// in it; nil in a snapshot that no engine made, which then searches.
-	look *lookups
 }
 
 // object is what every directory object is to the generic helpers below.
@@ -132,47 +129,37 @@ func cloneAll[T object[T]](list []T) []T {
 	return out
 }
 
-// cloneMailboxes is cloneAll of many mailboxes, but for their extensions
-// and PIN histories, which the clone shares with list: nothing writes into
-// those in place (a change gives a mailbox a new list), and each is capped
-// at its length so that an append to one copies it rather than writing
-// into the array the other snapshot sees. A change to a large directory
-// then copies the mailboxes' fields, not their lists.
-func cloneMailboxes(list []Mailbox) []Mailbox {
-	out := slices.Clone(list)
-	for i := range out {
-		m := &out[i]
-		m.Extensions = m.Extensions[:len(m.Extensions):len(m.Extensions)]
-		m.PIN.History = m.PIN.History[:len(m.PIN.History):len(m.PIN.History)]
-	}
-	return out
-}
-
 // Pack puts the mailboxes' extensions and PIN histories into one array
 // each, rather than the one a mailbox (with room to grow) that decoding
 // them gives: an engine packs the configuration it reads whole, whose
 // lists every clone then shares. Each list is capped at its length.
 func (s *Snapshot) Pack() {
 	var exts, hist int
-	for _, m := range s.Mailboxes {
-		exts, hist = exts+len(m.Extensions), hist+len(m.PIN.History)
+	for _, c := range s.Mailboxes.chunks() {
+		for _, m := range c.items {
+			exts, hist = exts+len(m.Extensions), hist+len(m.PIN.History)
+		}
 	}
 	extArr, histArr := make([]string, 0, exts), make([]string, 0, hist)
-	for i := range s.Mailboxes {
-		m := &s.Mailboxes[i]
-		if m.Extensions != nil {
-			extArr = append(extArr, m.Extensions...)
-			m.Extensions = extArr[len(extArr)-len(m.Extensions) : len(extArr) : len(extArr)]
-		}
-		if m.PIN.History != nil {
-			histArr = append(histArr, m.PIN.History...)
-			m.PIN.History = histArr[len(histArr)-len(m.PIN.History) : len(histArr) : len(histArr)]
+	for c := range s.Mailboxes.chunks() {
+		ch := s.Mailboxes.writable(c)
+		for i := range ch.items {
+			m := &ch.items[i]
+			if m.Extensions != nil {
+				extArr = append(extArr, m.Extensions...)
+				m.Extensions = extArr[len(extArr)-len(m.Extensions) : len(extArr) : len(extArr)]
+			}
+			if m.PIN.History != nil {
+				histArr = append(histArr, m.PIN.History...)
+				m.PIN.History = histArr[len(histArr)-len(m.PIN.History) : len(histArr) : len(histArr)]
+			}
 		}
 	}
 }
 
-// Clone returns a copy of s that the caller may change (its mailboxes
-// share their extensions and PIN histories: see cloneMailboxes).
+// Clone returns a copy of s that the caller may change. Its mailboxes are
+// shared with s until changed (see MailboxList), so that a clone of a
+// large directory costs in proportion to the few other objects.
 func (s *Snapshot) Clone() *Snapshot {
 	return &Snapshot{
 		DialPlans:       cloneAll(s.DialPlans),
@@ -180,10 +167,9 @@ func (s *Snapshot) Clone() *Snapshot {
 		HuntGroups:      cloneAll(s.HuntGroups),
 		Servers:         cloneAll(s.Servers),
 		MailboxPolicies: cloneAll(s.MailboxPolicies),
-		Mailboxes:       cloneMailboxes(s.Mailboxes),
+		Mailboxes:       s.Mailboxes.clone(),
 		AdminTokens:     cloneAll(s.AdminTokens),
 		exts:            s.exts,
-		look:            s.look,
 	}
 }
 
@@ -212,9 +198,13 @@ func (s *Snapshot) MailboxPolicy(name string) (*MailboxPolicy, error) {
 	return lookup(s.MailboxPolicies, KindMailboxPolicy, name)
 }
 
-// Mailbox returns the mailbox with the given e-mail address.
+// Mailbox returns the mailbox with the given e-mail address, which the
+// caller may change in an Update.
 func (s *Snapshot) Mailbox(email string) (*Mailbox, error) {
-	return lookup(s.Mailboxes, KindMailbox, email)
+	if m := s.Mailboxes.edit(email); m != nil {
+		return m, nil
+	}
+	return nil, &NotFoundError{Kind: KindMailbox, Name: email}
 }
 
 // AddDialPlan adds d; its name must be new.
@@ -241,7 +231,7 @@ func (s *Snapshot) AddMailbox(m Mailbox) error {
 	if err := checkAddress(m.EmailAddress); err != nil {
 		return err
 	}
-	return insert(&s.Mailboxes, KindMailbox, m)
+	return s.Mailboxes.add(m)
 }
 
 // Ref names one object, or with Field one reference held in that field.
@@ -295,7 +285,10 @@ func (s *Snapshot) ref(kind Kind, name string) (Ref, error) {
 	case KindMailboxPolicy:
 		return refIn(s.MailboxPolicies, kind, name)
 	case KindMailbox:
-		return refIn(s.Mailboxes, kind, name)
+		if m := s.Mailboxes.find(name); m != nil {
+			return Ref{Kind: kind, Name: m.EmailAddress}, nil
+		}
+		return Ref{}, &NotFoundError{Kind: kind, Name: name}
 	case KindAdminToken:
 		return refIn(s.AdminTokens, kind, name)
 	}
@@ -325,7 +318,7 @@ func (s *Snapshot) dependants(r Ref) []Ref {
 				add(KindHuntGroup, h.Name)
 			}
 		}
-		for _, m := range s.Mailboxes {
+		for _, m := range s.Mailboxes.All() {
 			if SameName(m.UMDialPlan, r.Name) {
 				add(KindMailbox, m.EmailAddress)
 			}
@@ -347,7 +340,7 @@ func (s *Snapshot) dependants(r Ref) []Ref {
 			}
 		}
 	case KindMailboxPolicy:
-		for _, m := range s.Mailboxes {
+		for _, m := range s.Mailboxes.All() {
 			if SameName(m.UMMailboxPolicy, r.Name) {
 				add(KindMailbox, m.EmailAddress)
 			}
@@ -390,7 +383,7 @@ func (s *Snapshot) drop(r, removed Ref) {
 	case KindMailboxPolicy:
 		s.MailboxPolicies = without(s.MailboxPolicies, r.Name)
 	case KindMailbox:
-		s.Mailboxes = without(s.Mailboxes, r.Name)
+		s.Mailboxes.remove(r.Name)
 	case KindAdminToken:
 		s.AdminTokens = without(s.AdminTokens, r.Name)
 	}

@@ -58,7 +58,7 @@ func TestRemoveForceCascades(t *testing.T) {
 	if err := Validate(s, nil); err != nil {
 		t.Fatalf("after a forced remove the directory breaks a rule: %v", err)
 	}
-	if len(s.HuntGroups) != 1 || len(s.Mailboxes) != 0 || len(s.MailboxPolicies) != 0 || !slices.Equal(s.Servers[0].DialPlans, List[string]{"DP2"}) {
+	if len(s.HuntGroups) != 1 || s.Mailboxes.Len() != 0 || len(s.MailboxPolicies) != 0 || !slices.Equal(s.Servers[0].DialPlans, List[string]{"DP2"}) {
 		t.Fatalf("after remove: %+v", s)
 	}
 	// The original is untouched: Clone shares nothing.

@@ -13,12 +13,13 @@ import (
 // from (changed names all that differs from it), so that one new mailbox
 // of a large directory costs in proportion to itself.
 func (s *Snapshot) validateMailboxes(changed []Ref) error {
-	check := s.Mailboxes
+	var check []Mailbox
 	if changed != nil && s.exts != nil {
 		check = s.mailboxesToCheck(changed)
+	} else {
+		check = s.Mailboxes.Slice()
 	}
 	// Changed mailboxes come last, so that a clash is told from their side.
-	check = slices.Clone(check)
 	names := map[string]bool{}
 	for _, r := range changed {
 		if r.Kind == KindMailbox {
@@ -99,7 +100,7 @@ func (s *Snapshot) mailboxesToCheck(changed []Ref) []Mailbox {
 			if r.Kind != KindMailbox {
 				continue
 			}
-			if m := find(s.Mailboxes, r.Name); m != nil {
+			if m := s.Mailboxes.find(r.Name); m != nil {
 				out = append(out, *m)
 			}
 		}
@@ -108,7 +109,7 @@ func (s *Snapshot) mailboxesToCheck(changed []Ref) []Mailbox {
 		})
 		return slices.CompactFunc(out, func(a, b Mailbox) bool { return SameName(a.EmailAddress, b.EmailAddress) })
 	}
-	for _, m := range s.Mailboxes {
+	for _, m := range s.Mailboxes.All() {
 		if mailboxes[foldName(m.EmailAddress)] || plans[foldName(m.UMDialPlan)] || policies[foldName(m.UMMailboxPolicy)] {
 			out = append(out, m)
 		}
@@ -121,7 +122,7 @@ func (s *Snapshot) mailboxesToCheck(changed []Ref) []Mailbox {
 // cloned from, less the mailboxes that changed since; none when every
 // mailbox is checked.
 func (s *Snapshot) extOwners(changed []Ref, checked []Mailbox) func(k planExt, self string) (string, bool) {
-	if len(checked) == len(s.Mailboxes) {
+	if len(checked) == s.Mailboxes.Len() {
 		return func(planExt, string) (string, bool) { return "", false }
 	}
 	moved := map[string]bool{}

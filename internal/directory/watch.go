@@ -95,6 +95,7 @@ func (w *Watcher) snapshot(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	snap.Mailboxes.freeze() // its readers are many: none may copy on write
 	w.version, w.last = v, snap
 	return snap, nil
 }

@@ -23,17 +23,14 @@ func Check(s *directory.Snapshot, rows []Row) []*RowError {
 			byExtension[extKey(r.Mailbox.UMDialPlan, ext)] = r
 		}
 	}
-	for _, m := range s.Mailboxes {
+	for _, m := range s.Mailboxes.All() {
 		index(Row{Mailbox: m})
 	}
 	var bad []*RowError
 	for _, r := range rows {
 		probe := &directory.Snapshot{DialPlans: s.DialPlans, MailboxPolicies: s.MailboxPolicies}
 		var near []Row
-		add := func(o Row) {
-			probe.Mailboxes = append(probe.Mailboxes, o.Mailbox)
-			near = append(near, o)
-		}
+		add := func(o Row) { near = append(near, o) }
 		if o, ok := byAddress[strings.ToLower(r.Mailbox.EmailAddress)]; ok {
 			add(o)
 		}
@@ -42,6 +39,7 @@ func Check(s *directory.Snapshot, rows []Row) []*RowError {
 				add(o)
 			}
 		}
+		probe.Mailboxes = directory.MailboxesOf(nearMailboxes(near)...)
 		err := probe.AddMailbox(r.Mailbox)
 		if err == nil {
 			err = directory.Validate(probe, []directory.Ref{{Kind: directory.KindMailbox, Name: r.Mailbox.EmailAddress}})
@@ -54,6 +52,14 @@ func Check(s *directory.Snapshot, rows []Row) []*RowError {
 		index(r)
 	}
 	return bad
+}
+
+func nearMailboxes(rows []Row) []directory.Mailbox {
+	out := make([]directory.Mailbox, len(rows))
+	for i, r := range rows {
+		out[i] = r.Mailbox
+	}
+	return out
 }
 
 // withLine names the line of the earlier row of the file that err says

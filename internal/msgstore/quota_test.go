@@ -15,7 +15,7 @@ func TestRetentionFollowsThePolicy(t *testing.T) {
 	p.DeletedMessageRetention = 2
 	snap := &directory.Snapshot{
 		MailboxPolicies: []directory.MailboxPolicy{p},
-		Mailboxes:       []directory.Mailbox{{EmailAddress: "alice@example.test", UMMailboxPolicy: "Short"}},
+		Mailboxes:       directory.MailboxesOf(directory.Mailbox{EmailAddress: "alice@example.test", UMMailboxPolicy: "Short"}),
 	}
 	r := msgstore.Retention(snap)
 	if got := r("ALICE@example.test"); got != 48*time.Hour {

@@ -14,7 +14,7 @@ var Mailboxes Noun = &mailboxNoun{noun[directory.Mailbox]{
 	short:    "UM-enabled mailboxes: extensions, policy, PIN",
 	verbs:    []Verb{List, Get, New, Set, Remove, Unlock, SetPIN, ResetPIN},
 	uses:     map[Verb]string{New: "enable", Remove: "disable"},
-	list:     func(s *directory.Snapshot) []directory.Mailbox { return s.Mailboxes },
+	list:     func(s *directory.Snapshot) []directory.Mailbox { return s.Mailboxes.Slice() },
 	get:      (*directory.Snapshot).Mailbox,
 	columns:  []string{"EmailAddress", "DisplayName", "UMDialPlan", "Extensions", "UMMailboxPolicy", "PINExpired", "LockedOut", "LogonFailures"},
 	fields:   mailboxFields,

@@ -285,7 +285,7 @@ func (s *Server) gatewayBack(ctx context.Context, gateway, transport string) {
 			plans[strings.ToLower(dp.Name)] = dp
 		}
 	}
-	for _, m := range v.dir.Mailboxes {
+	for _, m := range v.dir.Mailboxes.All() {
 		target, ok := v.mwiTarget(m.EmailAddress)
 		dp := plans[strings.ToLower(target.DialPlan)]
 		if !ok || dp == nil {

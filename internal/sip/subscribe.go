@@ -186,7 +186,7 @@ func (v *view) subscribable(gw *directory.IPGateway, peer Peer, ext string) (mwi
 		if err != nil || !directory.SameName(h.UMIPGateway, gw.Name) || !v.serves(dp.Name) {
 			continue
 		}
-		for _, m := range v.dir.Mailboxes {
+		for _, m := range v.dir.Mailboxes.All() {
 			target, ok := v.mwiTarget(m.EmailAddress)
 			if !ok || !directory.SameName(target.DialPlan, dp.Name) || !slices.Contains(m.Extensions, ext) {
 				continue

@@ -111,8 +111,8 @@ func testRuleAcrossWriters(t *testing.T, e Engine) {
 	if (errs[0] == nil) == (errs[1] == nil) || !errors.As(errors.Join(errs[:]...), &fe) || fe.Field != "Extensions" {
 		t.Fatalf("two mailboxes at one extension at once: %v; want one to land and the other a FieldError on Extensions", errs)
 	}
-	if snap := snapshot(t, b); len(snap.Mailboxes) != 2 {
-		t.Fatalf("%d mailboxes; want alice and one of bob and carol", len(snap.Mailboxes))
+	if snap := snapshot(t, b); snap.Mailboxes.Len() != 2 {
+		t.Fatalf("%d mailboxes; want alice and one of bob and carol", snap.Mailboxes.Len())
 	}
 }
 

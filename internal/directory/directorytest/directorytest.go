@@ -97,7 +97,7 @@ func testAllOrNothing(t *testing.T, e Engine) {
 		t.Fatalf("Update with a taken extension: %v; want a FieldError on Extensions", err)
 	}
 	after := snapshot(t, d)
-	if dp, _ := after.DialPlan("DP1"); dp.MaxCallDuration != 30 || len(after.Mailboxes) != len(before.Mailboxes) {
+	if dp, _ := after.DialPlan("DP1"); dp.MaxCallDuration != 30 || after.Mailboxes.Len() != before.Mailboxes.Len() {
 		t.Fatalf("a refused update wrote something: %+v", after)
 	}
 	if log, _ := d.Audit(ctx); len(log) != 1 {
@@ -132,7 +132,7 @@ func testNamesIgnoreCase(t *testing.T, e Engine) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if snap := snapshot(t, d); len(snap.DialPlans)+len(snap.MailboxPolicies)+len(snap.Mailboxes) != 0 {
+	if snap := snapshot(t, d); len(snap.DialPlans)+len(snap.MailboxPolicies)+snap.Mailboxes.Len() != 0 {
 		t.Fatalf("after removing dP1 with --force: %+v; want nothing left", snap)
 	}
 }

@@ -31,7 +31,7 @@ func testFollowsOtherWriter(t *testing.T, e Engine) {
 		read := func(d directory.Directory) string {
 			snap := snapshot(t, d)
 			var sec secrets
-			for _, m := range snap.Mailboxes {
+			for _, m := range snap.Mailboxes.All() {
 				sec.PINs = append(sec.PINs, m.PIN)
 			}
 			for _, tok := range snap.AdminTokens {

@@ -105,10 +105,10 @@ func SeedScale(tb testing.TB, d directory.Directory) {
 	const chunk = 20000
 	for first := 0; first < ScaleMailboxes; first += chunk {
 		_, err := d.Update(ctx, Admin, func(s *directory.Snapshot) error {
-			// In address order, appended as AddMailbox would sort them,
-			// without its look-up of each.
 			for i := first; i < min(first+chunk, ScaleMailboxes); i++ {
-				s.Mailboxes = append(s.Mailboxes, scaleMailbox(i))
+				if err := s.AddMailbox(scaleMailbox(i)); err != nil {
+					return err
+				}
 			}
 			return nil
 		})

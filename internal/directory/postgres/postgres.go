@@ -163,6 +163,7 @@ func audited(ctx context.Context, tx pgx.Tx, after int64) ([]directory.Ref, int6
 // loadObjects reads the objects of refs, or every object when refs is nil.
 func loadObjects(ctx context.Context, tx pgx.Tx, refs []directory.Ref) (*directory.Snapshot, error) {
 	var snap directory.Snapshot
+	var mailboxes []directory.Mailbox
 	err := errors.Join(
 		loadTable(ctx, tx, refs, directory.KindDialPlan, "", &snap.DialPlans, nil),
 		loadTable(ctx, tx, refs, directory.KindIPGateway, "", &snap.IPGateways, nil),
@@ -171,7 +172,7 @@ func loadObjects(ctx context.Context, tx pgx.Tx, refs []directory.Ref) (*directo
 		loadTable(ctx, tx, refs, directory.KindMailboxPolicy, "", &snap.MailboxPolicies, nil),
 		// The PIN hashes and token hashes are kept out of the objects'
 		// JSON, in columns of their own.
-		loadTable(ctx, tx, refs, directory.KindMailbox, "pin", &snap.Mailboxes,
+		loadTable(ctx, tx, refs, directory.KindMailbox, "pin", &mailboxes,
 			func(m *directory.Mailbox, pin string) error { return json.Unmarshal([]byte(pin), &m.PIN) }),
 		loadTable(ctx, tx, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
 			func(t *directory.AdminToken, hash string) error { t.Hash = hash; return nil }),
@@ -179,6 +180,7 @@ func loadObjects(ctx context.Context, tx pgx.Tx, refs []directory.Ref) (*directo
 	if err != nil {
 		return nil, err
 	}
+	snap.Mailboxes = directory.MailboxesOf(mailboxes...)
 	return &snap, nil
 }
 

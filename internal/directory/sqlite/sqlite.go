@@ -151,6 +151,7 @@ func where(refs []directory.Ref, kind directory.Kind) (string, []any, bool) {
 // loadObjects reads the objects of refs, or every object when refs is nil.
 func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directory.Snapshot, error) {
 	var snap directory.Snapshot
+	var mailboxes []directory.Mailbox
 	err := errors.Join(
 		loadTable(ctx, q, refs, directory.KindDialPlan, "", &snap.DialPlans, nil),
 		loadTable(ctx, q, refs, directory.KindIPGateway, "", &snap.IPGateways, nil),
@@ -159,7 +160,7 @@ func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directo
 		loadTable(ctx, q, refs, directory.KindMailboxPolicy, "", &snap.MailboxPolicies, nil),
 		// The PIN hashes and token hashes are kept out of the objects'
 		// JSON, in columns of their own.
-		loadTable(ctx, q, refs, directory.KindMailbox, "pin", &snap.Mailboxes,
+		loadTable(ctx, q, refs, directory.KindMailbox, "pin", &mailboxes,
 			func(m *directory.Mailbox, pin []byte) error { return json.Unmarshal(pin, &m.PIN) }),
 		loadTable(ctx, q, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
 			func(t *directory.AdminToken, hash []byte) error { t.Hash = string(hash); return nil }),
@@ -167,6 +168,7 @@ func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directo
 	if err != nil {
 		return nil, err
 	}
+	snap.Mailboxes = directory.MailboxesOf(mailboxes...)
 	return &snap, nil
 }
 

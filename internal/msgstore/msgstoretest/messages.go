@@ -223,7 +223,7 @@ func testRunPurge(t *testing.T, e Engine) {
 	p := directory.NewMailboxPolicy("P0", "DP1")
 	p.DeletedMessageRetention = 0
 	snap := &directory.Snapshot{MailboxPolicies: []directory.MailboxPolicy{p},
-		Mailboxes: []directory.Mailbox{{EmailAddress: "alice@example.test", UMMailboxPolicy: "P0"}}}
+		Mailboxes: directory.MailboxesOf(directory.Mailbox{EmailAddress: "alice@example.test", UMMailboxPolicy: "P0"})}
 	runs := make(chan struct{}, 10)
 	done := make(chan struct{})
 	go func() {
