@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -14,79 +12,48 @@ import (
 
 var _ dialing.Ledger = (*Store)(nil)
 
-// usageKept is how many days of outcall usage are kept: the budgets need
-// only today's, an administrator looking at a stolen PIN a month.
-const usageKept = 31
-
-// usageKey is one row of outcall_usage.
-type usageKey struct{ scope, name string }
-
 // Reserve implements dialing.Ledger. The rows it reads are locked (FOR
-// UPDATE) until it commits, server before mailbox in every transaction, so
-// that two servers reserving at once take turns and neither overspends.
+// UPDATE) until it commits, so that two servers reserving at once take
+// turns and neither overspends.
 func (s *Store) Reserve(ctx context.Context, day, server, mailbox string, admit func(server, mailbox dialing.Usage) error) error {
-	keys := []usageKey{{"server", server}}
-	if mailbox != "" {
-		keys = append(keys, usageKey{"mailbox", mailbox})
-	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		used := make([]dialing.Usage, 2)
-		for i, k := range keys {
-			if err := addUsage(ctx, tx, day, k, 0, 0); err != nil {
-				return err
-			}
-			var calls, secs int64
-			if err := tx.QueryRow(ctx, "SELECT calls, seconds FROM outcall_usage WHERE day = $1 AND scope = $2 AND name = $3 FOR UPDATE",
-				day, k.scope, strings.ToLower(k.name)).Scan(&calls, &secs); err != nil {
-				return err
-			}
-			used[i] = dialing.Usage{Calls: int(calls), Spent: time.Duration(secs) * time.Second}
-		}
-		if err := admit(used[0], used[1]); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := addUsage(ctx, tx, day, k, 1, 0); err != nil {
-				return err
-			}
-		}
-		return forgetUsage(ctx, tx, day)
-	})
-	var refused *dialing.Refusal
-	if err != nil && !errors.As(err, &refused) {
-		return fmt.Errorf("directory: outcall usage: %w", err)
-	}
-	return err
+	return dialing.Reserve(ctx, s.usage(ctx), day, server, mailbox, admit)
 }
 
 // Spend implements dialing.Ledger.
 func (s *Store) Spend(ctx context.Context, day, server, mailbox string, spent time.Duration) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		secs := int64(spent / time.Second)
-		if err := addUsage(ctx, tx, day, usageKey{"server", server}, 0, secs); err != nil || mailbox == "" {
-			return err
-		}
-		return addUsage(ctx, tx, day, usageKey{"mailbox", mailbox}, 0, secs)
-	})
-	if err != nil {
-		return fmt.Errorf("directory: outcall usage: %w", err)
-	}
-	return nil
+	return dialing.Spend(ctx, s.usage(ctx), day, server, mailbox, spent)
 }
 
-func addUsage(ctx context.Context, tx pgx.Tx, day string, k usageKey, calls, secs int64) error {
-	_, err := tx.Exec(ctx, `INSERT INTO outcall_usage (day, scope, name, calls, seconds) VALUES ($1, $2, $3, $4, $5)
+// usage runs the ledger's transactions as PostgreSQL's.
+func (s *Store) usage(ctx context.Context) func(func(dialing.LedgerTx) error) error {
+	return func(fn func(dialing.LedgerTx) error) error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(usageTx{tx}) })
+	}
+}
+
+// usageTx is a dialing.LedgerTx in a PostgreSQL transaction. Names are
+// kept in lower case: they ignore case.
+type usageTx struct{ tx pgx.Tx }
+
+// Read makes the row first, if need be, so that there is one to lock.
+func (t usageTx) Read(ctx context.Context, day, scope, name string) (dialing.Usage, error) {
+	if err := t.Add(ctx, day, scope, name, 0, 0); err != nil {
+		return dialing.Usage{}, err
+	}
+	var calls, secs int64
+	err := t.tx.QueryRow(ctx, "SELECT calls, seconds FROM outcall_usage WHERE day = $1 AND scope = $2 AND name = $3 FOR UPDATE",
+		day, scope, strings.ToLower(name)).Scan(&calls, &secs)
+	return dialing.Usage{Calls: int(calls), Spent: time.Duration(secs) * time.Second}, err
+}
+
+func (t usageTx) Add(ctx context.Context, day, scope, name string, calls, secs int64) error {
+	_, err := t.tx.Exec(ctx, `INSERT INTO outcall_usage (day, scope, name, calls, seconds) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (day, scope, name) DO UPDATE SET calls = outcall_usage.calls + excluded.calls, seconds = outcall_usage.seconds + excluded.seconds`,
-		day, k.scope, strings.ToLower(k.name), calls, secs)
+		day, scope, strings.ToLower(name), calls, secs)
 	return err
 }
 
-// forgetUsage removes the days older than usageKept before day.
-func forgetUsage(ctx context.Context, tx pgx.Tx, day string) error {
-	t, err := time.Parse(time.DateOnly, day)
-	if err != nil {
-		return fmt.Errorf("day %q: %w", day, err)
-	}
-	_, err = tx.Exec(ctx, "DELETE FROM outcall_usage WHERE day < $1", t.AddDate(0, 0, -usageKept).Format(time.DateOnly))
+func (t usageTx) Forget(ctx context.Context, day string) error {
+	_, err := t.tx.Exec(ctx, "DELETE FROM outcall_usage WHERE day < $1", day)
 	return err
 }
