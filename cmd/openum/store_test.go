@@ -23,15 +23,24 @@ type storedMessage struct {
 	State        string
 }
 
+// listMessages is what openum message list --json --mailbox mailbox,
+// with flags, says.
+func (s *site) listMessages(mailbox string, flags ...string) []storedMessage {
+	s.t.Helper()
+	var list []storedMessage
+	args := append([]string{"message", "list", "--json", "--mailbox", mailbox}, flags...)
+	if err := json.Unmarshal([]byte(s.openum(args...)), &list); err != nil {
+		s.t.Fatal(err)
+	}
+	return list
+}
+
 // storedOnce checks that the message store holds address's one message,
 // from the gateway's calling number, as long as the mailed recording rec
 // and with its very samples.
 func (s *site) storedOnce(address string, rec []int16) storedMessage {
 	s.t.Helper()
-	var list []storedMessage
-	if err := json.Unmarshal([]byte(s.openum("message", "list", "--mailbox", address, "--json")), &list); err != nil {
-		s.t.Fatal(err)
-	}
+	list := s.listMessages(address)
 	if len(list) != 1 {
 		s.t.Fatalf("the message store holds %+v for %s; want the one message", list, address)
 	}
