@@ -105,7 +105,8 @@ type subscription struct {
 
 	mu      sync.Mutex // orders the NOTIFYs of the dialog
 	cseq    uint32
-	expires time.Time // guarded by subscriptions.mu
+	told    *msgstore.Counts // what the last NOTIFY the subscriber accepted said; guarded by mu
+	expires time.Time        // guarded by subscriptions.mu
 }
 
 // subscriptions holds the live ones, by dialog and by gateway and extension.
@@ -302,10 +303,15 @@ func (s *Server) notifySubscribers(ctx context.Context, mailbox string, c msgsto
 // notifySubscription sends sub's dialog a NOTIFY in state with counts c
 // (nil: read them now), over the connection its SUBSCRIBE came on while it
 // is open, else to the gateway's address and port. A subscriber that
-// answers 481 has forgotten the dialog: the subscription ends.
+// answers 481 has forgotten the dialog: the subscription ends. A change
+// the subscriber was already told is not sent again: the poll that notices
+// a new message may come after the SUBSCRIBE's own NOTIFY carried it.
 func (s *Server) notifySubscription(ctx context.Context, sub *subscription, state string, c *msgstore.Counts) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
+	if c != nil && sub.told != nil && *sub.told == *c {
+		return
+	}
 	if c == nil {
 		all, err := s.cfg.Messages.Counts(ctx)
 		if err != nil {
@@ -346,6 +352,7 @@ func (s *Server) notifySubscription(ctx context.Context, sub *subscription, stat
 		s.subscriptionFailed(ctx, sub, err)
 		return
 	}
+	sub.told = c
 	s.cfg.Events.Emit(ctx, events.MessageWaitingSent, "message waiting sent to a subscriber",
 		slog.String("mailbox", sub.target.Mailbox), slog.String("gateway", sub.gateway.Name), slog.String("extension", sub.target.Extension),
 		slog.Int("new", c.New), slog.Int("saved", c.Saved), slog.String("subscription_state", state))

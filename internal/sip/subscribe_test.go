@@ -14,6 +14,7 @@ import (
 
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/peertest"
 )
 
@@ -90,6 +91,8 @@ func TestSubscribeRefusals(t *testing.T) {
 }
 
 // A subscription past its expiry ends with a NOTIFY terminated;reason=timeout.
+// Before that, the poll noticing the message the first NOTIFY already
+// carried sends nothing more.
 func TestSubscriptionExpires(t *testing.T) {
 	t.Parallel()
 	store, _ := mwiStore(t)
@@ -102,6 +105,8 @@ func TestSubscriptionExpires(t *testing.T) {
 	if h, body := answerNotify(t, p); h.Get("Subscription-State") != "active;expires=60" || !strings.Contains(body, "Voice-Message: 1/0") {
 		t.Fatalf("first NOTIFY: %q %q", h.Get("Subscription-State"), body)
 	}
+	f.srv.notifySubscribers(context.Background(), msgstore.MailboxKey("alice@example.com"), msgstore.Counts{New: 1})
+	time.Sleep(300 * time.Millisecond) // a NOTIFY it sent would be read first below
 	f.srv.expireSubscriptions(context.Background(), time.Now().Add(61*time.Second))
 	if h, _ := answerNotify(t, p); h.Get("Subscription-State") != "terminated;reason=timeout" || h.Get("Call-Id") != "sub-exp" {
 		t.Fatalf("NOTIFY at expiry: %q in %q", h.Get("Subscription-State"), h.Get("Call-Id"))
