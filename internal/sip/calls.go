@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -42,6 +43,9 @@ type call struct {
 	answer   *media.Local
 	lastInfo uint32    // the CSeq of the last INFO (see onInfo)
 	transfer *transfer // the transfer waiting for NOTIFYs (refer.go)
+	// media is what watchMedia checks for silence, once the call is up;
+	// it takes it to nil when it hangs the call up.
+	media atomic.Pointer[mediaWatch]
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
@@ -149,7 +153,8 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		return
 	}
 	defer dlg.Close()
-	callCtx, cancel := context.WithTimeout(ctx, time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
+	// The caller hanging up (the dialog ending) ends the call too.
+	callCtx, cancel := context.WithTimeout(dlg.Context(), time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
 	defer cancel()
 	c := &call{id: req.CallID().Value(), placedBy: peer.name(), transport: peer.Transport, plan: adm.DialPlan,
 		app: app, started: time.Now(), cancel: cancel, stream: stream, dialog: dlg, answer: answer, ack: make(chan []byte, 1)}
@@ -181,35 +186,14 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id),
 		slog.Duration("setup", time.Since(begun)))
 
-	// The caller hanging up, or its media going silent for MediaTimeout
-	// (a gateway that lost the call without a BYE), ends the call.
-	go func() {
-		started := time.Now()
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-dlg.Context().Done():
-				cancel()
-				return
-			case <-callCtx.Done():
-				return
-			case <-tick.C:
-				if stream.Quiet(s.limits.MediaTimeout, started) {
-					s.cfg.Events.Emit(ctx, events.CallEnded, "no media from the caller: hanging up",
-						slog.String("callid", c.id), slog.Duration("silent", s.limits.MediaTimeout))
-					cancel()
-					return
-				}
-			}
-		}
-	}()
+	c.media.Store(&mediaWatch{stream: stream, since: time.Now()})
 	if s.cfg.Calls != nil {
 		app.Audio = stream
 		s.cfg.Calls.HandleCall(callCtx, app)
 	} else {
 		<-callCtx.Done()
 	}
+	c.media.Store(nil) // ending: its silence says nothing more
 	if dlg.Context().Err() == nil {
 		byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		_ = dlg.Bye(byeCtx)

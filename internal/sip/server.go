@@ -202,6 +202,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.started = true
 	s.mu.Unlock()
 	s.wg.Go(func() { s.housekeeping(ctx) })
+	s.wg.Go(func() { s.watchMedia(ctx) })
 	s.wg.Go(func() { s.pingGateways(ctx) })
 	if s.cfg.Loads != nil {
 		s.wg.Go(func() { s.publishLoads(ctx) })
