@@ -2,6 +2,8 @@ package directory
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -13,7 +15,7 @@ type planExt struct{ plan, ext string }
 // that a change to one mailbox is checked against the others by look-up.
 // An index is never changed once made: the index of a configuration after
 // a change is a layer over the index before it, naming only what moved, and
-// layers are folded together once they are many.
+// layers are folded together once they are many (fold).
 type extIndex struct {
 	parent *extIndex
 	owners map[planExt]string // the mailbox's address; "" for none
@@ -96,9 +98,32 @@ func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
 		}
 	}
 	if layer.depth > maxIndexDepth {
-		return newExtIndex(&next.Mailboxes)
+		return layer.fold(&next.Mailboxes)
 	}
 	return layer
+}
+
+// fold returns x as one layer over the bottom index, whose mailboxes are
+// mailboxes; once the layers name an eighth as many extensions as the
+// bottom does, the whole is made afresh. A change then costs in proportion
+// to itself, and a fresh index of a large directory is made once in
+// thousands of changes rather than once in maxIndexDepth.
+func (x *extIndex) fold(mailboxes *MailboxList) *extIndex {
+	var layers []*extIndex
+	var named int
+	bottom := x
+	for ; bottom.parent != nil; bottom = bottom.parent {
+		layers = append(layers, bottom)
+		named += len(bottom.owners)
+	}
+	if named > len(bottom.owners)/8 {
+		return newExtIndex(mailboxes)
+	}
+	merged := make(map[planExt]string, named)
+	for _, l := range slices.Backward(layers) {
+		maps.Copy(merged, l.owners)
+	}
+	return &extIndex{parent: bottom, owners: merged, depth: 1}
 }
 
 // movesExtensions reports whether a change to a mailbox moves its

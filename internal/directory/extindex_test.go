@@ -73,3 +73,53 @@ func TestPrepareChainKeepsExtensionsUnique(t *testing.T) {
 		t.Fatalf("dial plan of 5 digits with 4-digit extensions: %v", err)
 	}
 }
+
+// Past maxIndexDepth, the layers of a large directory's index fold into
+// one over the same bottom index, which answers as a fresh index would:
+// extensions added, moved and removed across the folds.
+func TestExtIndexFoldKeepsBottom(t *testing.T) {
+	dp := NewDialPlan("DP1")
+	dp.NumberOfDigitsInExtension = 5
+	all := make([]Mailbox, 2000)
+	for i := range all {
+		all[i] = Mailbox{EmailAddress: fmt.Sprintf("u%04d@x.test", i), UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: List[string]{fmt.Sprintf("%05d", 10000+i)}}
+	}
+	s := &Snapshot{DialPlans: []DialPlan{dp}, MailboxPolicies: []MailboxPolicy{NewMailboxPolicy("P1", "DP1")}, Mailboxes: MailboxesOf(all...)}
+	bottom := s.extensions()
+	for i := range 3 * maxIndexDepth {
+		next, _, err := Prepare(s, func(s *Snapshot) error {
+			switch i % 3 {
+			case 0:
+				return s.AddMailbox(Mailbox{EmailAddress: fmt.Sprintf("new%02d@x.test", i), UMDialPlan: "DP1", UMMailboxPolicy: "P1", Extensions: List[string]{fmt.Sprintf("%05d", 20000+i)}})
+			case 1:
+				m, _ := s.Mailbox(fmt.Sprintf("u%04d@x.test", i))
+				m.Extensions = List[string]{fmt.Sprintf("%05d", 30000+i)}
+				return nil
+			}
+			_, err := s.Remove(KindMailbox, fmt.Sprintf("u%04d@x.test", i), false)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = next
+	}
+	x := s.exts
+	for x.parent != nil {
+		x = x.parent
+	}
+	if x != bottom || s.exts.depth > maxIndexDepth {
+		t.Fatalf("the bottom index was made afresh, or the layers were not folded (depth %d)", s.exts.depth)
+	}
+	fresh := newExtIndex(&s.Mailboxes)
+	for k, want := range fresh.owners {
+		if got := s.exts.owner(k); got != want {
+			t.Errorf("%v: %q; want %q", k, got, want)
+		}
+	}
+	for k := range bottom.owners {
+		if got, want := s.exts.owner(k), fresh.owner(k); got != want {
+			t.Errorf("%v: %q; want %q", k, got, want)
+		}
+	}
+}

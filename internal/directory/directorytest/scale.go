@@ -30,7 +30,9 @@ const (
 //     Watcher handing on the new configuration, and the CPU time (user and
 //     system, of this process) that the Watcher's Check spent on it;
 //   - heap-B/mailbox: the heap a server's handle and its Watcher's
-//     configuration hold, per mailbox.
+//     configuration hold, per mailbox;
+//   - snapshot-us: a Snapshot of the server's handle when nothing changed,
+//     as a logon asks for one every call.
 func BenchmarkScale(b *testing.B, open func(testing.TB) directory.Directory) {
 	ctx := context.Background()
 	writer := open(b)
@@ -52,7 +54,7 @@ func BenchmarkScale(b *testing.B, open func(testing.TB) directory.Directory) {
 	var seen *directory.Snapshot
 	w.Subscribe(func(_ context.Context, s *directory.Snapshot) error { seen = s; return nil })
 
-	var enable, reload, reloadCPU []time.Duration
+	var enable, reload, reloadCPU, snapshot []time.Duration
 	next := ScaleMailboxes
 	for b.Loop() {
 		m := scaleMailbox(next)
@@ -72,6 +74,12 @@ func BenchmarkScale(b *testing.B, open func(testing.TB) directory.Directory) {
 		if _, err := seen.Mailbox(m.EmailAddress); err != nil {
 			b.Fatalf("the watcher did not hand on the new mailbox: %v", err)
 		}
+
+		start = time.Now()
+		if _, err := server.Snapshot(ctx); err != nil {
+			b.Fatal(err)
+		}
+		snapshot = append(snapshot, time.Since(start))
 	}
 	b.StopTimer()
 	b.ReportMetric(quantile(enable, 0.5), "enable-p50-ms")
@@ -79,6 +87,7 @@ func BenchmarkScale(b *testing.B, open func(testing.TB) directory.Directory) {
 	b.ReportMetric(quantile(reload, 0.5), "reload-ms")
 	b.ReportMetric(quantile(reloadCPU, 0.5), "reload-cpu-ms")
 	b.ReportMetric(heap, "heap-B/mailbox")
+	b.ReportMetric(quantile(snapshot, 0.5)*1000, "snapshot-us")
 }
 
 // SeedScale fills d with ScaleMailboxes mailboxes over ScalePlans dial
