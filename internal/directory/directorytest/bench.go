@@ -18,15 +18,8 @@ func BenchmarkMailboxEnable(b *testing.B, d directory.Directory, mailboxes int) 
 	ctx := context.Background()
 	plans := max(1, mailboxes/1000)
 	_, err := d.Update(ctx, Admin, func(s *directory.Snapshot) error {
-		for p := range plans {
-			dp := directory.NewDialPlan(fmt.Sprintf("DP%d", p))
-			dp.NumberOfDigitsInExtension = 7
-			if err := s.AddDialPlan(dp); err != nil {
-				return err
-			}
-			if err := s.AddMailboxPolicy(directory.NewMailboxPolicy(fmt.Sprintf("P%d", p), dp.Name)); err != nil {
-				return err
-			}
+		if err := addPlans(s, plans); err != nil {
+			return err
 		}
 		for i := range mailboxes {
 			if err := s.AddMailbox(benchMailbox(i, plans)); err != nil {
@@ -55,13 +48,36 @@ func BenchmarkMailboxEnable(b *testing.B, d directory.Directory, mailboxes int) 
 	b.ReportMetric(quantile(took, 0.99), "p99-ms")
 }
 
-// benchMailbox is mailbox i, spread over plans dial plans.
+// addPlans adds the benchmarks' dial plans, plans of them with 7-digit
+// extensions, and a mailbox policy for each.
+func addPlans(s *directory.Snapshot, plans int) error {
+	for p := range plans {
+		name, policy := planNames(p)
+		dp := directory.NewDialPlan(name)
+		dp.NumberOfDigitsInExtension = 7
+		if err := s.AddDialPlan(dp); err != nil {
+			return err
+		}
+		if err := s.AddMailboxPolicy(directory.NewMailboxPolicy(policy, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planNames names the benchmarks' dial plan p and its policy.
+func planNames(p int) (dialPlan, policy string) {
+	return fmt.Sprintf("DP%03d", p), fmt.Sprintf("P%03d", p)
+}
+
+// benchMailbox is mailbox i of the benchmarks, spread over plans dial
+// plans; addresses sort as i.
 func benchMailbox(i, plans int) directory.Mailbox {
-	p := i % plans
+	dialPlan, policy := planNames(i % plans)
 	return directory.Mailbox{
-		EmailAddress:    fmt.Sprintf("user%06d@example.test", i),
-		UMDialPlan:      fmt.Sprintf("DP%d", p),
-		UMMailboxPolicy: fmt.Sprintf("P%d", p),
+		EmailAddress:    fmt.Sprintf("user%07d@example.test", i),
+		UMDialPlan:      dialPlan,
+		UMMailboxPolicy: policy,
 		Extensions:      directory.List[string]{fmt.Sprintf("%07d", 1000000+i)},
 	}
 }

@@ -95,19 +95,7 @@ func BenchmarkScale(b *testing.B, open func(testing.TB) directory.Directory) {
 func SeedScale(tb testing.TB, d directory.Directory) {
 	tb.Helper()
 	ctx := context.Background()
-	_, err := d.Update(ctx, Admin, func(s *directory.Snapshot) error {
-		for p := range ScalePlans {
-			dp := directory.NewDialPlan(fmt.Sprintf("DP%03d", p))
-			dp.NumberOfDigitsInExtension = 7
-			if err := s.AddDialPlan(dp); err != nil {
-				return err
-			}
-			if err := s.AddMailboxPolicy(directory.NewMailboxPolicy(fmt.Sprintf("P%03d", p), dp.Name)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	_, err := d.Update(ctx, Admin, func(s *directory.Snapshot) error { return addPlans(s, ScalePlans) })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -127,16 +115,12 @@ func SeedScale(tb testing.TB, d directory.Directory) {
 	}
 }
 
-// scaleMailbox is mailbox i of the scale benchmark; addresses sort as i.
+// scaleMailbox is mailbox i of the scale benchmark, with a display name;
+// addresses sort as i.
 func scaleMailbox(i int) directory.Mailbox {
-	p := i % ScalePlans
-	return directory.Mailbox{
-		EmailAddress:    fmt.Sprintf("user%07d@example.test", i),
-		DisplayName:     fmt.Sprintf("User %d", i),
-		UMDialPlan:      fmt.Sprintf("DP%03d", p),
-		UMMailboxPolicy: fmt.Sprintf("P%03d", p),
-		Extensions:      directory.List[string]{fmt.Sprintf("%07d", 1000000+i)},
-	}
+	m := benchMailbox(i, ScalePlans)
+	m.DisplayName = fmt.Sprintf("User %d", i)
+	return m
 }
 
 func cpuTime() time.Duration {
