@@ -21,6 +21,7 @@ import (
 	"github.com/openum/openum/internal/admin"
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/directorytest"
 	"github.com/openum/openum/internal/directory/sqlite"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
@@ -176,14 +177,7 @@ func newLiveFixture(t *testing.T) *liveFixture {
 // openum serve's watch does.
 func (f *liveFixture) update(fn func(*directory.Snapshot) error) {
 	f.t.Helper()
-	if _, err := f.dir.Update(context.Background(), directory.Actor{User: "test"}, fn); err != nil {
-		f.t.Fatal(err)
-	}
-	if f.watch != nil {
-		if err := f.watch.Check(context.Background()); err != nil {
-			f.t.Fatal(err)
-		}
-	}
+	directorytest.Update(f.t, f.dir, f.watch, fn)
 }
 
 // client is an HTTPS client that trusts the API's certificate and

@@ -13,6 +13,7 @@ import (
 
 	"github.com/openum/openum/internal/certs"
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/directorytest"
 	"github.com/openum/openum/internal/directory/sqlite"
 	"github.com/openum/openum/internal/events"
 )
@@ -189,14 +190,7 @@ func fixtureConfig(s *directory.Snapshot) error {
 
 func (f *fixture) update(fn func(*directory.Snapshot) error) {
 	f.t.Helper()
-	if _, err := f.dir.Update(context.Background(), directory.Actor{User: "test"}, fn); err != nil {
-		f.t.Fatal(err)
-	}
-	if f.watch != nil {
-		if err := f.watch.Check(context.Background()); err != nil {
-			f.t.Fatal(err)
-		}
-	}
+	directorytest.Update(f.t, f.dir, f.watch, fn)
 }
 
 // tcp connects from a loopback address to the TCP listener.
