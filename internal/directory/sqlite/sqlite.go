@@ -113,16 +113,11 @@ func audited(ctx context.Context, q querier, after uint64) ([]directory.Ref, boo
 	if err != nil {
 		return nil, false, err
 	}
-	defer rows.Close()
-	var records []string
-	for rows.Next() {
-		var changes string
-		if err := rows.Scan(&changes); err != nil {
-			return nil, false, err
-		}
-		records = append(records, changes)
-	}
-	if err := rows.Err(); err != nil {
+	records, err := sqlitedb.Collect(rows, func(row sqlitedb.Row) (changes string, err error) {
+		err = row.Scan(&changes)
+		return changes, err
+	})
+	if err != nil {
 		return nil, false, err
 	}
 	refs, ok := directory.AuditedObjects(records)

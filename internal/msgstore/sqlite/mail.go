@@ -75,7 +75,8 @@ func (s *Store) Claimable(ctx context.Context, owner string, limit int) ([]msgst
 		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
 	}
 	jobs, err := sqlitedb.Collect(rows, func(row sqlitedb.Row) (j msgstore.MailJob, err error) {
-		return j, row.Scan(&j.ID, &j.Message, &j.Note, &j.Owner)
+		err = row.Scan(&j.ID, &j.Message, &j.Note, &j.Owner)
+		return j, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
