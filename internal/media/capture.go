@@ -14,7 +14,7 @@ type Capture struct {
 	mu       sync.Mutex // guards what follows
 	timeline *Timeline
 	ready    []int16 // released, not yet taken
-	taken    []int16 // what Take returned last, reused
+	taken    []int16 // what Take returned last, reused (see reuse)
 	released int     // samples released since the capture began
 	loudEnd  int     // see Take
 }
@@ -32,9 +32,9 @@ func (s *Stream) Capture(window, maxGap uint32, loud func(pcm []int16) bool) *Ca
 func (c *Capture) push(ts uint32, pcm []int16) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.timeline.Push(ts, pcm)
-	c.ready = append(c.ready, out...)
-	c.released += len(out)
+	n := len(c.ready)
+	c.ready = c.timeline.Push(c.ready, ts, pcm)
+	c.released += len(c.ready) - n
 	if c.loud(pcm) {
 		// As a recorder reading packet by packet reckons it: what it has
 		// written, and this frame's length.
@@ -50,8 +50,23 @@ func (c *Capture) push(ts uint32, pcm []int16) {
 func (c *Capture) Take() (pcm []int16, loudEnd int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ready, c.taken = c.taken[:0], c.ready
+	c.ready, c.taken = reuse(c.taken), c.ready
 	return c.taken, c.loudEnd
+}
+
+// captureKept bounds the buffers a capture keeps between takes: a second,
+// four times what a recorder taking four times a second needs (a busy
+// server's takes come late), so that the backlog of a take seconds late
+// is not held for the rest of the call.
+const captureKept = SampleRate
+
+// reuse returns buf emptied for the next samples, or nil when it is
+// larger than captureKept.
+func reuse(buf []int16) []int16 {
+	if cap(buf) > captureKept {
+		return nil
+	}
+	return buf[:0]
 }
 
 // Stop ends the capture, puts back the sink it replaced, and returns what
@@ -60,9 +75,9 @@ func (c *Capture) Stop() (pcm []int16, loudEnd int) {
 	c.stream.Sink(c.prev)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.timeline.Flush()
-	c.ready = append(c.ready, out...)
-	c.released += len(out)
-	c.ready, c.taken = c.taken[:0], c.ready
+	n := len(c.ready)
+	c.ready = c.timeline.Flush(c.ready)
+	c.released += len(c.ready) - n
+	c.ready, c.taken = reuse(c.taken), c.ready
 	return c.taken, c.loudEnd
 }

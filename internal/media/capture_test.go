@@ -58,3 +58,27 @@ func TestCapture(t *testing.T) {
 		t.Errorf("after Stop, Received has %+v; want audio", r)
 	}
 }
+
+// A late take's backlog is not held for the rest of the call: the buffers
+// a capture keeps between takes stay within captureKept.
+func TestCaptureKeepsNoBacklog(t *testing.T) {
+	server, _ := pair(t, "")
+	c := server.Capture(5*FrameSamples, 50*FrameSamples, func([]int16) bool { return true })
+	defer c.Stop()
+	ts, frame := uint32(0), tone(FrameSamples)
+	push := func(frames int) {
+		for range frames {
+			c.push(ts, frame)
+			ts += FrameSamples
+		}
+	}
+	push(100) // two seconds: the recorder was late
+	if got, _ := c.Take(); len(got) < captureKept {
+		t.Fatalf("took %d samples; want the backlog", len(got))
+	}
+	push(12)
+	c.Take()
+	if cap(c.ready) > captureKept || cap(c.taken) > captureKept {
+		t.Errorf("buffers of %d and %d samples kept; want at most %d each", cap(c.ready), cap(c.taken), captureKept)
+	}
+}

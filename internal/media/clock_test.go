@@ -88,6 +88,54 @@ func TestPlayStopsAndTakesOver(t *testing.T) {
 	}
 }
 
+// StartPlay plays with no goroutine of the caller's: it returns at once,
+// the frames go on while nobody waits, Done tells the end; Stop stops the
+// frames; closing the stream ends a play with net.ErrClosed, and a play
+// started on a closed stream ends at once.
+func TestStartPlay(t *testing.T) {
+	server, caller := pair(t, "")
+	before := runtime.NumGoroutine()
+	p := server.StartPlay(tone(5 * FrameSamples))
+	if n := runtime.NumGoroutine() - before; n > 0 {
+		t.Errorf("StartPlay started %d goroutines; want none", n)
+	}
+	select {
+	case err := <-p.Done():
+		if err != nil {
+			t.Errorf("Done: %v; want nil", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a play of 100 ms never ended")
+	}
+	receive(t, caller, 5)
+
+	seq := func() uint16 {
+		server.sendMu.Lock()
+		defer server.sendMu.Unlock()
+		return server.seq
+	}
+	p = server.StartPlay(tone(50 * FrameSamples))
+	p.Stop()
+	sent := seq()
+	time.Sleep(100 * time.Millisecond)
+	if n := seq() - sent; n != 0 {
+		t.Errorf("%d frames sent after Stop; want none", n)
+	}
+
+	p = server.StartPlay(tone(50 * FrameSamples))
+	server.Close()
+	for _, p := range []*Playback{p, server.StartPlay(tone(FrameSamples))} {
+		select {
+		case err := <-p.Done():
+			if err != net.ErrClosed {
+				t.Errorf("Done after Close: %v; want %v", err, net.ErrClosed)
+			}
+		case <-time.After(time.Second):
+			t.Fatal("a play went on after its stream closed")
+		}
+	}
+}
+
 // A sink takes the audio, in order, while key presses still come on
 // Received; Sink(nil) puts audio back on Received.
 func TestSinkTakesAudio(t *testing.T) {

@@ -161,38 +161,64 @@ func encode(dst []byte, pcm []int16, pt uint8) {
 }
 
 // Play sends pcm paced in real time, one frame every 20 ms, until it ends
-// or ctx is done. The stream's clock sends the frames (pace), so a playing
-// call keeps no ticker of its own; a Play that starts while another plays
-// on the stream takes over, and the other returns errTakenOver.
+// or ctx is done (see StartPlay).
 func (s *Stream) Play(ctx context.Context, pcm []int16) error {
-	p := &playback{pcm: pcm, start: time.Now(), done: make(chan error, 1)}
+	p := s.StartPlay(pcm)
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		p.Stop()
+		return ctx.Err()
+	}
+}
+
+// StartPlay starts sending pcm paced in real time, one frame every 20 ms,
+// and returns at once: Done tells when it ends. The stream's clock sends
+// the frames (pace), so a playing call keeps neither a ticker nor a
+// goroutine of its own; a play that starts while another plays on the
+// stream takes over, and the other ends with errTakenOver.
+func (s *Stream) StartPlay(pcm []int16) *Playback {
+	p := &Playback{stream: s, pcm: pcm, start: time.Now(), done: make(chan error, 1)}
 	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.sendClosed {
+		p.done <- net.ErrClosed
+		return p
+	}
 	if s.playing != nil {
 		s.playing.done <- errTakenOver
 	}
 	s.playing = p
 	s.advance(p, p.start) // the first frame now
-	s.sendMu.Unlock()
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		s.unplay(p)
-		return ctx.Err()
-	case <-s.done:
-		s.unplay(p)
-		return net.ErrClosed
-	}
+	return p
 }
 
 var errTakenOver = errors.New("media: another Play took over the stream")
 
-// playback is a Play in progress: frame i is due at start + i·FrameDuration.
-type playback struct {
-	pcm   []int16
-	sent  int // frames sent
-	start time.Time
-	done  chan error // Play's outcome, once it has one (capacity 1)
+// Playback is a StartPlay in progress: frame i is due at start +
+// i·FrameDuration.
+type Playback struct {
+	stream *Stream
+	pcm    []int16
+	sent   int // frames sent
+	start  time.Time
+	done   chan error // the outcome, once there is one (capacity 1)
+}
+
+// Done receives nil once the last frame has played, or why the play ended
+// sooner: another play took over, a frame could not be sent, or the stream
+// closed (net.ErrClosed). After Stop it may never receive.
+func (p *Playback) Done() <-chan error { return p.done }
+
+// Stop stops p, if it is still what its stream plays.
+func (p *Playback) Stop() {
+	s := p.stream
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.playing == p {
+		s.playing = nil
+	}
 }
 
 // maxCatchUp bounds the frames a late tick sends at once: after a longer
@@ -216,7 +242,7 @@ func (s *Stream) pace(now time.Time) int {
 
 // advance sends p's frames due by now, and ends p once its last frame has
 // lasted its 20 ms or a frame cannot be sent. The caller holds sendMu.
-func (s *Stream) advance(p *playback, now time.Time) {
+func (s *Stream) advance(p *Playback, now time.Time) {
 	frames := (len(p.pcm) + FrameSamples - 1) / FrameSamples
 	due := int(now.Sub(p.start)/FrameDuration) + 1
 	n := s.negotiated.Load()
@@ -235,14 +261,5 @@ func (s *Stream) advance(p *playback, now time.Time) {
 	case p.sent == frames && due > frames:
 		s.playing = nil
 		p.done <- nil
-	}
-}
-
-// unplay stops p, if it is still what the stream plays.
-func (s *Stream) unplay(p *playback) {
-	s.sendMu.Lock()
-	defer s.sendMu.Unlock()
-	if s.playing == p {
-		s.playing = nil
 	}
 }

@@ -46,19 +46,20 @@ type Stream struct {
 	rxMu sync.Mutex // guards rx; held through a tick's receiving
 	rx   receiver
 
-	sendMu  sync.Mutex // guards what follows, up to received
-	ssrc    uint32
-	seq     uint16
-	ts      uint32
-	hdr     rtp.Header // the packet being sent
-	raw     []byte     // the packet being sent, as RTP
-	buf     []byte     // the packet being sent, as SRTP
-	playing *playback  // what Play is sending, if anything
-	family  int        // the socket's address family
-	writeFD func(fd uintptr) bool
-	out     []byte // what write and writeFD pass each other (see receiver.readFD)
-	outTo   syscall.Sockaddr
-	outErr  error
+	sendMu     sync.Mutex // guards what follows, up to received
+	ssrc       uint32
+	seq        uint16
+	ts         uint32
+	hdr        rtp.Header // the packet being sent
+	raw        []byte     // the packet being sent, as RTP
+	buf        []byte     // the packet being sent, as SRTP
+	playing    *Playback  // what StartPlay is sending, if anything
+	sendClosed bool       // set by Close: a play that starts later ends at once
+	family     int        // the socket's address family
+	writeFD    func(fd uintptr) bool
+	out        []byte // what write and writeFD pass each other (see receiver.readFD)
+	outTo      syscall.Sockaddr
+	outErr     error
 
 	received chan Received
 	closing  sync.RWMutex // held to send on received from outside readLoop; taken whole to close it
@@ -195,6 +196,13 @@ func (s *Stream) Close() error {
 	s.stop.Do(func() {
 		close(s.done)
 		s.clock.leave(s)
+		s.sendMu.Lock()
+		s.sendClosed = true
+		if s.playing != nil {
+			s.playing.done <- net.ErrClosed
+			s.playing = nil
+		}
+		s.sendMu.Unlock()
 		s.rxMu.Lock()
 		s.rx.closed = true // the clock may be in this stream's tick until here
 		s.rxMu.Unlock()

@@ -16,7 +16,6 @@ type Timeline struct {
 	pending  []held    // a few frames (window's worth): a slice beats a map
 	newest   uint32    // the latest timestamp pending
 	free     [][]int16 // released frames' buffers, for the next copies
-	out      []int16   // what Push or Flush returned last
 }
 
 // held is a frame held back, with the timestamp of its first sample.
@@ -24,10 +23,6 @@ type held struct {
 	ts  uint32
 	pcm []int16
 }
-
-// outKept bounds the output buffer kept between calls: a gap filled with
-// seconds of silence is not held for the rest of the call.
-const outKept = 8 * FrameSamples
 
 // NewTimeline returns a timeline that reorders within window samples and
 // fills gaps of at most maxGap samples; a longer jump in the timestamps (a
@@ -39,40 +34,38 @@ func NewTimeline(window, maxGap uint32) *Timeline {
 // before reports whether timestamp a comes before b, across wrap-around.
 func before(a, b uint32) bool { return int32(a-b) < 0 }
 
-// Push adds a copy of a frame that starts at timestamp ts and returns the
-// samples now ready, in order, valid until the next Push or Flush.
-func (t *Timeline) Push(ts uint32, pcm []int16) []int16 {
+// Push adds a copy of a frame that starts at timestamp ts, appends the
+// samples now ready, in order, to dst and returns it.
+func (t *Timeline) Push(dst []int16, ts uint32, pcm []int16) []int16 {
 	if !t.started {
 		t.started, t.next = true, ts
 	}
 	if before(ts, t.next) {
 		if t.released {
-			return nil // too late, or a duplicate: already released
+			return dst // too late, or a duplicate: already released
 		}
 		t.next = ts // the first frame to arrive was not the first sent
 	}
 	if ts-t.next > t.maxGap+t.window {
 		// The sender's clock jumped: release what we have and start over.
-		out := t.Flush()
+		dst = t.Flush(dst)
 		t.started, t.released, t.next = true, false, ts
 		t.hold(ts, pcm)
-		return out
+		return dst
 	}
 	t.hold(ts, pcm)
-	out := t.output()
 	for len(t.pending) > 0 && t.newest-t.next >= t.window {
-		out = t.release(out)
+		dst = t.release(dst)
 	}
-	return t.returned(out)
+	return dst
 }
 
-// Flush releases everything held back, valid until the next Push or Flush.
-func (t *Timeline) Flush() []int16 {
-	out := t.output()
+// Flush appends everything held back to dst and returns it.
+func (t *Timeline) Flush(dst []int16) []int16 {
 	for len(t.pending) > 0 {
-		out = t.release(out)
+		dst = t.release(dst)
 	}
-	return t.returned(out)
+	return dst
 }
 
 // hold keeps a copy of pcm as the frame at ts; a duplicate replaces it.
@@ -105,21 +98,6 @@ func (t *Timeline) copyOf(pcm []int16) []int16 {
 		c, t.free = t.free[n-1][:0], t.free[:n-1]
 	}
 	return append(c, pcm...)
-}
-
-func (t *Timeline) output() []int16 {
-	if cap(t.out) > outKept {
-		t.out = nil
-	}
-	return t.out[:0]
-}
-
-// returned keeps out's buffer for the next call and returns it with no room
-// to grow, so that a caller appending to it copies rather than writes over
-// the buffer the next call fills.
-func (t *Timeline) returned(out []int16) []int16 {
-	t.out = out
-	return out[:len(out):len(out)]
 }
 
 // release appends the next frame, or the silence before it.

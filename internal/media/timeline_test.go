@@ -24,9 +24,9 @@ func TestTimelineLossAndReordering(t *testing.T) {
 	order := []int{0, 1, 3, 2, 2, 5, 6, 8, 7, 9, 1, 12, 10, 13}
 	var out []int16
 	for _, i := range order {
-		out = append(out, tl.Push(start+uint32(i*n), frame(n, int16(i+1)))...)
+		out = tl.Push(out, start+uint32(i*n), frame(n, int16(i+1)))
 	}
-	out = append(out, tl.Flush()...)
+	out = tl.Flush(out)
 	if len(out) != 14*n {
 		t.Fatalf("%d samples; want %d (14 frames)", len(out), 14*n)
 	}
@@ -56,9 +56,9 @@ func TestTimelineRandomReorderKeepsEverything(t *testing.T) {
 	}
 	var out []int16
 	for _, i := range idx {
-		out = append(out, tl.Push(uint32(i*n), frame(n, int16(i)))...)
+		out = tl.Push(out, uint32(i*n), frame(n, int16(i)))
 	}
-	out = append(out, tl.Flush()...)
+	out = tl.Flush(out)
 	want := make([]int16, 0, frames*n)
 	for i := range frames {
 		want = append(want, frame(n, int16(i))...)
@@ -70,25 +70,26 @@ func TestTimelineRandomReorderKeepsEverything(t *testing.T) {
 
 func TestTimelineClockJumpRestarts(t *testing.T) {
 	tl := NewTimeline(160, 1600)
-	out := tl.Push(1000, frame(160, 1))
-	out = append(out, tl.Push(1000+8000*60, frame(160, 2))...) // a minute later by the clock
-	out = append(out, tl.Flush()...)
+	out := tl.Push(nil, 1000, frame(160, 1))
+	out = tl.Push(out, 1000+8000*60, frame(160, 2)) // a minute later by the clock
+	out = tl.Flush(out)
 	if len(out) != 320 {
 		t.Fatalf("%d samples after a clock jump; want 320, not a minute of silence", len(out))
 	}
 }
 
-// A timeline in steady state allocates nothing, and what it returns is its
+// A timeline in steady state allocates nothing, and what it releases is its
 // own copy: the stream reuses the buffers it receives into.
 func TestTimelineReusesItsBuffers(t *testing.T) {
 	tl := NewTimeline(5*FrameSamples, 8000)
 	in := make([]int16, FrameSamples)
+	out := make([]int16, 0, 2*FrameSamples)
 	ts := uint32(0)
 	push := func() []int16 {
 		for i := range in {
 			in[i] = int16(ts/FrameSamples) + 1
 		}
-		out := tl.Push(ts, in)
+		out = tl.Push(out[:0], ts, in)
 		ts += FrameSamples
 		return out
 	}
@@ -98,13 +99,13 @@ func TestTimelineReusesItsBuffers(t *testing.T) {
 	if allocs := testing.AllocsPerRun(100, func() { push() }); allocs != 0 {
 		t.Errorf("%v allocations a frame; want 0", allocs)
 	}
-	out := push()
-	want := out[0]
+	got := push()
+	want := got[0]
 	for i := range in {
 		in[i] = -1 // the caller's buffer, reused
 	}
-	if len(out) != FrameSamples || out[0] != want || tl.Flush()[0] != want+1 {
-		t.Fatalf("released %d samples starting %d; want %d then %d", len(out), out[0], want, want+1)
+	if len(got) != FrameSamples || got[0] != want || tl.Flush(nil)[0] != want+1 {
+		t.Fatalf("released %d samples starting %d; want %d then %d", len(got), got[0], want, want+1)
 	}
 }
 
@@ -113,10 +114,11 @@ func TestTimelineReusesItsBuffers(t *testing.T) {
 func BenchmarkTimelinePush(b *testing.B) {
 	tl := NewTimeline(5*FrameSamples, 8000)
 	in := make([]int16, FrameSamples)
+	out := make([]int16, 0, 2*FrameSamples)
 	ts := uint32(0)
 	b.ReportAllocs()
 	for b.Loop() {
-		tl.Push(ts, in)
+		out = tl.Push(out[:0], ts, in)
 		ts += FrameSamples
 	}
 }

@@ -6,24 +6,34 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 )
 
 // SampleRate is the rate of every stream openum handles: G.711's 8 kHz.
 const SampleRate = 8000
 
 // WAVWriter writes 16-bit PCM, 8 kHz mono to a RIFF WAVE file. The header's
-// sizes are written when the writer is closed. Samples reach the file in
-// writes of wavFlush samples, not one a packet: a crash loses at most the
-// last wavFlush samples heard (the spool repairs the cut file's header).
+// sizes are written when the writer is closed. Small writes (a packet's
+// audio) are gathered into writes of wavFlush samples, not one a packet: a
+// crash loses at most the last wavFlush samples heard (the spool repairs
+// the cut file's header). A write of wavDirect samples or more (a
+// recorder's quarter second) goes to the file as it is, from the caller's
+// samples on a little-endian machine: a call's recording then holds no
+// buffer of its own.
 type WAVWriter struct {
 	f       *os.File
 	samples int    // in the file
-	buf     []byte // samples not yet written, at most wavFlush
+	buf     []byte // samples not yet written, less than wavFlush
 }
 
-// wavFlush is how many samples a WAVWriter holds before writing them: half
-// a second, two writes a second a call rather than fifty.
-const wavFlush = SampleRate / 2
+const (
+	// wavFlush is how many samples of small writes a WAVWriter gathers
+	// before writing them: half a second, two writes a second a call
+	// rather than fifty.
+	wavFlush = SampleRate / 2
+	// wavDirect is the smallest write that goes to the file at once: 80 ms.
+	wavDirect = 4 * FrameSamples
+)
 
 const wavHeaderSize = 44
 
@@ -45,18 +55,15 @@ func CreateWAV(path string) (*WAVWriter, error) {
 // reach the file are counted, so that Close's header matches the file, and
 // those held back are dropped.
 func (w *WAVWriter) Write(pcm []int16) error {
-	if w.buf == nil {
-		w.buf = make([]byte, 0, 2*wavFlush)
-	}
-	for len(pcm) > 0 {
-		n := min(len(pcm), (cap(w.buf)-len(w.buf))/2)
-		at := len(w.buf)
-		w.buf = w.buf[:at+2*n]
-		for i, s := range pcm[:n] {
-			binary.LittleEndian.PutUint16(w.buf[at+2*i:], uint16(s))
+	if b := littleEndianPCM(pcm); b != nil && len(pcm) >= wavDirect {
+		if err := w.flush(); err != nil {
+			return err
 		}
-		pcm = pcm[n:]
-		if len(w.buf) == cap(w.buf) {
+		return w.write(b)
+	}
+	for _, s := range pcm {
+		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(s))
+		if len(w.buf) == 2*wavFlush {
 			if err := w.flush(); err != nil {
 				return err
 			}
@@ -65,11 +72,31 @@ func (w *WAVWriter) Write(pcm []int16) error {
 	return nil
 }
 
+// littleEndianPCM returns pcm's memory as bytes when it is laid out as a
+// WAVE file's samples are, 16-bit little-endian; else nil.
+func littleEndianPCM(pcm []int16) []byte {
+	if !littleEndian || len(pcm) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(pcm))), 2*len(pcm))
+}
+
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
 // flush writes the samples held back.
 func (w *WAVWriter) flush() error {
-	n, err := w.f.Write(w.buf)
-	w.samples += n / 2
+	if len(w.buf) == 0 {
+		return nil
+	}
+	err := w.write(w.buf)
 	w.buf = w.buf[:0]
+	return err
+}
+
+// write writes samples to the file and counts those that reached it.
+func (w *WAVWriter) write(b []byte) error {
+	n, err := w.f.Write(b)
+	w.samples += n / 2
 	return err
 }
 

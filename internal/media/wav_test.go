@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -96,6 +97,45 @@ func TestWAVWritesHalfSecondsAndACrashLosesLess(t *testing.T) {
 	}
 	if got, err := RepairWAV(path); err != nil || got != 2*wavFlush {
 		t.Fatalf("RepairWAV: %d samples, %v; want %d", got, err, 2*wavFlush)
+	}
+}
+
+// A recorder's quarter second goes to the file at once, after what small
+// writes gathered before it, in order, and from the recorder's own samples:
+// the writer holds no buffer for it.
+func TestWAVWritesARecordersQuarterSecondAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.wav")
+	w, err := CreateWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 { info, _ := os.Stat(path); return info.Size() }
+	small, quarter := tone(FrameSamples), tone(SampleRate/4)
+	for i := range quarter {
+		quarter[i] = int16(i)
+	}
+	_ = w.Write(small)
+	held := cap(w.buf)
+	if err := w.Write(quarter); err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(wavHeaderSize + 2*(len(small)+len(quarter))); size() != want {
+		t.Fatalf("file of %d bytes after a frame and a quarter second; want %d, all written", size(), want)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { _ = w.Write(quarter) }); allocs != 0 || cap(w.buf) != held {
+		t.Errorf("a quarter second's write: %v allocations, a buffer of %d bytes (%d before); want none", allocs, cap(w.buf), held)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	got, err := ReadWAV(f)
+	if err != nil || len(got) != len(small)+12*len(quarter) { // AllocsPerRun runs once more
+		t.Fatalf("read %d samples, %v; want %d", len(got), err, len(small)+12*len(quarter))
+	}
+	if !slices.Equal(got[:len(small)], small) || !slices.Equal(got[len(small):len(small)+len(quarter)], quarter) {
+		t.Error("the samples are not as written, in order")
 	}
 }
 

@@ -3,7 +3,6 @@ package voicemail
 import (
 	"context"
 	"log/slog"
-	"math"
 	"os"
 	"time"
 
@@ -161,13 +160,4 @@ func (m *answerCall) lost(ctx context.Context) state {
 		slog.String("gateway", m.call.Gateway.Name), slog.String("stop", string(m.stop)))
 	play(ctx, m.call.Audio, Prompt("notsaved"))
 	return nil
-}
-
-// rms is the root mean square of a frame, a measure of its loudness.
-func rms(pcm []int16) float64 {
-	var sum float64
-	for _, v := range pcm {
-		sum += float64(v) * float64(v)
-	}
-	return math.Sqrt(sum / float64(max(len(pcm), 1)))
 }

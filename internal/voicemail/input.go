@@ -33,26 +33,11 @@ func (m *accessCall) playPCM(ctx context.Context, pcm []int16) bool {
 	if len(m.keys) > 0 {
 		return true
 	}
-	playing, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- m.call.Audio.Play(playing, pcm) }()
-	for {
-		select {
-		case err := <-done:
-			return ctx.Err() == nil && (err == nil || len(m.keys) > 0)
-		case r, ok := <-m.call.Audio.Received():
-			if !ok {
-				stop()
-				<-done
-				return false
-			}
-			if r.Digit != 0 {
-				m.keys = append(m.keys, r.Digit)
-				stop()
-			}
-		}
-	}
+	_, ok := playUntil(ctx, m.call.Audio, pcm, func(key byte) bool {
+		m.keys = append(m.keys, key)
+		return true
+	})
+	return ok
 }
 
 // sayLast plays the named prompts whole, whatever the caller presses: the

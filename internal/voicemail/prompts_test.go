@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"math"
 	"strconv"
 	"testing"
 	"time"
@@ -140,4 +141,13 @@ func TestPromptIsDecodedOnceAndShared(t *testing.T) {
 	if allocs := testing.AllocsPerRun(10, func() { Prompt("greeting") }); allocs != 0 {
 		t.Errorf("%v allocations a greeting; want 0", allocs)
 	}
+}
+
+// rms is the root mean square of a frame, a measure of its loudness.
+func rms(pcm []int16) float64 {
+	var sum float64
+	for _, v := range pcm {
+		sum += float64(v) * float64(v)
+	}
+	return math.Sqrt(sum / float64(max(len(pcm), 1)))
 }

@@ -76,5 +76,13 @@ loop:
 	return min(written, voiced+media.SampleRate/4), stop, err
 }
 
-// loud reports whether a frame is voice, for RecordingIdleTimeout.
-func loud(pcm []int16) bool { return rms(pcm) >= voiceLevel }
+// loud reports whether a frame is voice, for RecordingIdleTimeout: whether
+// its RMS is voiceLevel or more, reckoned in integers, without a square
+// root (it runs for every packet recorded).
+func loud(pcm []int16) bool {
+	var energy int64
+	for _, v := range pcm {
+		energy += int64(v) * int64(v)
+	}
+	return energy >= voiceLevel*voiceLevel*int64(max(len(pcm), 1))
+}

@@ -96,23 +96,19 @@ func drainUntil(audio *media.Stream, result <-chan error) error {
 // and returns it (0 when none was pressed). ok is false when the caller
 // hung up.
 func playUntil(ctx context.Context, audio *media.Stream, pcm []int16, stop func(byte) bool) (key byte, ok bool) {
-	playing, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- audio.Play(playing, pcm) }()
+	p := audio.StartPlay(pcm) // the stream's clock plays it: no goroutine of our own
+	defer p.Stop()
 	for {
 		select {
-		case err := <-done:
+		case err := <-p.Done():
 			return 0, err == nil
+		case <-ctx.Done():
+			return 0, false
 		case r, open := <-audio.Received():
 			switch {
 			case !open:
-				cancel()
-				<-done
 				return 0, false
 			case r.Digit != 0 && stop(r.Digit):
-				cancel()
-				<-done
 				return r.Digit, ctx.Err() == nil
 			}
 		}

@@ -149,16 +149,6 @@ func newID() string {
 // play plays pcm to the caller, discarding what the caller sends meanwhile
 // so the stream never backs up. It returns false when the caller hung up.
 func play(ctx context.Context, audio *media.Stream, pcm []int16) bool {
-	done := make(chan error, 1)
-	go func() { done <- audio.Play(ctx, pcm) }()
-	for {
-		select {
-		case err := <-done:
-			return err == nil
-		case _, ok := <-audio.Received():
-			if !ok {
-				return false
-			}
-		}
-	}
+	_, ok := playUntil(ctx, audio, pcm, func(byte) bool { return false })
+	return ok
 }
