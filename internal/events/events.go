@@ -88,9 +88,9 @@ const IDKey = "EventID"
 // processes may append to the same log: each record is one write, made
 // under a lock the processes share.
 type Log struct {
-	w      *rotatingFile
-	h      slog.Handler
-	obs    observers
+	w   *rotatingFile
+	h   slog.Handler
+	obs observers
 }
 
 // Open opens the event log at path for appending with DefaultRotation.
