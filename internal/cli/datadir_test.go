@@ -11,6 +11,7 @@ import (
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory/sqlite"
 	"github.com/openum/openum/internal/events"
+	"github.com/openum/openum/internal/storetest"
 )
 
 // What the tests of a data directory share: they run the command line on
@@ -33,12 +34,7 @@ func openumOn(t *testing.T, data string, out *bytes.Buffer) func(args ...string)
 // t ends.
 func openDirectory(t *testing.T, data string) *sqlite.Store {
 	t.Helper()
-	dir, err := sqlite.Open(context.Background(), filepath.Join(data, "directory.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dir.Close() })
-	return dir
+	return storetest.Open(t, sqlite.Open, filepath.Join(data, "directory.db"))
 }
 
 // startDelivery runs, until t ends, the delivery openum serve runs on
