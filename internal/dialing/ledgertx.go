@@ -42,10 +42,13 @@ func keys(server, mailbox string) []usageKey {
 	return k
 }
 
-// Reserve is every engine's Ledger.Reserve: write runs fn in one
-// transaction, committed when fn returns nil.
-func Reserve(ctx context.Context, write func(fn func(LedgerTx) error) error, day, server, mailbox string, admit func(server, mailbox Usage) error) error {
-	err := write(func(tx LedgerTx) error {
+// WriteUsage runs fn in one transaction of a Ledger's engine, committed
+// when fn returns nil and rolled back otherwise.
+type WriteUsage func(ctx context.Context, fn func(LedgerTx) error) error
+
+// Reserve is every engine's Ledger.Reserve, in a transaction of write.
+func Reserve(ctx context.Context, write WriteUsage, day, server, mailbox string, admit func(server, mailbox Usage) error) error {
+	err := write(ctx, func(tx LedgerTx) error {
 		used := make([]Usage, 2)
 		for i, k := range keys(server, mailbox) {
 			var err error
@@ -75,8 +78,8 @@ func Reserve(ctx context.Context, write func(fn func(LedgerTx) error) error, day
 }
 
 // Spend is every engine's Ledger.Spend, in a transaction of write.
-func Spend(ctx context.Context, write func(fn func(LedgerTx) error) error, day, server, mailbox string, spent time.Duration) error {
-	err := write(func(tx LedgerTx) error {
+func Spend(ctx context.Context, write WriteUsage, day, server, mailbox string, spent time.Duration) error {
+	err := write(ctx, func(tx LedgerTx) error {
 		for _, k := range keys(server, mailbox) {
 			if err := tx.Add(ctx, day, k.scope, k.name, 0, int64(spent/time.Second)); err != nil {
 				return err

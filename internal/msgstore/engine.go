@@ -32,9 +32,9 @@ type Tx interface {
 	AppendAudit(ctx context.Context, actor directory.Actor, changes []directory.Change) error
 }
 
-// Write runs fn in one write transaction, committed when fn returns nil
-// and rolled back otherwise.
-type Write func(fn func(Tx) error) error
+// Write runs fn in one write transaction of an engine, committed when fn
+// returns nil and rolled back otherwise.
+type Write func(ctx context.Context, fn func(Tx) error) error
 
 // Save is every engine's Store.Save, in the transactions of write.
 func Save(ctx context.Context, write Write, actor directory.Actor, m Message, wav []byte) (Message, error) {
@@ -42,7 +42,7 @@ func Save(ctx context.Context, write Write, actor directory.Actor, m Message, wa
 	if err != nil {
 		return Message{}, err
 	}
-	err = write(func(tx Tx) (err error) {
+	err = write(ctx, func(tx Tx) (err error) {
 		if m.ID, err = tx.Insert(ctx, m, wav); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func SetState(ctx context.Context, write Write, actor directory.Actor, id int64,
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
 	var m *Message
-	err = write(func(tx Tx) (err error) {
+	err = write(ctx, func(tx Tx) (err error) {
 		if m, err = tx.Get(ctx, id); err != nil || m.State == state {
 			return err
 		}

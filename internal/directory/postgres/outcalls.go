@@ -16,19 +16,17 @@ var _ dialing.Ledger = (*Store)(nil)
 // UPDATE) until it commits, so that two servers reserving at once take
 // turns and neither overspends.
 func (s *Store) Reserve(ctx context.Context, day, server, mailbox string, admit func(server, mailbox dialing.Usage) error) error {
-	return dialing.Reserve(ctx, s.usage(ctx), day, server, mailbox, admit)
+	return dialing.Reserve(ctx, s.writeUsage, day, server, mailbox, admit)
 }
 
 // Spend implements dialing.Ledger.
 func (s *Store) Spend(ctx context.Context, day, server, mailbox string, spent time.Duration) error {
-	return dialing.Spend(ctx, s.usage(ctx), day, server, mailbox, spent)
+	return dialing.Spend(ctx, s.writeUsage, day, server, mailbox, spent)
 }
 
-// usage runs the ledger's transactions as PostgreSQL's.
-func (s *Store) usage(ctx context.Context) func(func(dialing.LedgerTx) error) error {
-	return func(fn func(dialing.LedgerTx) error) error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(usageTx{tx}) })
-	}
+// writeUsage runs a transaction of the outcall ledger in PostgreSQL's.
+func (s *Store) writeUsage(ctx context.Context, fn func(dialing.LedgerTx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(usageTx{tx}) })
 }
 
 // usageTx is a dialing.LedgerTx in a PostgreSQL transaction. Names are

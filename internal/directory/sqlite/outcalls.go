@@ -14,19 +14,17 @@ var _ dialing.Ledger = (*Store)(nil)
 
 // Reserve implements dialing.Ledger.
 func (s *Store) Reserve(ctx context.Context, day, server, mailbox string, admit func(server, mailbox dialing.Usage) error) error {
-	return dialing.Reserve(ctx, s.usage(ctx), day, server, mailbox, admit)
+	return dialing.Reserve(ctx, s.writeUsage, day, server, mailbox, admit)
 }
 
 // Spend implements dialing.Ledger.
 func (s *Store) Spend(ctx context.Context, day, server, mailbox string, spent time.Duration) error {
-	return dialing.Spend(ctx, s.usage(ctx), day, server, mailbox, spent)
+	return dialing.Spend(ctx, s.writeUsage, day, server, mailbox, spent)
 }
 
-// usage runs the ledger's transactions in sqlitedb.Write's.
-func (s *Store) usage(ctx context.Context) func(func(dialing.LedgerTx) error) error {
-	return func(fn func(dialing.LedgerTx) error) error {
-		return sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error { return fn(usageTx{conn}) })
-	}
+// writeUsage runs a transaction of the outcall ledger in sqlitedb.Write's.
+func (s *Store) writeUsage(ctx context.Context, fn func(dialing.LedgerTx) error) error {
+	return sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error { return fn(usageTx{conn}) })
 }
 
 // usageTx is a dialing.LedgerTx on a connection inside sqlitedb.Write,

@@ -78,20 +78,18 @@ func (s *Store) Close() error { s.pool.Close(); return nil }
 
 // Save implements msgstore.Store.
 func (s *Store) Save(ctx context.Context, actor directory.Actor, m msgstore.Message, wav []byte) (msgstore.Message, error) {
-	return msgstore.Save(ctx, s.write(ctx), actor, m, wav)
+	return msgstore.Save(ctx, s.write, actor, m, wav)
 }
 
 // SetState implements msgstore.Store. The message's row is locked for the
 // transaction, so that two servers changing it at once take turns.
 func (s *Store) SetState(ctx context.Context, actor directory.Actor, id int64, state msgstore.State, at time.Time) (*msgstore.Message, error) {
-	return msgstore.SetState(ctx, s.write(ctx), actor, id, state, at)
+	return msgstore.SetState(ctx, s.write, actor, id, state, at)
 }
 
 // write runs msgstore's transactions as PostgreSQL's.
-func (s *Store) write(ctx context.Context) msgstore.Write {
-	return func(fn func(msgstore.Tx) error) error {
-		return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(tx{t}) })
-	}
+func (s *Store) write(ctx context.Context, fn func(msgstore.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error { return fn(tx{t}) })
 }
 
 // tx is a msgstore.Tx in a PostgreSQL transaction.

@@ -60,19 +60,17 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Save implements msgstore.Store.
 func (s *Store) Save(ctx context.Context, actor directory.Actor, m msgstore.Message, wav []byte) (msgstore.Message, error) {
-	return msgstore.Save(ctx, s.write(ctx), actor, m, wav)
+	return msgstore.Save(ctx, s.write, actor, m, wav)
 }
 
 // SetState implements msgstore.Store.
 func (s *Store) SetState(ctx context.Context, actor directory.Actor, id int64, state msgstore.State, at time.Time) (*msgstore.Message, error) {
-	return msgstore.SetState(ctx, s.write(ctx), actor, id, state, at)
+	return msgstore.SetState(ctx, s.write, actor, id, state, at)
 }
 
 // write runs msgstore's transactions in sqlitedb.Write's.
-func (s *Store) write(ctx context.Context) msgstore.Write {
-	return func(fn func(msgstore.Tx) error) error {
-		return sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error { return fn(tx{conn}) })
-	}
+func (s *Store) write(ctx context.Context, fn func(msgstore.Tx) error) error {
+	return sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error { return fn(tx{conn}) })
 }
 
 // tx is a msgstore.Tx on a connection inside sqlitedb.Write, whose write
