@@ -47,6 +47,23 @@ const (
 // lease had expired.
 var ErrLeaseLost = errors.New("msgstore: another server took the mail job over (its lease had expired)")
 
+// ScanJobs reads the rows of a store's Claimable query, each (id, message,
+// note, owner) of one job.
+func ScanJobs(rows Rows) ([]MailJob, error) {
+	var jobs []MailJob
+	for rows.Next() {
+		var j MailJob
+		if err := rows.Scan(&j.ID, &j.Message, &j.Note, &j.Owner); err != nil {
+			return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
+		}
+		jobs = append(jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
+	}
+	return jobs, nil
+}
+
 // JobRow is a mail job as an engine reads it after a claim or write of it
 // changed nothing, to tell why.
 type JobRow struct {

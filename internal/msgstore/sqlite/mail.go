@@ -74,14 +74,8 @@ func (s *Store) Claimable(ctx context.Context, owner string, limit int) ([]msgst
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
 	}
-	jobs, err := sqlitedb.Collect(rows, func(row sqlitedb.Row) (j msgstore.MailJob, err error) {
-		err = row.Scan(&j.ID, &j.Message, &j.Note, &j.Owner)
-		return j, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: mail jobs: %w", err)
-	}
-	return jobs, nil
+	defer rows.Close()
+	return msgstore.ScanJobs(rows)
 }
 
 // SetNote implements msgstore.MailLedger.
