@@ -126,7 +126,7 @@ func (t tx) AppendAudit(ctx context.Context, actor directory.Actor, changes []di
 // envelope is the columns of a Message, in scan order.
 const envelope = "id, mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at"
 
-func scanMessage(row pgx.Row) (msgstore.Message, error) {
+func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 	var m msgstore.Message
 	var ms int64
 	var state string
@@ -196,13 +196,8 @@ func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) 
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	// From nil, not CollectRows' empty slice: no messages are a nil list,
-	// as SQLite's.
-	out, err := pgx.AppendRows([]msgstore.Message(nil), rows, func(row pgx.CollectableRow) (msgstore.Message, error) { return scanMessage(row) })
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: %w", err)
-	}
-	return out, nil
+	defer rows.Close()
+	return msgstore.ScanMessages(rows, scanMessage)
 }
 
 // Usage implements msgstore.Store.

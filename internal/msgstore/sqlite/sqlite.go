@@ -110,7 +110,7 @@ func (t tx) AppendAudit(ctx context.Context, actor directory.Actor, changes []di
 // envelope is the columns of a Message, in scan order.
 const envelope = "id, mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at"
 
-func scanMessage(row sqlitedb.Row) (msgstore.Message, error) {
+func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 	var m msgstore.Message
 	var received, changed string
 	var ms int64
@@ -182,11 +182,8 @@ func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) 
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	out, err := sqlitedb.Collect(rows, scanMessage)
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: %w", err)
-	}
-	return out, nil
+	defer rows.Close()
+	return msgstore.ScanMessages(rows, scanMessage)
 }
 
 // Usage implements msgstore.Store.
