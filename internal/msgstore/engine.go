@@ -2,6 +2,7 @@ package msgstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -101,4 +102,14 @@ func Wrap(err error) error {
 		return err
 	}
 	return fmt.Errorf("msgstore: %w", err)
+}
+
+// NotFound turns err, from a query of message id, into a *NotFoundError
+// when the query found no row (database/sql's ErrNoRows, which pgx's
+// ErrNoRows also is); other errors it returns as they are.
+func NotFound(err error, id int64) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return &NotFoundError{ID: id}
+	}
+	return err
 }

@@ -144,11 +144,8 @@ func get(ctx context.Context, tx pgx.Tx, id int64, lock bool) (*msgstore.Message
 		query += " FOR UPDATE"
 	}
 	m, err := scanMessage(tx.QueryRow(ctx, query, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, &msgstore.NotFoundError{ID: id}
-	}
 	if err != nil {
-		return nil, err
+		return nil, msgstore.NotFound(err, id)
 	}
 	rows, err := tx.Query(ctx, "SELECT state, at FROM message_states WHERE message = $1 ORDER BY id", id)
 	if err != nil {
@@ -179,12 +176,8 @@ func (s *Store) Get(ctx context.Context, id int64) (m *msgstore.Message, err err
 // Audio implements msgstore.Store.
 func (s *Store) Audio(ctx context.Context, id int64) ([]byte, error) {
 	var wav []byte
-	err := s.pool.QueryRow(ctx, "SELECT audio FROM messages WHERE id = $1", id).Scan(&wav)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, &msgstore.NotFoundError{ID: id}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: %w", err)
+	if err := s.pool.QueryRow(ctx, "SELECT audio FROM messages WHERE id = $1", id).Scan(&wav); err != nil {
+		return nil, msgstore.Wrap(msgstore.NotFound(err, id))
 	}
 	return wav, nil
 }

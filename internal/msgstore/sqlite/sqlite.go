@@ -15,7 +15,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -124,11 +123,8 @@ func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 // *msgstore.NotFoundError.
 func get(ctx context.Context, conn *sql.Conn, id int64) (*msgstore.Message, error) {
 	m, err := scanMessage(conn.QueryRowContext(ctx, "SELECT "+envelope+" FROM messages WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &msgstore.NotFoundError{ID: id}
-	}
 	if err != nil {
-		return nil, err
+		return nil, msgstore.NotFound(err, id)
 	}
 	rows, err := conn.QueryContext(ctx, "SELECT state, at FROM message_states WHERE message = ? ORDER BY rowid", id)
 	if err != nil {
@@ -165,12 +161,8 @@ func (s *Store) Get(ctx context.Context, id int64) (*msgstore.Message, error) {
 // Audio implements msgstore.Store.
 func (s *Store) Audio(ctx context.Context, id int64) ([]byte, error) {
 	var wav []byte
-	err := s.db.QueryRowContext(ctx, "SELECT audio FROM messages WHERE id = ?", id).Scan(&wav)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, &msgstore.NotFoundError{ID: id}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: %w", err)
+	if err := s.db.QueryRowContext(ctx, "SELECT audio FROM messages WHERE id = ?", id).Scan(&wav); err != nil {
+		return nil, msgstore.Wrap(msgstore.NotFound(err, id))
 	}
 	return wav, nil
 }
