@@ -21,7 +21,16 @@
 #
 # Then, unless GO_BENCH=0, the Go benchmarks' numbers, which count
 # allocations as well (BenchmarkSippCallsOverMutualTLS at RATES' first
-# rate, BenchmarkMutualTLSHandshakeCPU with ECDSA P-256 and RSA 2048).
+# rate, BenchmarkMutualTLSHandshakeCPU with ECDSA P-256 and RSA 2048, and
+# crypto-floor-µs: what the public-key operations a handshake cannot skip
+# cost at that moment, the yardstick for the handshake's CPU on a loaded
+# machine).
+#
+# At a low HS_RATE each handshake wakes an idle server: its CPU per
+# handshake then includes the Go scheduler's wake-ups (sysmon, idle
+# threads spinning for work, stack growth of new goroutines), a third of
+# it when measured at 100/s; the Go benchmark, two handshakes at a time
+# without pause, has less of it.
 #
 #   bench/setup.sh                      rates 1000,2000,4000,5000,6000
 #   DUR=8 HS_RATE=300 bench/setup.sh 2000,5000   (HS_RATE default 100)
