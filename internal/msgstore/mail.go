@@ -15,6 +15,7 @@ package msgstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -70,6 +71,17 @@ type JobRow struct {
 	Found     bool   // the job exists: it is not unknown, nor purged with its message
 	Owner     string // the server holding, or last holding, its lease
 	Delivered bool
+}
+
+// ScanJobRow reads row, a store's query of one job's owner and whether it
+// was delivered (delivered_at IS NOT NULL); no row is the zero JobRow.
+func ScanJobRow(row Row) (JobRow, error) {
+	job := JobRow{Found: true}
+	err := row.Scan(&job.Owner, &job.Delivered)
+	if errors.Is(err, sql.ErrNoRows) { // pgx's ErrNoRows is database/sql's
+		return JobRow{}, nil
+	}
+	return job, err
 }
 
 // Claim is what a claim that changed nothing found.

@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/pgdb"
@@ -103,12 +100,7 @@ func (s *Store) lost(ctx context.Context, id, owner string, done bool) error {
 
 // readJob reads job id's row.
 func readJob(ctx context.Context, q pgdb.Querier, id string) (msgstore.JobRow, error) {
-	job := msgstore.JobRow{Found: true}
-	err := q.QueryRow(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = $1", id).Scan(&job.Owner, &job.Delivered)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return msgstore.JobRow{}, nil
-	}
-	return job, err
+	return msgstore.ScanJobRow(q.QueryRow(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = $1", id))
 }
 
 // Quarantine implements msgstore.MailLedger.

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -113,12 +112,7 @@ func (s *Store) ownerWrite(ctx context.Context, id, owner string, done bool, upd
 
 // readJob reads job id's row, as it is in conn's transaction.
 func readJob(ctx context.Context, conn *sql.Conn, id string) (msgstore.JobRow, error) {
-	job := msgstore.JobRow{Found: true}
-	err := conn.QueryRowContext(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = ?", id).Scan(&job.Owner, &job.Delivered)
-	if errors.Is(err, sql.ErrNoRows) {
-		return msgstore.JobRow{}, nil
-	}
-	return job, err
+	return msgstore.ScanJobRow(conn.QueryRowContext(ctx, "SELECT owner, delivered_at IS NOT NULL FROM mail_jobs WHERE id = ?", id))
 }
 
 // Quarantine implements msgstore.MailLedger.
