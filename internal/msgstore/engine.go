@@ -17,7 +17,7 @@ import (
 // Tx is one write transaction of an engine: the statements that Save and
 // SetState are made of, in the engine's SQL.
 type Tx interface {
-	// Insert stores m, as Check made it, and its audio, and returns its ID.
+	// Insert stores m, as check made it, and its audio, and returns its ID.
 	Insert(ctx context.Context, m Message, wav []byte) (int64, error)
 	// AddState adds state, entered at at, to message id's History.
 	AddState(ctx context.Context, id int64, state State, at time.Time) error
