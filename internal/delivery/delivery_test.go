@@ -157,12 +157,13 @@ func TestWorkerDeliversToMaildir(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	go func() { _ = w.Run(ctx) }()
-	waitFor(t, func() bool {
+	var recs []events.Record
+	waitFor(t, func() bool { // the event follows the delivery: wait for both
 		files, _ := filepath.Glob(filepath.Join(dir, "mail", "alice@example.test", "new", "*"))
 		p, _ := s.Pending()
-		return len(files) == 1 && len(p) == 0
+		recs, _ = events.Read(filepath.Join(dir, "events.log"), events.Filter{ID: events.MessageDelivered})
+		return len(files) == 1 && len(p) == 0 && len(recs) > 0
 	})
-	recs, _ := events.Read(filepath.Join(dir, "events.log"), events.Filter{ID: events.MessageDelivered})
 	if len(recs) != 1 {
 		t.Fatalf("%d delivered events; want 1", len(recs))
 	}

@@ -98,7 +98,9 @@ func TestCallerExtension(t *testing.T) {
 }
 
 // TestFailuresEqualTime: an unknown extension and a wrong PIN take the same
-// time, FailureTime, although only one of them writes the directory.
+// time, FailureTime, although only one of them writes the directory. What
+// is asserted is the floor both are held to; the ceiling only catches a
+// wait served twice, since a loaded machine may add hundreds of ms.
 func TestFailuresEqualTime(t *testing.T) {
 	set := quick
 	set.FailureTime = 300 * time.Millisecond
@@ -113,7 +115,7 @@ func TestFailuresEqualTime(t *testing.T) {
 	}
 	unknown, known := measure("19999"), measure(ext(0))
 	for name, d := range map[string]time.Duration{"unknown extension": unknown, "wrong PIN": known} {
-		if d < set.FailureTime || d > set.FailureTime+150*time.Millisecond {
+		if d < set.FailureTime || d >= 2*set.FailureTime {
 			t.Errorf("%s took %v; want %v (+ scheduling)", name, d, set.FailureTime)
 		}
 	}
