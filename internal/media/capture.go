@@ -70,8 +70,11 @@ func reuse(buf []int16) []int16 {
 }
 
 // Stop ends the capture, puts back the sink it replaced, and returns what
-// Take has not: the audio released since and what the timeline held back.
+// Take has not: the audio released since, what the timeline held back,
+// and what the stream's socket held (a caller who hung up was heard to
+// the end).
 func (c *Capture) Stop() (pcm []int16, loudEnd int) {
+	c.stream.readRest()
 	c.stream.Sink(c.prev)
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -33,8 +33,11 @@ func TestCapture(t *testing.T) {
 	}{{0, tone(FrameSamples)}, {1, tone(FrameSamples)}, {4, quiet}, {2, tone(FrameSamples)}, {5, quiet}} {
 		sendAt(t, caller, 1000, f.index, f.pcm)
 	}
-	time.Sleep(100 * time.Millisecond)
-	got, _ := c.Take()
+	var got []int16
+	for deadline := time.Now().Add(2 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // until the stream's clock has read them
+		got, _ = c.Take()
+	}
 	if len(got) != FrameSamples {
 		t.Errorf("took %d samples; want %d (the window holds the rest back)", len(got), FrameSamples)
 	}
@@ -82,3 +85,21 @@ func TestCaptureKeepsNoBacklog(t *testing.T) {
 		t.Errorf("buffers of %d and %d samples kept; want at most %d each", cap(c.ready), cap(c.taken), captureKept)
 	}
 }
+
+// What the caller said last, before hanging up, is recorded and counted:
+// Stop, and Close, read what the socket holds since the clock's last read.
+func TestStopAndCloseReadTheEnd(t *testing.T) {
+	server, caller := pair(t, "AES_CM_128_HMAC_SHA1_80")
+	c := server.Capture(5*FrameSamples, 50*FrameSamples, func([]int16) bool { return true })
+	sendTone(t, caller, 4) // loopback: in the server's socket once sent
+	if pcm, _ := c.Stop(); len(pcm) != 4*FrameSamples {
+		t.Errorf("Stop returned %d samples; want the %d just sent", len(pcm), 4*FrameSamples)
+	}
+	server.Sink(Discard)
+	sendTone(t, caller, 3)
+	server.Close()
+	if got := server.Stats().Packets.Load(); got != 7 {
+		t.Errorf("%d packets counted once closed; want 7", got)
+	}
+}
+

@@ -12,9 +12,9 @@ import (
 // waiting, and sends the frames of the streams that play. A goroutine per
 // stream blocked on its socket costs a wake-up, a park and a second read
 // per packet, and a ticker per playing stream a wake-up per frame; a clock
-// pays one wake-up per tick for all its streams. The price is up to one
-// tick of latency on what is received, which a recording's timeline and a
-// key press do not notice.
+// pays one wake-up per tick for all its streams. The price is up to
+// receiveEvery ticks of latency on what is received, which a recording's
+// timeline and a key press do not notice.
 type clock struct {
 	mu      sync.Mutex // guards streams and running
 	streams []*Stream
@@ -24,10 +24,12 @@ type clock struct {
 	batch   *batch // where the clock's reads land, shared by its streams
 }
 
-// A stream is read every receiveEvery ticks (60 ms: three packets of a
-// call, in one system call), its streams in turn, a third each tick; a
-// playing stream's frames go every tick.
-const receiveEvery = 3
+// A stream is read every receiveEvery ticks (120 ms: six packets of a
+// call, in one system call), its streams in turn, a sixth each tick; a
+// playing stream's frames go every tick. A system call's own cost is most
+// of a read's: reading every 60 ms cost a fifth more CPU a call
+// (BenchmarkRecordedCalls).
+const receiveEvery = 6
 
 const (
 	// batchSize is the most datagrams one read takes.
@@ -36,7 +38,7 @@ const (
 	datagramSize = 1500
 	// maxPerTick bounds the packets a clock reads from one stream in a
 	// tick, so that a flooded port does not hold up the others: 64 a
-	// read, 1,066 a second, twenty times a call's rate.
+	// read, 533 a second, ten times a call's rate.
 	maxPerTick = 64
 )
 
@@ -108,7 +110,7 @@ func (c *clock) run() {
 		received, played := 0, 0
 		for _, s := range c.polled {
 			if (c.ticks+s.turn)%receiveEvery == 0 {
-				received += s.receive(c.batch)
+				received += s.receive(c.batch, now)
 			}
 			played += s.pace(now)
 		}

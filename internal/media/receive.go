@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/pion/rtp"
@@ -30,6 +31,7 @@ type receiver struct {
 	stalled bool
 	spill   []datagram // read after held, to handle once it goes
 	closed  bool
+	now     int64 // the tick's time, Unix nanoseconds: when its packets came, near enough
 
 	// What read and readFD pass each other: RawConn.Read takes a func,
 	// and readFD, made once, keeps a read from allocating a closure.
@@ -66,14 +68,28 @@ func (rx *receiver) frame(n int) []int16 {
 // read. A value Received has no room for waits for the next tick, and
 // nothing more is handled meanwhile: what the socket holds stays there,
 // and what a read took with it waits in the stream (spill). It returns how
-// many packets it accepted.
-func (s *Stream) receive(b *batch) int {
+// many packets it accepted. now is the tick's.
+func (s *Stream) receive(b *batch, now time.Time) int {
 	s.rxMu.Lock()
 	defer s.rxMu.Unlock()
+	s.rx.now = now.UnixNano()
 	before := s.stats.Packets.Load()
 	s.drain(b)
 	return int(s.stats.Packets.Load() - before)
 }
+
+// readRest handles what the stream's socket holds now, outside its clock's
+// ticks, in a batch of its own: the packets that came since the clock last
+// read it, which a hang-up would otherwise leave unread (up to
+// receiveEvery ticks of the caller's audio: the end of a message).
+func (s *Stream) readRest() {
+	b := restBatches.Get().(*batch)
+	defer restBatches.Put(b)
+	Totals.Received.Add(uint64(s.receive(b, time.Now())))
+}
+
+// restBatches are readRest's batches; a clock's are its own goroutine's.
+var restBatches = sync.Pool{New: func() any { return newBatch() }}
 
 // drain is receive's body. The caller holds rxMu.
 func (s *Stream) drain(b *batch) {
@@ -228,7 +244,7 @@ func (rx *receiver) parse(neg *negotiated, data []byte, stats *Stats) (r Receive
 		return r, false, false
 	}
 	stats.Packets.Add(1)
-	stats.Last.Store(time.Now().UnixNano())
+	stats.Last.Store(rx.now)
 	stats.Lost.Store(rx.loss.packet(pkt.SSRC, pkt.SequenceNumber))
 	switch {
 	case pkt.PayloadType == neg.codec:

@@ -196,6 +196,7 @@ func (s *Stream) Close() error {
 	s.stop.Do(func() {
 		close(s.done)
 		s.clock.leave(s)
+		s.readRest() // what came since the clock's last read counts too
 		s.sendMu.Lock()
 		s.sendClosed = true
 		if s.playing != nil {

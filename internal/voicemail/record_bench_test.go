@@ -61,17 +61,20 @@ func benchCalls(b *testing.B, n int, greet bool) {
 	plan := directory.NewDialPlan("DP")
 	plan.RecordingIdleTimeout = 5
 	dir := b.TempDir()
-	var wg sync.WaitGroup
+	var wg, begun sync.WaitGroup
 	wg.Go(func() { watchMedia(ctx, streams) })
+	begun.Add(n)
 	for i, s := range streams {
 		call := &sip.Call{ID: strconv.Itoa(i), DialPlan: plan, Audio: s}
 		wg.Go(func() {
 			s.Sink(media.Discard) // as HandleCall does
 			if greet {
+				begun.Done()
 				playUntil(ctx, s, greeting, func(byte) bool { return false })
 				return
 			}
 			wav, err := media.CreateWAV(filepath.Join(dir, call.ID+".wav"))
+			begun.Done()
 			if err != nil {
 				b.Error(err)
 				return
@@ -83,6 +86,7 @@ func benchCalls(b *testing.B, n int, greet bool) {
 	if err := callers.Start(to); err != nil {
 		b.Fatal(err)
 	}
+	begun.Wait()
 	time.Sleep(2 * time.Second) // every call under way: buffers and stacks at their size
 	stopProfile := profileWindow(b)
 	var ms0, ms1 runtime.MemStats
