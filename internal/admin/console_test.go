@@ -29,7 +29,7 @@ func newConsoleFixture(t *testing.T) *consoleFixture {
 	snap := func(context.Context) (*directory.Snapshot, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return &directory.Snapshot{AdminTokens: slices.Clone(f.tokens), Mailboxes: directory.MailboxesOf(f.mailboxes...)}, nil
+		return &directory.Snapshot{AdminTokens: slices.Clone(f.tokens), Mailboxes: directory.MailboxesOf(slices.Clone(f.mailboxes)...)}, nil
 	}
 	s, err := New(Config{Addr: "127.0.0.1:0", PlainHTTP: true, Snapshot: snap, Console: &Console{}})
 	if err != nil {
