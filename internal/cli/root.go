@@ -93,7 +93,29 @@ func (a *app) rootCommand() *cobra.Command {
 		a.quickstartCommand(),
 		a.adminCommand(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes "openum cert list" an error with exit
+// status 1, as "openum foo" is: cobra checks the words after a group of
+// commands only at the root, and below it shows the group's help, exit 0,
+// whatever was typed.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		if c.HasSubCommands() && !c.Runnable() {
+			if c.Annotations == nil {
+				c.Annotations = remoteOK // it only shows help, here or with --server
+			}
+			c.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return fmt.Errorf("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
+				}
+				return c.Help()
+			}
+		}
+		refuseUnknownSubcommands(c)
+	}
 }
 
 func (a *app) snapshot(cmd *cobra.Command) (*directory.Snapshot, error) {

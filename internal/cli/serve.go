@@ -160,6 +160,9 @@ type node struct {
 // start wires and starts the server for record: event log, certificates,
 // delivery, voice mail and SIP. It runs until stop.
 func (a *app) start(ctx context.Context, record *directory.Server, o serveOptions) (*node, error) {
+	if err := checkAddressFlags(o); err != nil {
+		return nil, err
+	}
 	tlsMin := map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}[o.tlsMin]
 	if tlsMin == 0 {
 		return nil, fmt.Errorf("--tls-min-version must be 1.2 or 1.3, not %q", o.tlsMin)
