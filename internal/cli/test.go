@@ -51,7 +51,7 @@ func (a *app) connectivityCommand() *cobra.Command {
 	var o connectivityOptions
 	cmd := &cobra.Command{
 		Use:   "connectivity",
-		Short: "Place a real test call and report each step (SPEC OPS-2)",
+		Short: "Place a real test call and report each step (Exchange's Test-UMConnectivity)",
 		Long: `Place a real test call, as a gateway would, and report each step: the
 TCP or TLS connection, the server's certificate, SIP OPTIONS, the INVITE's
 answer, media both ways (RTP or SRTP), DTMF and the hang-up. The call hangs
