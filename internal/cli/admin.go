@@ -62,7 +62,7 @@ func (a *app) adminTokenList() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the tokens: name, role, created (never the token or its hash)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.snapshot(cmd)
 			if err != nil {

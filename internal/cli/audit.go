@@ -16,7 +16,7 @@ func (a *app) auditCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:         "audit",
 		Short:       "List every change to the directory and the message store: who, when, which command, what changed",
-		Args:        cobra.NoArgs,
+		Args:        noArgs,
 		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			records, err := a.auditRecords(cmd)

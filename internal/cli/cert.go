@@ -158,7 +158,7 @@ func (a *certCLI) certFlagsCommand(verb ops.Verb, use, short string, args cobra.
 func (a *certCLI) certNewSelfSignedCommand() *cobra.Command {
 	return a.certFlagsCommand(ops.NewSelfSigned, "new-self-signed",
 		"Generate a key and a self-signed certificate for the server (subject = issuer = the FQDN, EKU serverAuth and clientAuth)",
-		cobra.NoArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
+		noArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
 			v, err := certDo[ops.CertView](a, cmd, ops.CertRequest{Verb: ops.NewSelfSigned, Params: p})
 			if err != nil {
 				return err
@@ -171,7 +171,7 @@ func (a *certCLI) certRequestCommand() *cobra.Command {
 	var out string
 	cmd := a.certFlagsCommand(ops.MakeRequest, "request --out FILE.csr",
 		"Generate a key, kept in the store as pending, and a PKCS#10 certificate request for a CA",
-		cobra.NoArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
+		noArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
 			f, err := writeFrom(a, cmd, out, 0o644, ops.CertRequest{Verb: ops.MakeRequest, Params: p})
 			if err != nil {
 				return err

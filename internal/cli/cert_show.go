@@ -36,7 +36,7 @@ func (a *certCLI) certGetCommand() *cobra.Command {
 func (a *certCLI) certSelectCommand() *cobra.Command {
 	return a.certFlagsCommand(ops.Select, "select",
 		"Show which certificate the server would use now, and why each other one lost",
-		cobra.NoArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
+		noArgs, func(cmd *cobra.Command, _ []string, p ops.Params) error {
 			sel, err := certDo[certs.Selection](a, cmd, ops.CertRequest{Verb: ops.Select, Params: p})
 			if err != nil {
 				return err

@@ -113,7 +113,7 @@ func (a *app) directoryCommand() *cobra.Command {
 			"on PostgreSQL, those of the message store too, whose tables share the directory's database.\n" +
 			"A SQLite directory is brought up to date whenever it is opened; a PostgreSQL directory, which several\n" +
 			"servers share, only by this command: run it once after upgrading openum, then restart the servers.",
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pg, err := a.postgresURL()
 			if err != nil {

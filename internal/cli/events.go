@@ -27,7 +27,7 @@ func (a *app) eventsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events",
 		Short: "Show the event log (DATA/events.log); event IDs are listed in docs/events.md",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			filter := events.Filter{ID: events.EventID(id)}
 			if since != "" {

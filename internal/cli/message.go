@@ -29,7 +29,7 @@ func (a *app) messageListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list --mailbox EMAIL [--state new|saved|deleted]",
 		Short: "List a mailbox's voice messages, oldest first",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var want msgstore.State
 			if state != "" {

@@ -27,7 +27,7 @@ server), a hunt group, a mailbox policy and a mailbox; then start the server on
 loopback and call it as the gateway, over mutual TLS with SRTP, leaving a
 spoken message. Each step is shown as it happens; the end says where the voice
 message landed and how to play it. --keep-running leaves the server up.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.quickstart(cmd, keep) },
 	}
 	cmd.Flags().BoolVar(&keep, "keep-running", false, "leave the server running and show how to call it with baresip")

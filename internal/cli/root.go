@@ -97,6 +97,16 @@ func (a *app) rootCommand() *cobra.Command {
 	return root
 }
 
+// noArgs is cobra.NoArgs with a message that says what was wrong: cobra's
+// calls a stray word an unknown command ("openum message list EMAIL",
+// whose mailbox is a flag).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments, not %q (see %s --help)", cmd.CommandPath(), strings.Join(args, " "), cmd.CommandPath())
+	}
+	return nil
+}
+
 // refuseUnknownSubcommands makes "openum cert list" an error with exit
 // status 1, as "openum foo" is: cobra checks the words after a group of
 // commands only at the root, and below it shows the group's help, exit 0,

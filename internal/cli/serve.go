@@ -58,7 +58,7 @@ refuses every peer that is not a configured gateway or openum server, and
 holds each call to the VoIP security mode of its dial plan. Directory and
 certificate changes apply to new calls within seconds, or at once on SIGHUP.
 SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd, o) },
 	}
 	f := cmd.Flags()

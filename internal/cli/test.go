@@ -57,7 +57,7 @@ TCP or TLS connection, the server's certificate, SIP OPTIONS, the INVITE's
 answer, media both ways (RTP or SRTP), DTMF and the hang-up. The call hangs
 up during the greeting, so it leaves no voice message. The exit status is 0
 only when every step succeeded.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.connectivity(cmd, o) },
 	}
 	callFlags(cmd, &o.call)
@@ -114,7 +114,7 @@ func (a *app) loadCommand() *cobra.Command {
 G.711 (SRTP with --media-secured) for --duration, then hanging up. Every call
 leaves a voice message, as real callers would. Measure the server's CPU and
 memory beside it (bench/load.sh does).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.load(cmd, o) },
 	}
 	callFlags(cmd, &o.call)
