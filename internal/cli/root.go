@@ -66,6 +66,7 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(flagError)
 	dataDefault := os.Getenv("OPENUM_DATA")
 	if dataDefault == "" {
 		dataDefault = "openum-data"
