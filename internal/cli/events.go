@@ -120,12 +120,31 @@ func details(attrs map[string]any) string {
 	})
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, k+"="+shortValue(attrs[k]))
+		parts = append(parts, k+"="+shortValue(tableValue(k, attrs[k])))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
 	return " [" + strings.Join(parts, " ") + "]"
+}
+
+// durationKeys are the attributes the server logs with slog.Duration,
+// which the JSON log keeps as nanoseconds: a ban's "for" of 10 minutes
+// reads 6e+11 unless the table turns it back into 10m0s.
+var durationKeys = map[string]bool{"duration": true, "setup": true, "for": true, "silent": true}
+
+// tableValue is v as the table shows it: a duration as one, and a number
+// (JSON's are float64) in digits, never as 2.99e+09.
+func tableValue(key string, v any) any {
+	f, ok := v.(float64)
+	switch {
+	case !ok:
+		return v
+	case durationKeys[strings.ToLower(key)]:
+		return time.Duration(f).String()
+	default:
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
 }
 
 // shortValue prints v on one line, quoted when it has spaces, cut at maxValue.
