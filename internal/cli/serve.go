@@ -160,7 +160,7 @@ type node struct {
 // start wires and starts the server for record: event log, certificates,
 // delivery, voice mail and SIP. It runs until stop.
 func (a *app) start(ctx context.Context, record *directory.Server, o serveOptions) (*node, error) {
-	if err := checkAddressFlags(o); err != nil {
+	if err := checkServeFlags(o); err != nil {
 		return nil, err
 	}
 	tlsMin := map[string]uint16{"1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}[o.tlsMin]
