@@ -102,4 +102,3 @@ func TestStopAndCloseReadTheEnd(t *testing.T) {
 		t.Errorf("%d packets counted once closed; want 7", got)
 	}
 }
-

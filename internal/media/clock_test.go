@@ -194,7 +194,7 @@ func TestSendToACallerThatDoesNotReadNeverWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer deaf.Close()
-	offer := &Remote{Addr: addrPortOf(deaf.LocalAddr()), Codecs: []uint8{PCMU}, Event: -1}
+	offer := &Remote{Addr: deaf.LocalAddr().(*net.UDPAddr).AddrPort(), Codecs: []uint8{PCMU}, Event: -1}
 	n := server.negotiated.Load()
 	if err := server.Update(offer, &Local{Codec: PCMU, Event: -1, Crypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: []byte(n.keys[0])},
 		RemoteCrypto: &Crypto{Suite: "AES_CM_128_HMAC_SHA1_80", Key: []byte(n.keys[1])}, Direction: SendRecv}); err != nil {

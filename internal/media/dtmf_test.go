@@ -16,7 +16,7 @@ func sendEvent(t *testing.T, caller, server *Stream, key byte, ts uint32) {
 	for i, flags := range []byte{10, 0x8a, 0x8a, 0x8a} {
 		pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: uint16(ts) + uint16(i), Timestamp: ts, SSRC: 1},
 			Payload: []byte{byte(indexKey(t, key)), flags, 0, 160}}).Marshal()
-		if _, err := caller.conn.WriteToUDP(pkt, net.UDPAddrFromAddrPort(server.LocalAddr())); err != nil {
+		if err := writeRaw(caller, pkt, server.LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
 	}

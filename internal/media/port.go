@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 )
 
@@ -25,7 +24,7 @@ type Ports struct {
 // starts it with the answer. Either Start or Close must follow OpenPort.
 type Port struct {
 	Local     *Local // what this side sends the other: the answer, or the offer
-	conn      *net.UDPConn
+	sock      *socket
 	answering bool
 }
 
@@ -33,19 +32,19 @@ type Port struct {
 // it: the answer to offer, or, with offer nil, an offer of G.711 (see
 // NewLocalOffer). With secure the description carries a fresh SRTP key.
 func OpenPort(ports Ports, offer *Remote, secure bool) (*Port, error) {
-	conn, err := listenUDP(ports)
+	sock, err := listenUDP(ports)
 	if err != nil {
 		return nil, err
 	}
-	p := &Port{conn: conn, answering: offer != nil}
-	addr := addrPortOf(conn.LocalAddr())
+	p := &Port{sock: sock, answering: offer != nil}
+	addr := sock.local
 	if p.answering {
 		p.Local, err = NewLocalAnswer(offer, addr, secure)
 	} else {
 		p.Local, err = NewLocalOffer(addr, secure)
 	}
 	if err != nil {
-		conn.Close()
+		sock.Close()
 		return nil, err
 	}
 	return p, nil
@@ -62,20 +61,20 @@ func (p *Port) Start(remote *Remote) (*Stream, error) {
 	}
 	var s *Stream
 	if err == nil {
-		s, err = newStream(p.conn, remote, p.Local)
+		s, err = newStream(p.sock, remote, p.Local)
 	}
 	if err != nil {
-		p.conn.Close()
+		p.sock.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close closes a port whose stream never started.
-func (p *Port) Close() error { return p.conn.Close() }
+func (p *Port) Close() error { return p.sock.Close() }
 
 // listenUDP opens a random even port of ports.
-func listenUDP(ports Ports) (*net.UDPConn, error) {
+func listenUDP(ports Ports) (*socket, error) {
 	span := (ports.Last - ports.First) / 2
 	if span <= 0 {
 		return nil, fmt.Errorf("%w: the range %d-%d is empty", ErrNoPort, ports.First, ports.Last)
@@ -83,9 +82,8 @@ func listenUDP(ports Ports) (*net.UDPConn, error) {
 	start := rand.IntN(span)
 	for i := range span {
 		port := ports.First + 2*((start+i)%span)
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ports.IP, uint16(port))))
-		if err == nil {
-			return conn, nil
+		if sock, err := listenSocket(netip.AddrPortFrom(ports.IP, uint16(port))); err == nil {
+			return sock, nil
 		}
 	}
 	return nil, fmt.Errorf("%w in %d-%d on %s", ErrNoPort, ports.First, ports.Last, ports.IP)

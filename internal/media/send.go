@@ -129,24 +129,6 @@ func sockaddr(family int, a netip.AddrPort) syscall.Sockaddr {
 	return &syscall.SockaddrInet6{Port: int(a.Port()), Addr: a.Addr().As16()}
 }
 
-// socketFamily returns the address family of c's socket.
-func socketFamily(c syscall.RawConn) (int, error) {
-	var family int
-	var err error
-	if cerr := c.Control(func(fd uintptr) {
-		var sa syscall.Sockaddr
-		if sa, err = syscall.Getsockname(int(fd)); err == nil {
-			family = syscall.AF_INET6
-			if _, ok := sa.(*syscall.SockaddrInet4); ok {
-				family = syscall.AF_INET
-			}
-		}
-	}); cerr != nil {
-		return 0, cerr
-	}
-	return family, err
-}
-
 // encode encodes pcm into dst with the codec of payload type pt.
 func encode(dst []byte, pcm []int16, pt uint8) {
 	if pt == PCMA {

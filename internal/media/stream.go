@@ -37,8 +37,8 @@ type Received struct {
 // A Stream is safe for concurrent use. One of a few clocks shared by
 // all streams receives its packets and paces what it plays (clock.go).
 type Stream struct {
-	conn       *net.UDPConn
-	sc         syscall.RawConn // conn's, for reads that do not wait
+	sock       *socket
+	sc         syscall.RawConn // sock's, for reads and writes that do not wait
 	clock      *clock
 	turn       int // which of its clock's ticks read it (see receiveEvery)
 	negotiated atomic.Pointer[negotiated]
@@ -96,18 +96,10 @@ type Stats struct {
 }
 
 // newStream starts the stream the remote and local descriptions negotiated
-// on conn, which it then owns (see Port.Start).
-func newStream(conn *net.UDPConn, remote *Remote, local *Local) (*Stream, error) {
-	sc, err := conn.SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("media: %w", err)
-	}
-	family, err := socketFamily(sc)
-	if err != nil {
-		return nil, fmt.Errorf("media: %w", err)
-	}
+// on sock, which it then owns (see Port.Start).
+func newStream(sock *socket, remote *Remote, local *Local) (*Stream, error) {
 	s := &Stream{
-		conn: conn, sc: sc, family: family, received: make(chan Received, receivedDepth), done: make(chan struct{}),
+		sock: sock, sc: sock.raw, family: sock.family, received: make(chan Received, receivedDepth), done: make(chan struct{}),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), ssrc: rand.Uint32(),
 	}
 	s.rx.readFD = s.rx.readBatch
@@ -188,7 +180,7 @@ func (s *Stream) Received() <-chan Received { return s.received }
 func (s *Stream) Stats() *Stats { return &s.stats }
 
 // LocalAddr returns the address the stream receives on.
-func (s *Stream) LocalAddr() netip.AddrPort { return addrPortOf(s.conn.LocalAddr()) }
+func (s *Stream) LocalAddr() netip.AddrPort { return s.sock.local }
 
 // Close stops the stream and closes its port, and Received.
 func (s *Stream) Close() error {
@@ -208,14 +200,9 @@ func (s *Stream) Close() error {
 		s.rx.closed = true // the clock may be in this stream's tick until here
 		s.rxMu.Unlock()
 		s.closeReceived()
-		err = s.conn.Close()
+		err = s.sock.Close()
 	})
 	return err
-}
-
-func addrPortOf(a net.Addr) netip.AddrPort {
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
 }
 
 func addrPortUnmap(a netip.AddrPort) netip.AddrPort {

@@ -3,6 +3,7 @@ package media
 import (
 	"net"
 	"net/netip"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func pair(t testing.TB, suite string) (server, caller *Stream) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	offer := &Remote{Addr: addrPortOf(cc.LocalAddr()), Codecs: []uint8{PCMU}, Event: 101, Secure: suite != ""}
+	offer := &Remote{Addr: cc.local, Codecs: []uint8{PCMU}, Event: 101, Secure: suite != ""}
 	if suite != "" {
 		n, _ := keyLen(suite)
 		key := make([]byte, n)
@@ -32,7 +33,7 @@ func pair(t testing.TB, suite string) (server, caller *Stream) {
 		}
 		offer.Crypto = []Crypto{{Tag: 1, Suite: suite, Key: key}}
 	}
-	answer, err := NewLocalAnswer(offer, addrPortOf(sc.LocalAddr()), suite != "")
+	answer, err := NewLocalAnswer(offer, sc.local, suite != "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +47,18 @@ func pair(t testing.TB, suite string) (server, caller *Stream) {
 	}
 	t.Cleanup(func() { server.Close(); caller.Close() })
 	return server, caller
+}
+
+// writeRaw sends pkt as it is from s's port to to.
+func writeRaw(s *Stream, pkt []byte, to netip.AddrPort) error {
+	var err error
+	if cerr := s.sc.Write(func(fd uintptr) bool {
+		err = syscall.Sendto(int(fd), pkt, 0, sockaddr(s.family, to))
+		return true
+	}); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 func tone(n int) []int16 {
@@ -121,13 +134,12 @@ func TestStreamDropsInjectedTamperedAndReplayed(t *testing.T) {
 		_, _ = intruder.WriteToUDP(plain, to)
 	}
 	// From the caller's own address: plain RTP where SRTP is due, and a replay.
-	callerConn := caller.conn
-	_, _ = callerConn.WriteToUDP(plain, to)
-	_, _ = callerConn.WriteToUDP([]byte{0x80}, to) // a short non-RTP packet
+	_ = writeRaw(caller, plain, server.LocalAddr())
+	_ = writeRaw(caller, []byte{0x80}, server.LocalAddr()) // a short non-RTP packet
 	sendTone(t, caller, 1)
 	receive(t, server, 1)
 	// Replay the caller's last encrypted packet.
-	_, _ = callerConn.WriteToUDP(caller.buf, to)
+	_ = writeRaw(caller, caller.buf, server.LocalAddr())
 	sendTone(t, caller, 1)
 	receive(t, server, 1)
 	time.Sleep(50 * time.Millisecond)
@@ -151,7 +163,7 @@ func TestStreamDTMF(t *testing.T) {
 			flags |= 0x80
 		}
 		pkt, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, Timestamp: ts, SSRC: 1}, Payload: []byte{11, flags, 0, 160}}).Marshal()
-		_, _ = caller.conn.WriteToUDP(pkt, net.UDPAddrFromAddrPort(server.LocalAddr()))
+		_ = writeRaw(caller, pkt, server.LocalAddr())
 	}
 	send(false, 1000)
 	send(true, 1000)
