@@ -186,7 +186,7 @@ func (v *view) checkPeer(p Peer) (*directory.IPGateway, *Rejection) {
 }
 
 // admitInvite applies SPEC SEC-3 and PEER-4 to an INVITE from peer, with
-// active calls in progress.
+// active calls in progress (answered and placed: callslots.go).
 func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *Rejection) {
 	gw, rej := v.checkPeer(p)
 	if rej != nil {

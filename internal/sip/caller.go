@@ -107,6 +107,10 @@ type Outcall struct {
 	Local  *media.Local  // what the caller offered and streams with
 	Setup  time.Duration // from INVITE to 200 OK
 	dialog *sipgo.DialogClientSession
+	// ctx is done when the call ends: the dialog's, or end when it is hung
+	// up (a BYE without a 200 leaves sipgo's dialog open).
+	ctx context.Context
+	end context.CancelFunc
 }
 
 // RejectedError is a final non-2xx answer to an INVITE.
@@ -156,6 +160,7 @@ func dial(ctx context.Context, ports media.Ports, secure bool, invite func(offer
 		return nil, fmt.Errorf("sip: INVITE: %w", err)
 	}
 	out := &Outcall{Setup: time.Since(start), dialog: dlg}
+	out.ctx, out.end = context.WithCancel(dlg.Context())
 	answer, err := media.ParseRemote(dlg.InviteResponse.Body())
 	if err == nil {
 		out.Audio, err = port.Start(answer) // closes the port on error
@@ -176,8 +181,9 @@ func dial(ctx context.Context, ports media.Ports, secure bool, invite func(offer
 	return out, nil
 }
 
-// Done is closed when the call ends, on either side.
-func (o *Outcall) Done() <-chan struct{} { return o.dialog.Context().Done() }
+// Done is closed when the call ends, on either side: the far end's BYE,
+// or Hangup, whether its BYE was answered or not.
+func (o *Outcall) Done() <-chan struct{} { return o.ctx.Done() }
 
 // Hangup sends BYE (unless the server already hung up) and stops the media.
 func (o *Outcall) Hangup(ctx context.Context) error {
@@ -189,6 +195,7 @@ func (o *Outcall) Hangup(ctx context.Context) error {
 }
 
 func (o *Outcall) hangup(ctx context.Context) error {
+	defer o.end()
 	defer o.dialog.Close()
 	if o.dialog.Context().Err() != nil {
 		return nil

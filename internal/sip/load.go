@@ -61,12 +61,13 @@ func (s *Server) refreshBoard(ctx context.Context) {
 	s.board.rows.Store(&rows)
 }
 
-// ownLoad is this server's row: its record as applied, its calls and the
-// ports it listens on.
+// ownLoad is this server's row: its record as applied, its calls (the
+// outcalls too: they take the room MaxCallsAllowed gives) and the ports it
+// listens on.
 func (s *Server) ownLoad() directory.Load {
 	v := s.view.Load()
 	s.mu.Lock()
-	l := directory.Load{Server: v.server.Name, Calls: len(s.calls), MaxCallsAllowed: v.server.MaxCallsAllowed,
+	l := directory.Load{Server: v.server.Name, Calls: s.inProgressLocked(), MaxCallsAllowed: v.server.MaxCallsAllowed,
 		Status: v.server.Status, Draining: s.draining, Updated: time.Now()}
 	s.mu.Unlock()
 	for transport, addr := range s.Addrs() {

@@ -54,6 +54,12 @@ type OutcallRequest struct {
 	// command line's user), named in events 9501 and 9502; "" for the
 	// server itself.
 	RequestedBy string
+	// Admit, when set, runs once the call holds its place among the
+	// server's calls (MaxCallsAllowed) and before anything is dialled:
+	// Play on Phone spends its outcall budgets there, so that a call the
+	// full server refuses spends none. Its error refuses the call: Outcall
+	// returns it as it is and dials nothing.
+	Admit func() error
 }
 
 // ErrNoGateway is wrapped by Outcall's error when no gateway of the dial
@@ -69,14 +75,33 @@ var ErrNoGateway = errors.New("sip: no gateway could carry the call")
 // answer (busy, not found) and ends the hunt with a *RejectedError. Event
 // 9502 records the outcome. ctx bounds the setup, ringing included; the
 // call then runs until Hangup or the far end hangs up.
+//
+// The call counts among the server's calls in progress (MaxCallsAllowed)
+// from before its INVITE until it ends, however it ends; a server already
+// at its limit dials nothing and returns a *FullError.
 func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error) {
+	release, err := s.takeSlot()
+	if err != nil {
+		return nil, err
+	}
+	if r.Admit != nil {
+		if err := r.Admit(); err != nil {
+			release()
+			return nil, err
+		}
+	}
 	var out *Outcall
-	err := s.hunt(ctx, r, func(v *view, dp *directory.DialPlan, gw *directory.IPGateway) error {
+	err = s.hunt(ctx, r, func(v *view, dp *directory.DialPlan, gw *directory.IPGateway) error {
 		var err error
 		out, err = s.dialGateway(ctx, v, dp, gw, r)
 		return err
 	})
-	return out, err
+	if err != nil {
+		release()
+		return nil, err
+	}
+	context.AfterFunc(out.ctx, release)
+	return out, nil
 }
 
 // hunt tries the gateways that may carry r, in order, until try succeeds
@@ -186,10 +211,7 @@ func (s *Server) dialGateway(ctx context.Context, v *view, dp *directory.DialPla
 	}
 	id := out.dialog.ID
 	s.outcalls.Store(id, placedCall{dialog: out.dialog, gateway: gw.Name})
-	go func() {
-		<-out.Done()
-		s.outcalls.Delete(id)
-	}()
+	context.AfterFunc(out.ctx, func() { s.outcalls.Delete(id) })
 	return out, nil
 }
 

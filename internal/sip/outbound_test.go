@@ -36,8 +36,15 @@ func startGatewaySipp(t *testing.T, contact, proto string) *gatewaySipp {
 // startGatewaySippOn is startGatewaySipp on ip and port.
 func startGatewaySippOn(t *testing.T, ip string, port int, contact, proto string) *gatewaySipp {
 	t.Helper()
+	return startSippGateway(t, "uas_gateway.xml", ip, port, contact, proto)
+}
+
+// startSippGateway is startGatewaySippOn running scenario, a file of
+// testdata/sipp.
+func startSippGateway(t *testing.T, scenario, ip string, port int, contact, proto string) *gatewaySipp {
+	t.Helper()
 	dir := t.TempDir()
-	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", "uas_gateway.xml"))
+	sf, err := filepath.Abs(filepath.Join("testdata", "sipp", scenario))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,6 +103,7 @@ type Server struct {
 	mu        sync.Mutex
 	calls     map[string]*call // by dialog ID: Call-ID and both tags (see dialogOf)
 	draining  bool
+	placing   int  // the outcalls in progress, ringing or answered (callslots.go)
 	started   bool // Start has opened the listeners: Apply may open TLS
 	listeners map[string]net.Addr
 	closers   []func() error
