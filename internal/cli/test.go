@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -36,6 +38,9 @@ func (a *app) target(cmd *cobra.Command, o testcall.Options) (*testcall.Target, 
 	snap, err := a.snapshot(cmd)
 	if err != nil {
 		return nil, err
+	}
+	if o.RemotePort < 0 || o.RemotePort > 65535 {
+		return nil, fmt.Errorf("--remote-port must be a port from 1 to 65535, not %d", o.RemotePort)
 	}
 	o.CertsDir = filepath.Join(a.dataDir, "certs")
 	return testcall.Resolve(snap, o)
@@ -125,6 +130,14 @@ memory beside it (bench/load.sh does).`,
 }
 
 func (a *app) load(cmd *cobra.Command, o loadOptions) error {
+	switch {
+	case o.load.Calls < 1:
+		return fmt.Errorf("--calls must be at least 1, not %d", o.load.Calls)
+	case !(o.load.Rate > 0):
+		return fmt.Errorf("--rate must be above 0 calls per second, not %g", o.load.Rate)
+	case o.load.Duration <= 0:
+		return fmt.Errorf("--duration must be a duration above 0, not %s", o.load.Duration)
+	}
 	t, err := a.target(cmd, o.call)
 	if err != nil {
 		return err
@@ -133,7 +146,11 @@ func (a *app) load(cmd *cobra.Command, o loadOptions) error {
 	if a.json {
 		return a.printJSON(r)
 	}
-	_, err = fmt.Fprintf(a.out, "calls %d, established %d, failed %d %v\nset-up p50 %.1f ms, p99 %.1f ms\npackets sent %d in %.1f s\n",
-		r.Calls, r.Established, r.Failed, r.Failures, r.SetupP50, r.SetupP99, r.PacketsSent, r.Seconds)
+	fmt.Fprintf(a.out, "calls %d, established %d, failed %d\n", r.Calls, r.Established, r.Failed)
+	for _, reason := range slices.Sorted(maps.Keys(r.Failures)) {
+		fmt.Fprintf(a.out, "  %d failed: %s\n", r.Failures[reason], reason)
+	}
+	_, err = fmt.Fprintf(a.out, "set-up p50 %.1f ms, p99 %.1f ms\npackets sent %d in %.1f s\n",
+		r.SetupP50, r.SetupP99, r.PacketsSent, r.Seconds)
 	return err
 }
