@@ -1,7 +1,6 @@
 package directory
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -12,44 +11,53 @@ import (
 type planExt struct{ plan, ext string }
 
 // extIndex says which mailbox holds each extension of a configuration, so
-// that a change to one mailbox is checked against the others by look-up.
+// that a change to one mailbox is checked against the others by look-up,
+// and a call finds its mailbox at once (MailboxByExtension). An entry
+// points at the mailbox as the configuration it was made for holds it: in
+// a later configuration, one that did not change since is pointed at in
+// the chunk of an earlier one, which nothing changes either (MailboxList),
+// so it reads the same.
+//
 // An index is never changed once made: the index of a configuration after
 // a change is a layer over the index before it, naming only what moved, and
 // layers are folded together once they are many (fold).
 type extIndex struct {
 	parent *extIndex
-	owners map[planExt]string // the mailbox's address; "" for none
+	owners map[planExt]*Mailbox // nil for none
 	depth  int
 }
 
 // maxIndexDepth bounds the layers a look-up walks.
 const maxIndexDepth = 16
 
-// owner returns the address of the mailbox holding k, or "".
-func (x *extIndex) owner(k planExt) string {
+// owner returns the mailbox holding k, or nil.
+func (x *extIndex) owner(k planExt) *Mailbox {
 	for ; x != nil; x = x.parent {
 		if o, ok := x.owners[k]; ok {
 			return o
 		}
 	}
-	return ""
+	return nil
 }
 
 // newExtIndex indexes every extension of mailboxes; of two holders of one
 // extension (which Validate refuses), the first is kept.
 func newExtIndex(mailboxes *MailboxList) *extIndex {
-	x := &extIndex{owners: make(map[planExt]string, mailboxes.Len())}
+	x := &extIndex{owners: make(map[planExt]*Mailbox, mailboxes.Len())}
 	lower := map[string]string{} // a dial plan's name, in lower case once
-	for _, m := range mailboxes.All() {
-		plan, ok := lower[m.UMDialPlan]
-		if !ok {
-			plan = strings.ToLower(m.UMDialPlan)
-			lower[m.UMDialPlan] = plan
-		}
-		for _, ext := range m.Extensions {
-			k := planExt{plan, ext}
-			if _, taken := x.owners[k]; !taken {
-				x.owners[k] = m.EmailAddress
+	for _, c := range mailboxes.chunks() {
+		for i := range c.items {
+			m := &c.items[i]
+			plan, ok := lower[m.UMDialPlan]
+			if !ok {
+				plan = strings.ToLower(m.UMDialPlan)
+				lower[m.UMDialPlan] = plan
+			}
+			for _, ext := range m.Extensions {
+				k := planExt{plan, ext}
+				if _, taken := x.owners[k]; !taken {
+					x.owners[k] = m
+				}
 			}
 		}
 	}
@@ -65,36 +73,31 @@ func (s *Snapshot) extensions() *extIndex {
 }
 
 // moved returns the index of next, given x, the index of old, and changes,
-// every change from old to next.
+// every change from old to next. Every mailbox changed is pointed at anew,
+// so that a call reads it as next holds it.
 func (x *extIndex) moved(old, next *Snapshot, changes []Change) *extIndex {
-	layer := &extIndex{parent: x, owners: map[planExt]string{}, depth: x.depth + 1}
-	var added []Mailbox
+	layer := &extIndex{parent: x, owners: map[planExt]*Mailbox{}, depth: x.depth + 1}
+	var changed []*Mailbox
 	for _, c := range changes {
 		if c.Object.Kind != KindMailbox {
 			continue
 		}
-		var m *Mailbox
-		switch {
-		case c.Action == Added:
-			// A new mailbox's every field is in its change: no search.
-			added = append(added, newMailbox(c))
-			continue
-		case c.Action == Changed && !movesExtensions(c):
-			continue
-		case c.Action == Changed:
+		if c.Action != Removed {
 			if n := next.Mailboxes.find(c.Object.Name); n != nil {
-				added = append(added, *n)
+				changed = append(changed, n)
 			}
 		}
-		if m = old.Mailboxes.find(c.Object.Name); m != nil {
-			for _, ext := range m.Extensions {
-				layer.owners[planExt{strings.ToLower(m.UMDialPlan), ext}] = ""
+		if c.Action == Removed || c.Action == Changed && movesExtensions(c) {
+			if m := old.Mailboxes.find(c.Object.Name); m != nil {
+				for _, ext := range m.Extensions {
+					layer.owners[planExt{strings.ToLower(m.UMDialPlan), ext}] = nil
+				}
 			}
 		}
 	}
-	for _, m := range added {
+	for _, m := range changed {
 		for _, ext := range m.Extensions {
-			layer.owners[planExt{strings.ToLower(m.UMDialPlan), ext}] = m.EmailAddress
+			layer.owners[planExt{strings.ToLower(m.UMDialPlan), ext}] = m
 		}
 	}
 	if layer.depth > maxIndexDepth {
@@ -119,7 +122,7 @@ func (x *extIndex) fold(mailboxes *MailboxList) *extIndex {
 	if named > len(bottom.owners)/8 {
 		return newExtIndex(mailboxes)
 	}
-	merged := make(map[planExt]string, named)
+	merged := make(map[planExt]*Mailbox, named)
 	for _, l := range slices.Backward(layers) {
 		maps.Copy(merged, l.owners)
 	}
@@ -135,19 +138,4 @@ func movesExtensions(c Change) bool {
 		}
 	}
 	return false
-}
-
-// newMailbox reads back the mailbox an Added change records, as far as
-// its extensions go.
-func newMailbox(c Change) Mailbox {
-	m := Mailbox{EmailAddress: c.Object.Name}
-	for _, f := range c.Fields {
-		switch f.Field {
-		case "UMDialPlan":
-			_ = json.Unmarshal(f.New, &m.UMDialPlan)
-		case "Extensions":
-			_ = json.Unmarshal(f.New, &m.Extensions)
-		}
-	}
-	return m
 }

@@ -9,18 +9,18 @@ import (
 // extension, or nil. It is meant for a configuration no one changes any
 // more (a Watcher's, a Snapshot's result that the caller keeps as it is):
 // it looks the extension up in the index of the configuration an engine
-// read, which does not follow later changes, then the mailbox by address,
-// so that a call is admitted in constant time however many mailboxes the
-// directory holds. A snapshot that no engine made is searched.
+// read, which does not follow later changes, so that a call is admitted
+// in constant time however many mailboxes the directory holds. A snapshot
+// that no engine made is searched.
 func (s *Snapshot) MailboxByExtension(dialPlan, ext string) *Mailbox {
 	if s.exts != nil {
-		email := s.exts.owner(planExt{strings.ToLower(dialPlan), ext})
-		if email == "" {
+		m := s.exts.owner(planExt{strings.ToLower(dialPlan), ext})
+		if m == nil {
 			return nil
 		}
-		// A clone its owner changed may no longer be as indexed: then it
-		// is searched.
-		if m := s.Mailboxes.find(email); m != nil && SameName(m.UMDialPlan, dialPlan) && slices.Contains(m.Extensions, ext) {
+		// A snapshot its owner changed may no longer be as indexed: then
+		// it is searched.
+		if SameName(m.UMDialPlan, dialPlan) && slices.Contains(m.Extensions, ext) {
 			return m
 		}
 	}

@@ -277,8 +277,14 @@ func (l *MailboxList) clone() MailboxList {
 	return MailboxList{root: l.root}
 }
 
-// freeze marks l shared by readers (see MailboxList.frozen).
-func (l *MailboxList) freeze() { l.frozen = true }
+// freeze marks l shared by readers (see MailboxList.frozen); it is
+// changed no more in place, so that an index pointing into it stays true.
+func (l *MailboxList) freeze() {
+	l.frozen = true
+	if l.owner != nil {
+		l.owner.sealed.Store(true)
+	}
+}
 
 // changedSince calls fn with each mailbox of l for changing, in the chunks
 // that l does not share with old: those that a change to a clone of old

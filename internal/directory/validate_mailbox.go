@@ -136,9 +136,9 @@ func (s *Snapshot) extOwners(changed []Ref, checked []Mailbox) func(k planExt, s
 	}
 	return func(k planExt, self string) (string, bool) {
 		o := s.exts.owner(k)
-		if o == "" || moved[foldName(o)] {
+		if o == nil || moved[foldName(o.EmailAddress)] {
 			return "", false
 		}
-		return o, true
+		return o.EmailAddress, true
 	}
 }
