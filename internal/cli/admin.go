@@ -48,8 +48,10 @@ day-to-day actions; admin does everything, /debug/pprof included.`,
 					Token string
 				}{t, tok})
 			}
+			// The token alone on stdout, so that "> FILE" makes a file
+			// --token-file, curl's $(cat FILE) and Prometheus take as it is.
 			fmt.Fprintf(a.out, "%s\n", tok)
-			fmt.Fprintf(a.out, "# admin token %q (%s): shown this once, keep it in a file only its user reads\n", t.Name, t.Role)
+			fmt.Fprintf(cmd.ErrOrStderr(), "# admin token %q (%s): shown this once, keep it in a file only its user reads\n", t.Name, t.Role)
 			return nil
 		},
 	}
