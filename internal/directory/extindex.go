@@ -13,10 +13,10 @@ type planExt struct{ plan, ext string }
 // extIndex says which mailbox holds each extension of a configuration, so
 // that a change to one mailbox is checked against the others by look-up,
 // and a call finds its mailbox at once (MailboxByExtension). An entry
-// points at the mailbox as the configuration it was made for holds it: in
-// a later configuration, one that did not change since is pointed at in
-// the chunk of an earlier one, which nothing changes either (MailboxList),
-// so it reads the same.
+// points at the mailbox as the configuration it was made for holds it,
+// which a later configuration shares while the mailbox does not change
+// (MailboxList never changes a shared mailbox in place); a change points
+// at the changed one anew (moved).
 //
 // An index is never changed once made: the index of a configuration after
 // a change is a layer over the index before it, naming only what moved, and
@@ -46,8 +46,7 @@ func newExtIndex(mailboxes *MailboxList) *extIndex {
 	x := &extIndex{owners: make(map[planExt]*Mailbox, mailboxes.Len())}
 	lower := map[string]string{} // a dial plan's name, in lower case once
 	for _, c := range mailboxes.chunks() {
-		for i := range c.items {
-			m := &c.items[i]
+		for _, m := range c.items {
 			plan, ok := lower[m.UMDialPlan]
 			if !ok {
 				plan = strings.ToLower(m.UMDialPlan)

@@ -25,9 +25,9 @@ func (s *Snapshot) MailboxByExtension(dialPlan, ext string) *Mailbox {
 		}
 	}
 	for _, c := range s.Mailboxes.chunks() {
-		for i, m := range c.items {
+		for _, m := range c.items {
 			if SameName(m.UMDialPlan, dialPlan) && slices.Contains(m.Extensions, ext) {
-				return &c.items[i]
+				return m
 			}
 		}
 	}

@@ -10,10 +10,12 @@ import (
 
 // MailboxList is the mailboxes of a Snapshot, sorted by address (ignoring
 // case as SameName does). It is persistent: a clone shares every mailbox
-// with the list it was cloned from, and a change copies only the chunk of
-// a few hundred mailboxes that holds the one changed, and the list of
-// chunks once, so that an Update or a reload touching one mailbox of a
+// with the list it was cloned from, and a change copies the mailbox it
+// changes, the chunk of a few hundred pointers that holds it and the list
+// of chunks once, so that an Update or a reload touching one mailbox of a
 // hundred thousand costs in proportion to the chunk, not to the directory.
+// A mailbox is never changed in place once shared: an index may point at
+// it (extIndex) in every configuration that holds it unchanged.
 //
 // Copying a MailboxList value shares it, as copying a slice does: change
 // only one of the copies. Snapshot.Clone makes one that may be changed.
@@ -35,7 +37,8 @@ type mailboxRoot struct {
 
 type mailboxChunk struct {
 	owner *owner
-	items []Mailbox
+	items []*Mailbox
+	mine  []bool // whether items[i] was made for the chunk's owner, which may change it
 }
 
 // owner is a list's right to change, in place, the root and chunks made
@@ -63,7 +66,14 @@ func MailboxesOf(ms ...Mailbox) MailboxList {
 	root := &mailboxRoot{owner: o, n: len(sorted)}
 	for len(sorted) > 0 {
 		n := min(len(sorted), chunkSize)
-		root.chunks = append(root.chunks, &mailboxChunk{owner: o, items: sorted[:n:n]})
+		c := &mailboxChunk{owner: o, items: make([]*Mailbox, n, chunkSize), mine: make([]bool, n, chunkSize)}
+		for i := range n {
+			// One allocation each, so that a mailbox replaced later frees
+			// its memory, rather than keep an array of all alive.
+			m := sorted[i]
+			c.items[i], c.mine[i] = &m, true
+		}
+		root.chunks = append(root.chunks, c)
 		sorted = sorted[n:]
 	}
 	return MailboxList{root: root, owner: o}
@@ -114,7 +124,7 @@ func (l *MailboxList) All() iter.Seq2[int, Mailbox] {
 		i := 0
 		for _, c := range l.chunks() {
 			for _, m := range c.items {
-				if !yield(i, m) {
+				if !yield(i, *m) {
 					return
 				}
 				i++
@@ -125,11 +135,7 @@ func (l *MailboxList) All() iter.Seq2[int, Mailbox] {
 
 // Slice returns a copy of every mailbox, in address order.
 func (l *MailboxList) Slice() []Mailbox {
-	out := make([]Mailbox, 0, l.Len())
-	for _, c := range l.chunks() {
-		out = append(out, c.items...)
-	}
-	return out
+	return flatten(l.chunks())
 }
 
 func (l *MailboxList) chunks() []*mailboxChunk {
@@ -149,7 +155,7 @@ func (l *MailboxList) locate(email string) (chunk, i int, found bool) {
 	if chunk == len(chunks) {
 		return chunk, 0, false
 	}
-	i, found = slices.BinarySearchFunc(chunks[chunk].items, email, func(m Mailbox, email string) int {
+	i, found = slices.BinarySearchFunc(chunks[chunk].items, email, func(m *Mailbox, email string) int {
 		return compareFold(m.EmailAddress, email)
 	})
 	return chunk, i, found
@@ -161,20 +167,35 @@ func (l *MailboxList) find(email string) *Mailbox {
 	if !ok {
 		return nil
 	}
-	return &l.root.chunks[c].items[i]
+	return l.root.chunks[c].items[i]
 }
 
-// edit returns the mailbox of email for changing, or nil: its chunk is
-// copied first unless this list may change it in place, or is frozen.
+// edit returns the mailbox of email for changing, or nil: it and its chunk
+// are copied first unless this list may change them in place, or is frozen.
 func (l *MailboxList) edit(email string) *Mailbox {
 	c, i, ok := l.locate(email)
 	switch {
 	case !ok:
 		return nil
-	case l.frozen || l.owns(l.root.chunks[c].owner):
-		return &l.root.chunks[c].items[i]
+	case l.frozen:
+		return l.root.chunks[c].items[i]
 	}
-	return &l.writable(c).items[i]
+	return l.writable(c).own(i)
+}
+
+// own returns mailbox i of the chunk, which the chunk's owner may change:
+// a copy, the first time. The copy shares its extensions and PIN history
+// with the original: nothing writes into those in place (a change gives a
+// mailbox a new list), and each is capped at its length so that an append
+// to one copies it rather than writing into the array the other sees.
+func (ch *mailboxChunk) own(i int) *Mailbox {
+	if !ch.mine[i] {
+		m := *ch.items[i]
+		m.Extensions = m.Extensions[:len(m.Extensions):len(m.Extensions)]
+		m.PIN.History = m.PIN.History[:len(m.PIN.History):len(m.PIN.History)]
+		ch.items[i], ch.mine[i] = &m, true
+	}
+	return ch.items[i]
 }
 
 // owns reports whether the list may change in place what o owns,
@@ -203,26 +224,12 @@ func (l *MailboxList) writable(c int) *mailboxChunk {
 	}
 	ch := l.root.chunks[c]
 	if ch.owner != l.owner {
-		ch = &mailboxChunk{owner: l.owner, items: copyMailboxes(ch.items)}
+		items := make([]*Mailbox, len(ch.items), chunkSize)
+		copy(items, ch.items)
+		ch = &mailboxChunk{owner: l.owner, items: items, mine: make([]bool, len(items), chunkSize)}
 		l.root.chunks[c] = ch
 	}
 	return ch
-}
-
-// copyMailboxes copies the mailboxes of a chunk, which share their
-// extensions and PIN histories with the original: nothing writes into
-// those in place (a change gives a mailbox a new list), and each is capped
-// at its length so that an append to one copies it rather than writing
-// into the array the other list sees.
-func copyMailboxes(list []Mailbox) []Mailbox {
-	out := make([]Mailbox, len(list), chunkSize)
-	copy(out, list)
-	for i := range out {
-		m := &out[i]
-		m.Extensions = m.Extensions[:len(m.Extensions):len(m.Extensions)]
-		m.PIN.History = m.PIN.History[:len(m.PIN.History):len(m.PIN.History)]
-	}
-	return out
 }
 
 // add puts m where it sorts; its address must be new.
@@ -237,17 +244,19 @@ func (l *MailboxList) add(m Mailbox) error {
 	}
 	ch := l.writable(c)
 	if ch == nil { // the first mailbox
-		l.root.chunks = []*mailboxChunk{{owner: l.owner, items: []Mailbox{m}}}
+		l.root.chunks = []*mailboxChunk{{owner: l.owner, items: []*Mailbox{&m}, mine: []bool{true}}}
 		l.root.n = 1
 		return nil
 	}
-	ch.items = slices.Insert(ch.items, i, m)
+	ch.items, ch.mine = slices.Insert(ch.items, i, &m), slices.Insert(ch.mine, i, true)
 	l.root.n++
 	if len(ch.items) > chunkSize {
 		half := len(ch.items) / 2
-		tail := &mailboxChunk{owner: l.owner, items: append(make([]Mailbox, 0, chunkSize), ch.items[half:]...)}
+		tail := &mailboxChunk{owner: l.owner,
+			items: append(make([]*Mailbox, 0, chunkSize), ch.items[half:]...),
+			mine:  append(make([]bool, 0, chunkSize), ch.mine[half:]...)}
 		clear(ch.items[half:]) // let go of what the tail holds now
-		ch.items = ch.items[:half]
+		ch.items, ch.mine = ch.items[:half], ch.mine[:half]
 		l.root.chunks = slices.Insert(l.root.chunks, c+1, tail)
 	}
 	return nil
@@ -260,7 +269,7 @@ func (l *MailboxList) remove(email string) bool {
 		return false
 	}
 	ch := l.writable(c)
-	ch.items = slices.Delete(ch.items, i, i+1)
+	ch.items, ch.mine = slices.Delete(ch.items, i, i+1), slices.Delete(ch.mine, i, i+1)
 	if len(ch.items) == 0 {
 		l.root.chunks = slices.Delete(l.root.chunks, c, c+1)
 	}
@@ -286,21 +295,22 @@ func (l *MailboxList) freeze() {
 	}
 }
 
-// changedSince calls fn with each mailbox of l for changing, in the chunks
-// that l does not share with old: those that a change to a clone of old
-// touched.
+// changedSince calls fn with each mailbox that a change to l, a clone of
+// old, made or copied to change: those of the chunks l made its own that
+// were made for it.
 func (l *MailboxList) changedSince(old *MailboxList, fn func(*Mailbox)) {
 	shared := make(map[*mailboxChunk]bool, len(old.chunks()))
 	for _, c := range old.chunks() {
 		shared[c] = true
 	}
-	for c, ch := range l.chunks() {
-		if shared[ch] {
+	for _, ch := range l.chunks() {
+		if shared[ch] || !l.owns(ch.owner) {
 			continue
 		}
-		ch = l.writable(c)
-		for i := range ch.items {
-			fn(&ch.items[i])
+		for i, m := range ch.items {
+			if ch.mine[i] {
+				fn(m)
+			}
 		}
 	}
 }
@@ -335,9 +345,15 @@ func diffMailboxes(out []Change, old, new *MailboxList) []Change {
 }
 
 func flatten(chunks []*mailboxChunk) []Mailbox {
-	var out []Mailbox
+	var n int
 	for _, c := range chunks {
-		out = append(out, c.items...)
+		n += len(c.items)
+	}
+	out := make([]Mailbox, 0, n)
+	for _, c := range chunks {
+		for _, m := range c.items {
+			out = append(out, *m)
+		}
 	}
 	return out
 }

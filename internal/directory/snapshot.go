@@ -144,7 +144,7 @@ func (s *Snapshot) Pack() {
 	for c := range s.Mailboxes.chunks() {
 		ch := s.Mailboxes.writable(c)
 		for i := range ch.items {
-			m := &ch.items[i]
+			m := ch.own(i)
 			if m.Extensions != nil {
 				extArr = append(extArr, m.Extensions...)
 				m.Extensions = extArr[len(extArr)-len(m.Extensions) : len(extArr) : len(extArr)]
