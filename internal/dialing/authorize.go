@@ -49,7 +49,8 @@ const (
 	MailboxMinutesExceeded Reason = "mailbox-minutes-exceeded"
 	ServerCallsExceeded    Reason = "server-calls-exceeded"
 	ServerMinutesExceeded  Reason = "server-minutes-exceeded"
-	NoGateway              Reason = "no-gateway" // no gateway of the dial plan may carry outcalls (Gateways)
+	NoGateway              Reason = "no-gateway"  // no gateway of the dial plan may carry outcalls (Gateways)
+	ServerFull             Reason = "server-full" // the server has MaxCallsAllowed calls in progress, its own outcalls among them
 )
 
 // Decision is the answer to "may this caller dial this number".

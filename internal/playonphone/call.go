@@ -13,9 +13,11 @@ import (
 	"github.com/openum/openum/internal/sip"
 )
 
-// call places the call, plays pcm for at most left (the budget's minutes)
-// and reports its length to the budget.
-func (s *Service) call(ctx context.Context, res Result, r Request, dp *directory.DialPlan, box *directory.Mailbox, pcm []int16, left time.Duration) (Result, error) {
+// call places the call, plays pcm for at most the budget's minutes and
+// reports its length to the budget. The budget is spent once the call has
+// its place among the server's calls, so that a call the full server
+// refuses spends none.
+func (s *Service) call(ctx context.Context, res Result, r Request, snap *directory.Snapshot, dp *directory.DialPlan, box *directory.Mailbox, pcm []int16) (Result, error) {
 	ring := r.RingFor
 	if ring <= 0 {
 		ring = DefaultRingFor
@@ -26,8 +28,23 @@ func (s *Service) call(ctx context.Context, res Result, r Request, dp *directory
 	if len(box.Extensions) > 0 {
 		req.From = box.Extensions[0] // the phone shows whose voice mail calls
 	}
+	var left time.Duration
+	var budgetErr error
+	req.Admit = func() error {
+		left, budgetErr = s.startBudget(ctx, snap, box)
+		return budgetErr
+	}
 	out, err := s.Dialer.Outcall(rctx, req)
-	if err != nil {
+	var over *dialing.Refusal
+	var full *sip.FullError
+	switch {
+	case errors.As(budgetErr, &over):
+		return s.refuse(ctx, res, over.Reason, over.Detail)
+	case budgetErr != nil:
+		return Result{}, budgetErr
+	case errors.As(err, &full):
+		return s.refuse(ctx, res, dialing.ServerFull, full.Error())
+	case err != nil:
 		res = outcome(res, err, rctx.Err() != nil && ctx.Err() == nil, ring)
 		return res, &Error{res}
 	}

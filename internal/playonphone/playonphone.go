@@ -14,7 +14,6 @@ package playonphone
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -75,7 +74,7 @@ const (
 	Busy           Outcome = "busy"            // 486 or 600
 	NoAnswer       Outcome = "no-answer"       // it rang out, or 408, 480, 487
 	Rejected       Outcome = "rejected"        // another final answer from the called network (404, 603, ...)
-	Refused        Outcome = "refused"         // refused before dialling: a rule, a restriction, a budget, no gateway
+	Refused        Outcome = "refused"         // refused before dialling: a rule, a restriction, a budget, no gateway, the server full
 	GatewayFailure Outcome = "gateway-failure" // no gateway of the dial plan could carry it
 )
 
@@ -146,14 +145,7 @@ func (s *Service) Play(ctx context.Context, snap *directory.Snapshot, r Request)
 	if err != nil {
 		return Result{}, fmt.Errorf("playonphone: message %d: %w", m.ID, err)
 	}
-	left, err := s.startBudget(ctx, snap, box)
-	var over *dialing.Refusal
-	if errors.As(err, &over) {
-		return s.refuse(ctx, res, over.Reason, over.Detail)
-	} else if err != nil {
-		return Result{}, err
-	}
-	return s.call(ctx, res, r, dp, box, pcm, left)
+	return s.call(ctx, res, r, snap, dp, box, pcm)
 }
 
 // refuse reports a call not placed, with event 9500.
