@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"unicode/utf8"
+	"weak"
 )
 
 // MailboxList is the mailboxes of a Snapshot, sorted by address (ignoring
@@ -43,10 +44,12 @@ type mailboxChunk struct {
 
 // owner is a list's right to change, in place, the root and chunks made
 // for it. It names the list (by address, so that a copied value has it
-// not) once claimed; a clone of the list seals it, so that the original's
-// next change copies what the clone now shares.
+// not) once claimed, weakly: the chunks a later configuration still
+// shares must not keep alive the list, and all it held, that made them. A
+// clone of the list seals it, so that the original's next change copies
+// what the clone now shares.
 type owner struct {
-	list   atomic.Pointer[MailboxList]
+	list   atomic.Pointer[weak.Pointer[MailboxList]]
 	sealed atomic.Bool
 }
 
@@ -204,7 +207,11 @@ func (l *MailboxList) owns(o *owner) bool {
 	if o == nil || o != l.owner || o.sealed.Load() {
 		return false
 	}
-	return o.list.Load() == l || o.list.CompareAndSwap(nil, l)
+	if w := o.list.Load(); w != nil {
+		return w.Value() == l
+	}
+	w := weak.Make(l)
+	return o.list.CompareAndSwap(nil, &w) || o.list.Load().Value() == l
 }
 
 // writable returns chunk c, copied for this list unless it may change it
@@ -212,7 +219,8 @@ func (l *MailboxList) owns(o *owner) bool {
 func (l *MailboxList) writable(c int) *mailboxChunk {
 	if !l.owns(l.owner) {
 		l.owner = &owner{}
-		l.owner.list.Store(l)
+		w := weak.Make(l)
+		l.owner.list.Store(&w)
 	}
 	if l.root == nil {
 		l.root = &mailboxRoot{owner: l.owner}

@@ -144,3 +144,49 @@ func TestFrozenMailboxesReadConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A configuration after many changes, each to one mailbox, holds about
+// what the first did: neither the chunks copied on the way nor the
+// mailboxes they replaced stay alive through the extension index.
+func TestManyChangesKeepMemory(t *testing.T) {
+	const n, changes = 20000, 1000
+	dp := NewDialPlan("DP")
+	dp.NumberOfDigitsInExtension = 6
+	all := make([]Mailbox, n)
+	for i := range all {
+		all[i] = Mailbox{EmailAddress: fmt.Sprintf("u%06d@x.test", i), UMDialPlan: "DP", UMMailboxPolicy: "P", Extensions: List[string]{fmt.Sprintf("%06d", i)}}
+	}
+	s := &Snapshot{DialPlans: []DialPlan{dp}, MailboxPolicies: []MailboxPolicy{NewMailboxPolicy("P", "DP")}, Mailboxes: MailboxesOf(all...)}
+	all = nil
+	var c Cache
+	c.Put(s, 1, 1)
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	for i := range changes {
+		next, _, err := Prepare(s, func(s *Snapshot) error {
+			m, err := s.Mailbox(fmt.Sprintf("u%06d@x.test", i*7919%n))
+			if err == nil {
+				m.DisplayName = fmt.Sprint("changed ", i)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Put(next, uint64(i+2), int64(i+2))
+		s = next
+	}
+	one := uint64(n) * uint64(unsafe.Sizeof(Mailbox{}))
+	grew := int64(heap()) - int64(before)
+	if grew > int64(one/2) {
+		t.Fatalf("the heap grew by %d bytes over %d changes; the mailboxes are %d", grew, changes, one)
+	}
+	t.Logf("the heap grew by %d bytes over %d changes; the mailboxes are %d", grew, changes, one)
+	runtime.KeepAlive(s)
+}
