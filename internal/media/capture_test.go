@@ -102,3 +102,16 @@ func TestStopAndCloseReadTheEnd(t *testing.T) {
 		t.Errorf("%d packets counted once closed; want 7", got)
 	}
 }
+
+// A hang-up on a server behind its callers counts the backlog too, more
+// than a tick's read.
+func TestCloseReadsABacklog(t *testing.T) {
+	server, caller := pair(t, "")
+	server.Sink(Discard)
+	const sent = 3 * maxPerTick
+	sendTone(t, caller, sent)
+	server.Close()
+	if got := server.Stats().Packets.Load(); got != sent {
+		t.Errorf("%d packets counted once closed; want %d", got, sent)
+	}
+}

@@ -80,13 +80,25 @@ func (s *Stream) receive(b *batch, now time.Time) int {
 
 // readRest handles what the stream's socket holds now, outside its clock's
 // ticks, in a batch of its own: the packets that came since the clock last
-// read it, which a hang-up would otherwise leave unread (up to
-// receiveEvery ticks of the caller's audio: the end of a message).
+// read it, which a hang-up would otherwise leave unread (receiveEvery
+// ticks of the caller's audio, the end of a message; seconds of it on a
+// server behind). It reads up to restReads times maxPerTick packets, a
+// socket's buffer of them, so that a flood cannot hold it.
 func (s *Stream) readRest() {
 	b := restBatches.Get().(*batch)
 	defer restBatches.Put(b)
-	Totals.Received.Add(uint64(s.receive(b, time.Now())))
+	for range restReads {
+		n := s.receive(b, time.Now())
+		Totals.Received.Add(uint64(n))
+		if n < maxPerTick {
+			return
+		}
+	}
 }
+
+// restReads bounds readRest: 256 packets, about what a socket's default
+// buffer holds (five seconds of a call).
+const restReads = 4
 
 // restBatches are readRest's batches; a clock's are its own goroutine's.
 var restBatches = sync.Pool{New: func() any { return newBatch() }}
