@@ -118,6 +118,7 @@ func refuseUnknownSubcommands(cmd *cobra.Command) {
 			if c.Annotations == nil {
 				c.Annotations = remoteOK // it only shows help, here or with --server
 			}
+			c.DisableFlagsInUseLine = true // its help's usage: "openum cert", not "openum cert [flags]"
 			c.RunE = func(c *cobra.Command, args []string) error {
 				if len(args) > 0 {
 					return fmt.Errorf("unknown command %q for %q (see %s --help)", args[0], c.CommandPath(), c.CommandPath())
