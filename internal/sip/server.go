@@ -293,7 +293,9 @@ func (s *Server) housekeeping(ctx context.Context) {
 	}
 }
 
-// ActiveCalls returns the number of calls in progress.
+// ActiveCalls returns the number of answered calls in progress, those
+// Shutdown waits for; MaxCallsAllowed counts the server's outcalls too
+// (callslots.go).
 func (s *Server) ActiveCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
