@@ -25,15 +25,20 @@ import (
 // calls as the server runs them (SPEC PERF-1, PERF-4), over real UDP on
 // loopback: callers in a process of their own send G.711 over SRTP, 50
 // packets a second each, and the server side records each call into a WAV
-// file through listen (record=...), or plays a greeting to it while it
-// receives (greeting=...). An op is one second of the N calls; run it as
+// file through listen (record/calls=N), or plays a greeting to it while it
+// receives (greeting/calls=N). An op is one second of the N calls; run one
+// sub-benchmark a process (the resident set does not shrink back) as
 //
-//	go test -run '^$' -bench 'RecordedCalls/record/calls=2000' -benchtime 10x ./internal/voicemail/
+//	go test -run '^$' -bench 'RecordedCalls/record/calls=2000' -benchtime 5x ./internal/voicemail/
 //
-// Metrics: cpu-µs/call-s, this process's CPU time (getrusage: user and
-// system) per 50 packets received; rss-B/call and heap-B/call, the resident
-// set and the live heap and stacks the calls added; goroutines/call; and
-// loss-%, the packets the callers sent that the server did not accept.
+// Metrics, over the measured seconds: cpu-µs/call-s, this process's CPU
+// time (getrusage: user and system) per 50 packets received; alloc-B/call-s
+// and ctxsw/call-s, the heap allocated and the context switches per 50
+// packets; rss-B/call and heap-B/call, the resident set and the live heap
+// and stacks the calls added; goroutines/call; loss-%, the packets the
+// callers sent that the server did not accept by the time the streams
+// closed. OPENUM_BENCH_PROFILE=DIR writes profiles of the measured seconds
+// alone (see profileWindow).
 func BenchmarkRecordedCalls(b *testing.B) {
 	for _, mode := range []string{"record", "greeting"} {
 		for _, n := range []int{200, 500, 1000, 2000} {
