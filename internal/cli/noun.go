@@ -92,9 +92,13 @@ func (a *app) setCommand(n ops.Noun, arg, short string, args cobra.PositionalArg
 
 func (a *app) removeCommand(n ops.Noun) *cobra.Command {
 	var force bool
+	short := "Remove a " + string(n.Kind())
+	if n.Use(ops.Remove) == "disable" { // a mailbox: its mail lives on, UM is what goes
+		short = "UM-disable a " + string(n.Kind())
+	}
 	cmd := &cobra.Command{
 		Use:         n.Use(ops.Remove) + " NAME",
-		Short:       "Remove a " + string(n.Kind()),
+		Short:       short,
 		Args:        exactArgs("NAME"),
 		Annotations: remoteOK,
 		RunE: func(cmd *cobra.Command, args []string) error {
