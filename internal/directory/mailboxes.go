@@ -57,9 +57,9 @@ type owner struct {
 // this many, and the list of chunks of a large directory is a few hundred.
 const chunkSize = 256
 
-// MailboxesOf returns a list of the mailboxes ms, sorted by address. The
-// list keeps the array of ms, sorted in place, rather than copy what an
-// engine read: the caller hands it over.
+// MailboxesOf returns a list of the mailboxes ms, sorted by address. It
+// sorts ms in place, rather than copy what an engine read: the caller
+// hands it over.
 func MailboxesOf(ms ...Mailbox) MailboxList {
 	sorted := ms
 	if !slices.IsSortedFunc(sorted, mailboxOrder) {

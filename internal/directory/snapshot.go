@@ -13,7 +13,9 @@ import (
 // Snapshot is the whole configuration at one moment. Each list is sorted by
 // name. A Snapshot returned by Directory.Snapshot is the caller's own: the
 // directory never changes it afterwards, so a call can keep the one it began
-// with while the configuration moves on.
+// with while the configuration moves on. It is for one goroutine: Mailbox
+// copies on write what it shares with other snapshots. A Watcher's, which
+// many read at once, is frozen instead, and must not be changed.
 type Snapshot struct {
 	DialPlans       []DialPlan
 	IPGateways      []IPGateway
