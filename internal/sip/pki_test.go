@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,5 +219,21 @@ func (f *fixture) sClient(p *opensslPKI, cert string, chain ...string) *tool {
 		}
 		args = append(args, "-cert_chain", file)
 	}
-	return startToolIn(f.t, strings.NewReader(sClientOptions), 15*time.Second, dir, "openssl", args...)
+	return startToolIn(f.t, &heldBack{r: strings.NewReader(sClientOptions), delay: 500 * time.Millisecond}, 15*time.Second, dir, "openssl", args...)
+}
+
+// heldBack delays its first read. s_client sends its request as soon as its
+// side of a TLS 1.3 handshake is done, before the server has judged the
+// client's certificate; a server refusing it then closes a connection that
+// holds unread data, which the kernel resets, and s_client may lose the
+// alert to ECONNRESET. Held back a moment, the request follows the verdict.
+type heldBack struct {
+	r     io.Reader
+	delay time.Duration
+	once  sync.Once
+}
+
+func (h *heldBack) Read(p []byte) (int, error) {
+	h.once.Do(func() { time.Sleep(h.delay) })
+	return h.r.Read(p)
 }
