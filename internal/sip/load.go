@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 type loadBoard struct {
 	rows   atomic.Pointer[[]directory.Load]
 	failed atomic.Bool // the last publish or read failed (reported once a streak)
+	// publishing orders the publishes: a row made before Shutdown's must not
+	// be written after it, telling the others a stopping server has room.
+	publishing sync.Mutex
 }
 
 // loadEvery is how often the load is published: Config.LoadEvery, else 3 s.
@@ -46,6 +50,8 @@ func (s *Server) publishLoads(ctx context.Context) {
 }
 
 func (s *Server) refreshBoard(ctx context.Context) {
+	s.board.publishing.Lock()
+	defer s.board.publishing.Unlock()
 	err := s.cfg.Loads.PublishLoad(ctx, s.ownLoad())
 	var rows []directory.Load
 	if err == nil {
