@@ -179,13 +179,28 @@ func ReadWAV(r io.Reader) ([]int16, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(data) < 12 || string(data[:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
+	body, err := WAVData(data)
+	if err != nil {
+		return nil, err
+	}
+	pcm := make([]int16, len(body)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
+	}
+	return pcm, nil
+}
+
+// WAVData checks that file is a WAVE of ReadWAV's format and returns its
+// data chunk, the samples as they lie in file: 2 bytes each, little-endian.
+// It copies nothing, for who needs only to check a recording and count it.
+func WAVData(file []byte) ([]byte, error) {
+	if len(file) < 12 || string(file[:4]) != "RIFF" || string(file[8:12]) != "WAVE" {
 		return nil, errors.New("media: not a RIFF WAVE file")
 	}
 	var formatOK bool
-	for p := 12; p+8 <= len(data); {
-		id, size := string(data[p:p+4]), int(binary.LittleEndian.Uint32(data[p+4:p+8]))
-		body := data[p+8 : min(len(data), p+8+size)]
+	for p := 12; p+8 <= len(file); {
+		id, size := string(file[p:p+4]), int(binary.LittleEndian.Uint32(file[p+4:p+8]))
+		body := file[p+8 : min(len(file), p+8+size)]
 		switch id {
 		case "fmt ":
 			if len(body) < 16 {
@@ -201,11 +216,7 @@ func ReadWAV(r io.Reader) ([]int16, error) {
 			if !formatOK {
 				return nil, errors.New("media: WAVE data before fmt")
 			}
-			pcm := make([]int16, len(body)/2)
-			for i := range pcm {
-				pcm[i] = int16(binary.LittleEndian.Uint16(body[2*i:]))
-			}
-			return pcm, nil
+			return body, nil
 		}
 		p += 8 + size + size%2
 	}

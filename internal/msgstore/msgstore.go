@@ -11,7 +11,6 @@
 package msgstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -156,7 +155,7 @@ func check(m Message, wav []byte, now time.Time) (Message, error) {
 	case strings.ContainsFunc(m.CallerNumber+m.CallerName+m.CallID, func(r rune) bool { return r < ' ' || r == 0x7f }):
 		return Message{}, errors.New("msgstore: the caller and Call-ID must be one line without control characters")
 	}
-	pcm, err := media.ReadWAV(bytes.NewReader(wav))
+	samples, err := media.WAVData(wav)
 	if err != nil {
 		return Message{}, fmt.Errorf("msgstore: the audio is not openum's WAV: %w", err)
 	}
@@ -166,7 +165,7 @@ func check(m Message, wav []byte, now time.Time) (Message, error) {
 	m.ReceivedAt, m.StateChanged = m.ReceivedAt.UTC(), now.UTC()
 	m.State, m.History = New, nil
 	m.Size = int64(len(wav))
-	m.Duration = Duration(time.Duration(len(pcm)) * time.Second / media.SampleRate)
+	m.Duration = Duration(time.Duration(len(samples)/2) * time.Second / media.SampleRate)
 	return m, nil
 }
 
