@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/ops"
 )
 
@@ -57,6 +58,9 @@ func (a *app) getCommand(n ops.Noun, short string) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				return a.callAndShow(cmd, ops.Request{Verb: ops.Get, Kind: n.Kind(), Name: args[0]})
+			}
+			if a.json && n.Kind() == directory.KindMailbox && a.remote.server == "" {
+				return a.printMailboxesJSON(cmd.Context())
 			}
 			all, err := a.call(cmd, ops.Request{Verb: ops.List, Kind: n.Kind()})
 			if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/openum/openum/internal/directory"
 )
 
 func (a *app) printJSON(v any) error {
@@ -93,23 +96,54 @@ func printRows[T any](a *app, objs []T, header []string, row func(*T) []string) 
 // thousand mailboxes is never held twice more as JSON. One encoder writes
 // every object into one buffer, so that each reuses the memory of the last.
 func printJSONList[T any](out io.Writer, objs []T) error {
-	if len(objs) == 0 {
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetIndent("  ", "  ")
+	return writeJSONList(out, len(objs), func(i int) ([]byte, error) {
+		one.Reset()
+		err := enc.Encode(&objs[i])
+		return bytes.TrimSuffix(one.Bytes(), []byte("\n")), err
+	})
+}
+
+// printMailboxesJSON is get --json of every mailbox of the local
+// directory: the mailboxes alone, read as json.Marshal writes them
+// (directory.MailboxesJSON), each indented as printJSONList would encode
+// it, without decoding it into a Mailbox and encoding it again.
+func (a *app) printMailboxesJSON(ctx context.Context) error {
+	dir, err := a.directory(ctx)
+	if err != nil {
+		return err
+	}
+	objs, err := directory.MailboxesJSON(ctx, dir)
+	if err != nil {
+		return err
+	}
+	var one bytes.Buffer
+	return writeJSONList(a.out, len(objs), func(i int) ([]byte, error) {
+		one.Reset()
+		err := json.Indent(&one, objs[i], "  ", "  ")
+		return one.Bytes(), err
+	})
+}
+
+// writeJSONList writes a JSON array of n objects, the ith as item returns
+// it (indented, no newline after), through a buffer: [] when n is 0.
+func writeJSONList(out io.Writer, n int, item func(i int) ([]byte, error)) error {
+	if n == 0 {
 		_, err := io.WriteString(out, "[]\n")
 		return err
 	}
 	w := bufio.NewWriterSize(out, 64<<10)
-	var one bytes.Buffer
-	enc := json.NewEncoder(&one)
-	enc.SetIndent("  ", "  ")
 	w.WriteString("[\n")
-	for i := range objs {
-		one.Reset()
-		if err := enc.Encode(&objs[i]); err != nil {
+	for i := range n {
+		b, err := item(i)
+		if err != nil {
 			return err
 		}
 		w.WriteString("  ")
-		w.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
-		if i < len(objs)-1 {
+		w.Write(b)
+		if i < n-1 {
 			w.WriteByte(',')
 		}
 		w.WriteByte('\n')

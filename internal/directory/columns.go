@@ -9,7 +9,8 @@ import (
 // stores obj, an object of a Snapshot, and their values: the object as
 // JSON in config, the names it refers to in columns of their own (each
 // spelled by ref, so that an engine keying names in lower case can), and
-// the secrets kept out of the JSON (a mailbox's PIN, a token's hash).
+// the secrets kept out of the JSON (a mailbox's PIN, a token's hash), and
+// for a mailbox the shape of its JSON (MailboxShape).
 func StoredColumns(obj any, ref func(name string) string) ([]string, []any, error) {
 	config := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	switch o := obj.(type) {
@@ -20,8 +21,8 @@ func StoredColumns(obj any, ref func(name string) string) ([]string, []any, erro
 	case *MailboxPolicy:
 		return []string{"dial_plan", "config"}, []any{ref(o.UMDialPlan), config(o)}, nil
 	case *Mailbox:
-		return []string{"dial_plan", "policy", "config", "pin"},
-			[]any{ref(o.UMDialPlan), ref(o.UMMailboxPolicy), config(o), config(o.PIN)}, nil
+		return []string{"dial_plan", "policy", "config", "pin", "shape"},
+			[]any{ref(o.UMDialPlan), ref(o.UMMailboxPolicy), config(o), config(o.PIN), MailboxShape}, nil
 	case *AdminToken:
 		return []string{"config", "hash"}, []any{config(o), o.Hash}, nil
 	}

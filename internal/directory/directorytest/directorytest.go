@@ -45,6 +45,7 @@ func Run(t *testing.T, e Engine) {
 		{"NotifierWakesAtOnce", testNotifier},
 		{"OutcallUsage", testOutcallUsage},
 		{"LoadBoard", testLoadBoard},
+		{"MailboxesJSON", testMailboxesJSON},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, e) })
