@@ -12,7 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/ops"
 )
 
 func (a *app) printJSON(v any) error {
@@ -108,14 +108,14 @@ func printJSONList[T any](out io.Writer, objs []T) error {
 
 // printMailboxesJSON is get --json of every mailbox of the local
 // directory: the mailboxes alone, read as json.Marshal writes them
-// (directory.MailboxesJSON), each indented as printJSONList would encode
-// it, without decoding it into a Mailbox and encoding it again.
+// (ops.MailboxesJSON), each indented as printJSONList would encode it,
+// without decoding it into a Mailbox and encoding it again.
 func (a *app) printMailboxesJSON(ctx context.Context) error {
 	dir, err := a.directory(ctx)
 	if err != nil {
 		return err
 	}
-	objs, err := directory.MailboxesJSON(ctx, dir)
+	objs, err := ops.MailboxesJSON(ctx, ops.Env{Directory: dir})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -67,4 +69,12 @@ func onlyPolicy(s *directory.Snapshot, dialPlan string) (string, error) {
 		return "", fmt.Errorf("--policy is required: dial plan %q has %d mailbox policies", dialPlan, len(names))
 	}
 	return names[0], nil
+}
+
+// MailboxesJSON is List of the mailboxes as JSON, each as json.Marshal
+// writes it, for a listing that only prints them (get --json): it reads
+// the mailboxes alone (directory.MailboxesJSON), neither the rest of the
+// directory nor the PIN hashes, and decodes none that this openum wrote.
+func MailboxesJSON(ctx context.Context, env Env) ([]json.RawMessage, error) {
+	return directory.MailboxesJSON(ctx, env.Directory)
 }
