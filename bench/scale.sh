@@ -43,12 +43,12 @@ go test -run '^$' -bench '^BenchmarkMailboxGetJSON$' -benchtime 3x ./internal/cl
 metric() {
 	awk -v pat="$2" -v unit="$3" '$0 ~ pat { for (i = 2; i <= NF; i++) if ($i == unit) { print $(i - 1); exit } }' "$1"
 }
-printf '\n%-11s %9s %9s %10s %10s %12s %11s %12s %12s\n' engine "enable p50" "p99 ms" "seen ms" "reload CPU" "heap B/mbox" "snapshot µs" "get --json s" "get CPU s"
+printf '\n%-11s %14s %14s %10s %14s %12s %11s %12s %12s\n' engine "enable p50 ms" "enable p99 ms" "seen ms" "reload CPU ms" "heap B/mbox" "snapshot µs" "get --json s" "get CPU s"
 for engine in sqlite postgres; do
 	f=$out/$engine.txt
 	name=SQLite
 	[ "$engine" = postgres ] && name=PostgreSQL
-	printf '%-11s %9s %9s %10s %10s %12s %11s %12s %12s\n' "$name" \
+	printf '%-11s %14s %14s %10s %14s %12s %11s %12s %12s\n' "$name" \
 		"$(metric "$f" BenchmarkScale enable-p50-ms)" "$(metric "$f" BenchmarkScale enable-p99-ms)" \
 		"$(metric "$f" BenchmarkScale reload-ms)" "$(metric "$f" BenchmarkScale reload-cpu-ms)" \
 		"$(metric "$f" BenchmarkScale heap-B/mailbox)" "$(metric "$f" BenchmarkScale snapshot-us)" \
