@@ -102,8 +102,9 @@ cat gw.crt gw.key > gw.pem`, fqdn))
 // waitLine reports whether a line containing want comes from r within
 // limit. It keeps reading r to its end, so the writer never blocks.
 func waitLine(r io.Reader, want string, limit time.Duration) bool {
-	found := make(chan struct{})
+	found, ended := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(ended)
 		var once sync.Once
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
@@ -115,30 +116,44 @@ func waitLine(r io.Reader, want string, limit time.Duration) bool {
 	select {
 	case <-found:
 		return true
+	case <-ended: // the output ended first: the program stopped
+		select {
+		case <-found:
+			return true
+		default:
+			return false
+		}
 	case <-time.After(limit):
 		return false
 	}
 }
 
 // serve starts openum serve on loopback and returns its TCP and TLS ports.
+// The ports were free when picked; a serve that lost one to another
+// process before binding it is started again on others.
 func (s *site) serve(extra ...string) (tcpPort, tlsPort int) {
 	s.t.Helper()
-	tcpPort, tlsPort = peertest.FreePort(s.t), peertest.FreePort(s.t)
-	// The admin API on any free port unless extra says: tests run side by side.
-	args := append([]string{"--data", s.data, "serve", "--listen", "127.0.0.1",
-		"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort), "--admin-listen", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(openumBin, args...)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
+	for attempt := 1; ; attempt++ {
+		tcpPort, tlsPort = peertest.FreePort(s.t), peertest.FreePort(s.t)
+		// The admin API on any free port unless extra says: tests run side by side.
+		args := append([]string{"--data", s.data, "serve", "--listen", "127.0.0.1",
+			"--sip-port", fmt.Sprint(tcpPort), "--tls-port", fmt.Sprint(tlsPort), "--admin-listen", "127.0.0.1:0"}, extra...)
+		cmd := exec.Command(openumBin, args...)
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = cmd.Stdout
+		if err := cmd.Start(); err != nil {
+			s.t.Fatal(err)
+		}
+		s.proc, s.served = cmd, &peertest.Output{}
+		s.t.Cleanup(func() { _ = terminate(cmd, 10*time.Second) })
+		if waitLine(io.TeeReader(stdout, s.served), "listening on TCP", 15*time.Second) {
+			return tcpPort, tlsPort
+		}
+		_ = terminate(cmd, 10*time.Second)
+		if attempt == 3 || !strings.Contains(s.served.String(), "address already in use") {
+			s.t.Fatalf("openum serve did not start:\n%s", s.served.String())
+		}
 	}
-	s.proc, s.served = cmd, &peertest.Output{}
-	s.t.Cleanup(func() { _ = terminate(cmd, 10*time.Second) })
-	if !waitLine(io.TeeReader(stdout, s.served), "listening on TCP", 15*time.Second) {
-		s.t.Fatal("openum serve did not start")
-	}
-	return tcpPort, tlsPort
 }
 
 // baresip calls uri with the account line and sends wav into the call.
