@@ -48,16 +48,3 @@ func TestCompareFold(t *testing.T) {
 		}
 	}
 }
-
-// compareLower orders names as their lower case does.
-func TestCompareLower(t *testing.T) {
-	names := []string{"", "a", "A", "ab", "aB@x", "b", "Z", "z0", "_", "@", "É", "é", "éa", "Ωmega", "ω", "user0000001@x", "USER0000002@x", "user00000010@x"}
-	sign := func(n int) int { return min(max(n, -1), 1) }
-	for _, a := range names {
-		for _, b := range names {
-			if got, want := sign(compareLower(a, b)), strings.Compare(strings.ToLower(a), strings.ToLower(b)); got != want {
-				t.Errorf("compareLower(%q, %q) = %d, want %d", a, b, got, want)
-			}
-		}
-	}
-}

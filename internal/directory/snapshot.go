@@ -1,13 +1,11 @@
 package directory
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Snapshot is the whole configuration at one moment. Each list is sorted by
@@ -41,43 +39,21 @@ type object[T any] interface {
 // SameName reports whether two names are the same; names ignore case.
 func SameName(a, b string) bool { return strings.EqualFold(a, b) }
 
-// nameOrder is the order of every list: by name in lower case.
-func nameOrder[T object[T]](a, b T) int { return compareLower(a.ident(), b.ident()) }
-
-// compareLower is strings.Compare of a and b in lower case, without
-// lowering an ASCII name (nearly all are): insert checks the order of a
-// whole list with it.
-func compareLower(a, b string) int {
-	for i := range min(len(a), len(b)) {
-		ca, cb := a[i], b[i]
-		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
-			return strings.Compare(strings.ToLower(a), strings.ToLower(b))
-		}
-		if 'A' <= ca && ca <= 'Z' {
-			ca += 'a' - 'A'
-		}
-		if 'A' <= cb && cb <= 'Z' {
-			cb += 'a' - 'A'
-		}
-		if ca != cb {
-			return cmp.Compare(ca, cb)
-		}
-	}
-	return cmp.Compare(len(a), len(b))
-}
+// nameOrder is the order of every list: by name as SameName folds it,
+// the mailboxes' order too (compareFold).
+func nameOrder[T object[T]](a, b T) int { return compareFold(a.ident(), b.ident()) }
 
 // search returns where name sorts in list, by binary search, and whether
 // the object there has that name.
 func search[T object[T]](list []T, name string) (int, bool) {
-	i, _ := slices.BinarySearchFunc(list, name, func(v T, name string) int { return compareLower(v.ident(), name) })
+	i, _ := slices.BinarySearchFunc(list, name, func(v T, name string) int { return compareFold(v.ident(), name) })
 	return i, i < len(list) && SameName(list[i].ident(), name)
 }
 
 // find returns the named object of list, or nil. The list is sorted, so a
 // binary search finds nearly every object in a large directory at once;
 // one it misses (an Update's function may have appended or renamed objects
-// without sorting them, or the name folds otherwise than it lowers) is
-// searched for.
+// without sorting them) is searched for.
 func find[T object[T]](list []T, name string) *T {
 	if i, ok := search(list, name); ok {
 		return &list[i]
@@ -90,12 +66,12 @@ func find[T object[T]](list []T, name string) *T {
 	return nil
 }
 
-// insert adds v where it sorts. In a sorted list an ASCII name (whose
-// lower case and folding agree) is known new by the binary search, and v
-// goes in its place; otherwise the whole list is searched, then sorted.
+// insert adds v where it sorts. In a sorted list a name is known new by
+// the binary search, and v goes in its place; otherwise the whole list is
+// searched, then sorted.
 func insert[T object[T]](list *[]T, kind Kind, v T) error {
 	i, found := search(*list, v.ident())
-	if !found && isASCII(v.ident()) && slices.IsSortedFunc(*list, nameOrder[T]) {
+	if !found && slices.IsSortedFunc(*list, nameOrder[T]) {
 		*list = slices.Insert(*list, i, v)
 		return nil
 	}
@@ -105,15 +81,6 @@ func insert[T object[T]](list *[]T, kind Kind, v T) error {
 	*list = append(*list, v)
 	slices.SortFunc(*list, nameOrder[T])
 	return nil
-}
-
-func isASCII(s string) bool {
-	for i := range len(s) {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 func lookup[T object[T]](list []T, kind Kind, name string) (*T, error) {
