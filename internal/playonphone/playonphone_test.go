@@ -21,6 +21,7 @@ import (
 	"github.com/openum/openum/internal/peertest"
 	"github.com/openum/openum/internal/playonphone"
 	"github.com/openum/openum/internal/sip"
+	"github.com/openum/openum/internal/storetest"
 )
 
 // A server with MaxCallsAllowed 1 and an answered call in progress
@@ -30,11 +31,7 @@ import (
 func TestPlayOnPhoneRefusedWhenServerFull(t *testing.T) {
 	ctx := context.Background()
 	tmp := t.TempDir()
-	dir, err := sqlite.Open(ctx, filepath.Join(tmp, "directory.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dir.Close() })
+	dir := storetest.Open(t, sqlite.Open, filepath.Join(tmp, "directory.db"))
 	watch := directory.NewWatcher(dir)
 	// GW2 takes the server's one call on pilot 5000; its outcalls go to a
 	// port nothing listens on.
@@ -84,11 +81,7 @@ func TestPlayOnPhoneRefusedWhenServerFull(t *testing.T) {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	})
-	msgs, err := msgsqlite.Open(ctx, filepath.Join(tmp, "messages.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { msgs.Close() })
+	msgs := storetest.Open(t, msgsqlite.Open, filepath.Join(tmp, "messages.db"))
 	m, err := msgs.Save(ctx, directory.Actor{}, msgstore.Message{Mailbox: "alice@example.test", CallerNumber: "5551234",
 		CallID: "left-by-a-test", ReceivedAt: time.Now()}, media.EncodeWAV(make([]int16, 8000)))
 	if err != nil {
