@@ -16,6 +16,8 @@
 #   GREETING=1 ...   the mailbox's greeting lasts longer than the calls: the
 #       server sends SRTP while it receives, the whole call (no recordings,
 #       so the steady window starts once the calls are up)
+#   SAMPLE=60 DURATION=1800 ...   a soak: prints the server's resident set,
+#       heap, stacks, goroutines, calls up and CPU every 60 s of the window
 #   PROFILE=/tmp/prof ...   also saves, per step, a CPU profile of the server
 #       over the steady window (cpu-N.pprof), its heap (heap-N.pprof) and
 #       goroutines (goroutine-N.txt)
@@ -78,6 +80,20 @@ for n in "${steps[@]}"; do
     if [ -n "${PROFILE:-}" ]; then
       mkdir -p "$PROFILE"
       admin "debug/pprof/profile?seconds=$window" >"$PROFILE/cpu-$n.pprof"
+    elif [ -n "${SAMPLE:-}" ]; then
+      # A soak: what the server holds, every SAMPLE seconds of the window,
+      # to show whether it grows while the same calls go on.
+      printf '   %6s %9s %10s %10s %11s %6s %10s\n' t_s rss_KiB heap_KiB stack_KiB goroutines calls cpu_pct
+      ts=$(date +%s); tc=$(cpu)
+      while [ $(( $(date +%s) + SAMPLE )) -le $(( ${ta%.*} + window )) ]; do
+        sleep "$SAMPLE"
+        now=$(date +%s); c=$(cpu)
+        printf '   %6d %9d %10d %10d %11d %6d %10.1f\n' $(( now - ${ta%.*} )) "$(rss)" \
+          $(( $(metric go_memstats_heap_inuse_bytes) / 1024 )) $(( $(metric go_memstats_stack_inuse_bytes) / 1024 )) \
+          "$(goroutines)" "$(calls)" "$(python3 -c "print(100 * ($c - $tc) / $hz / max(1, $now - $ts))")"
+        ts=$now; tc=$c
+      done
+      sleep "$(python3 -c "import time; print(max(0, $ta + $window - time.time()))")"
     else
       sleep "$window"
     fi
@@ -88,7 +104,9 @@ for n in "${steps[@]}"; do
       admin 'debug/pprof/goroutine?debug=1' >"$PROFILE/goroutine-$n.txt"
     fi
   fi
-  wait $load
+  # test load exits 1 when a call failed, but writes its JSON first: the
+  # failures are counted and printed from it below.
+  wait $load || true
   # A call's packets count once it has ended, its recording saved.
   for _ in $(seq 120); do [ "$(calls)" -eq 0 ] && break; sleep 1; done
   c1=$(cpu); p1=$(accepted); l1=$(metric openum_rtp_packets_lost_total); left=$(calls)
