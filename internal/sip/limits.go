@@ -62,33 +62,28 @@ var DefaultLimits = Limits{
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	pick := func(v *int, def int) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	pickDur := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
 	pick(&l.MaxConnsPerSource, d.MaxConnsPerSource)
-	pickDur(&l.HandshakeTimeout, d.HandshakeTimeout)
-	pickDur(&l.IdleTimeout, d.IdleTimeout)
-	pickDur(&l.MessageTimeout, d.MessageTimeout)
+	pick(&l.HandshakeTimeout, d.HandshakeTimeout)
+	pick(&l.IdleTimeout, d.IdleTimeout)
+	pick(&l.MessageTimeout, d.MessageTimeout)
 	pick(&l.MaxMessageSize, d.MaxMessageSize)
 	pick(&l.MaxHeaders, d.MaxHeaders)
-	if l.RequestRate <= 0 {
-		l.RequestRate = d.RequestRate
-	}
+	pick(&l.RequestRate, d.RequestRate)
 	pick(&l.RequestBurst, d.RequestBurst)
 	pick(&l.BanAfter, d.BanAfter)
-	pickDur(&l.BanWindow, d.BanWindow)
-	pickDur(&l.BanFor, d.BanFor)
-	pickDur(&l.MediaTimeout, d.MediaTimeout)
-	pickDur(&l.TransferTimeout, d.TransferTimeout)
+	pick(&l.BanWindow, d.BanWindow)
+	pick(&l.BanFor, d.BanFor)
+	pick(&l.MediaTimeout, d.MediaTimeout)
+	pick(&l.TransferTimeout, d.TransferTimeout)
 	pick(&l.MaxSetups, d.MaxSetups)
 	return l
+}
+
+// pick sets a limit left unset (zero or less) to its default.
+func pick[T int | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // sources keeps per-source counters: open connections, request rate,
