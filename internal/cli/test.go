@@ -118,7 +118,12 @@ func (a *app) loadCommand() *cobra.Command {
 		Long: `Place --calls concurrent calls, started at --rate per second, each streaming
 G.711 (SRTP with --media-secured) for --duration, then hanging up. Every call
 leaves a voice message, as real callers would. Measure the server's CPU and
-memory beside it (bench/load.sh does).`,
+memory beside it (bench/load.sh does).
+
+The report (with --json, the JSON) is printed whatever happened. The exit
+status is 0 only when every call was established; when any call failed it
+is 1, with a line saying how many were established and why the first one
+failed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.load(cmd, o) },
 	}
@@ -143,6 +148,16 @@ func (a *app) load(cmd *cobra.Command, o loadOptions) error {
 		return err
 	}
 	r := t.Load(cmd.Context(), o.load)
+	if err := a.printLoad(r); err != nil {
+		return err
+	}
+	if r.Failed > 0 {
+		return fmt.Errorf("test load: %d of %d calls established; first failure: %s", r.Established, r.Calls, r.FirstFailure)
+	}
+	return nil
+}
+
+func (a *app) printLoad(r *testcall.LoadReport) error {
 	if a.json {
 		return a.printJSON(r)
 	}
@@ -150,7 +165,7 @@ func (a *app) load(cmd *cobra.Command, o loadOptions) error {
 	for _, reason := range slices.Sorted(maps.Keys(r.Failures)) {
 		fmt.Fprintf(a.out, "  %d failed: %s\n", r.Failures[reason], reason)
 	}
-	_, err = fmt.Fprintf(a.out, "set-up p50 %.1f ms, p99 %.1f ms\npackets sent %d in %.1f s\n",
+	_, err := fmt.Fprintf(a.out, "set-up p50 %.1f ms, p99 %.1f ms\npackets sent %d in %.1f s\n",
 		r.SetupP50, r.SetupP99, r.PacketsSent, r.Seconds)
 	return err
 }

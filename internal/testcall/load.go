@@ -21,6 +21,7 @@ type LoadOptions struct {
 type LoadReport struct {
 	Calls, Established, Failed int
 	Failures                   map[string]int // how many calls failed for each reason
+	FirstFailure               string         `json:",omitempty"` // the reason of the call that failed first
 	SetupP50, SetupP99         float64
 	PacketsSent                int
 	Seconds                    float64
@@ -33,7 +34,7 @@ func (t *Target) Load(ctx context.Context, o LoadOptions) *LoadReport {
 	r := &LoadReport{Calls: o.Calls, Failures: map[string]int{}}
 	caller, err := t.caller()
 	if err != nil {
-		r.Failed, r.Failures[err.Error()] = o.Calls, o.Calls
+		r.Failed, r.Failures[err.Error()], r.FirstFailure = o.Calls, o.Calls, err.Error()
 		return r
 	}
 	defer caller.Close()
@@ -48,6 +49,9 @@ func (t *Target) Load(ctx context.Context, o LoadOptions) *LoadReport {
 			call, err := caller.Call(ctx, t.phone, t.mediaSecured)
 			mu.Lock()
 			if err != nil {
+				if r.Failed == 0 {
+					r.FirstFailure = err.Error()
+				}
 				r.Failed++
 				r.Failures[err.Error()]++
 				mu.Unlock()
