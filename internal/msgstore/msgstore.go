@@ -6,8 +6,8 @@
 // Storage engines implement Store (internal/msgstore/sqlite for one
 // server, internal/msgstore/postgres shared by several, both held to
 // internal/msgstore/msgstoretest); they share Message, what Save and
-// SetState write (engine.go), the quota and the retention rules written
-// here.
+// SetState write (engine.go), the reads whose SQL differs only in their
+// Dialect (queries.go), the quota and the retention rules written here.
 package msgstore
 
 import (

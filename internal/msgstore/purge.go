@@ -1,15 +1,24 @@
 package msgstore
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/openum/openum/internal/directory"
 )
 
-// PurgeEach runs a store's purge of every due mailbox, each up to its
-// cutoff (in the store's own form of a time), and returns how many
-// messages went, stopping at the first mailbox that fails.
-func PurgeEach[Cutoff any](due map[string]Cutoff, purge func(mailbox string, cutoff Cutoff) (int, error)) (int, error) {
+// PurgeDue is every engine's Store.Purge but the removal: for each mailbox
+// with messages deleted retention(mailbox) or longer before now, it calls
+// purge, the engine's removal of the mailbox's messages deleted at or
+// before cutoff, and returns how many messages went, stopping at the first
+// mailbox that fails.
+func (q Queries) PurgeDue(ctx context.Context, now time.Time, retention func(mailbox string) time.Duration,
+	purge func(mailbox string, cutoff time.Time) (int, error)) (int, error) {
+	due, err := q.due(ctx, now, retention)
+	if err != nil {
+		return 0, fmt.Errorf("msgstore: purge: %w", err)
+	}
 	purged := 0
 	for mailbox, cutoff := range due {
 		n, err := purge(mailbox, cutoff)
@@ -19,6 +28,28 @@ func PurgeEach[Cutoff any](due map[string]Cutoff, purge func(mailbox string, cut
 		}
 	}
 	return purged, nil
+}
+
+// due returns the mailboxes with messages to purge, each with its cutoff.
+func (q Queries) due(ctx context.Context, now time.Time, retention func(mailbox string) time.Duration) (map[string]time.Time, error) {
+	// The mailboxes with deleted messages: few, whatever the store's size.
+	rows, err := q.DB.Query(ctx, "SELECT min(mailbox), min(state_at) FROM messages WHERE state = 'deleted' GROUP BY "+q.Dialect.Key("mailbox"))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	due := map[string]time.Time{} // mailbox → purge what was deleted at or before
+	for rows.Next() {
+		var mailbox string
+		var oldest time.Time
+		if err := rows.Scan(&mailbox, q.Dialect.Time(&oldest)); err != nil {
+			return nil, err
+		}
+		if cutoff := now.Add(-retention(mailbox)); !oldest.After(cutoff) {
+			due[mailbox] = cutoff
+		}
+	}
+	return due, rows.Err()
 }
 
 // RemovedChanges reads rows of (id, mailbox), the messages a purge

@@ -55,6 +55,7 @@ func Migrate(ctx context.Context, url string) (int, error) {
 
 // Store is a msgstore.Store in a PostgreSQL database.
 type Store struct {
+	msgstore.Queries
 	pool *pgxpool.Pool
 }
 
@@ -70,8 +71,38 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{Queries: msgstore.Queries{DB: reads{pool}, Dialect: dialect}, pool: pool}, nil
 }
+
+// dialect is PostgreSQL's: addresses compared in lower case, as the
+// messages_by_mailbox index keys them; times are timestamptz.
+var dialect = msgstore.Dialect{
+	Key:         func(expr string) string { return "lower(" + expr + ")" },
+	Time:        func(t *time.Time) any { return t },
+	Version:     "SELECT version FROM message_version", // triggers count it up in every insert's, state change's and delete's transaction
+	ScanMessage: scanMessage,
+}
+
+// reads runs msgstore's reads on the pool.
+type reads struct{ pool *pgxpool.Pool }
+
+func (r reads) QueryRow(ctx context.Context, query string, args ...any) msgstore.Row {
+	return r.pool.QueryRow(ctx, query, args...)
+}
+
+func (r reads) Query(ctx context.Context, query string, args ...any) (msgstore.ClosingRows, error) {
+	rows, err := r.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return closingRows{rows}, nil
+}
+
+// closingRows are pgx's rows, whose Close returns nothing, as
+// msgstore.ClosingRows.
+type closingRows struct{ pgx.Rows }
+
+func (r closingRows) Close() error { r.Rows.Close(); return r.Rows.Err() }
 
 // Close closes the connections.
 func (s *Store) Close() error { s.pool.Close(); return nil }
@@ -123,9 +154,6 @@ func (t tx) AppendAudit(ctx context.Context, actor directory.Actor, changes []di
 	return pgdb.AppendAudit(ctx, t.tx, "message_audit", actor, changes)
 }
 
-// envelope is the columns of a Message, in scan order.
-const envelope = "id, mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at"
-
 func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 	var m msgstore.Message
 	var ms int64
@@ -139,7 +167,7 @@ func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 // get reads a message with its History in tx, locking its row when lock
 // is set; its errors are PostgreSQL's, or a *msgstore.NotFoundError.
 func get(ctx context.Context, tx pgx.Tx, id int64, lock bool) (*msgstore.Message, error) {
-	query := "SELECT " + envelope + " FROM messages WHERE id = $1"
+	query := "SELECT " + msgstore.Envelope + " FROM messages WHERE id = $1"
 	if lock {
 		query += " FOR UPDATE"
 	}
@@ -171,35 +199,4 @@ func (s *Store) Get(ctx context.Context, id int64) (m *msgstore.Message, err err
 		return err
 	})
 	return m, msgstore.Wrap(err)
-}
-
-// Audio implements msgstore.Store.
-func (s *Store) Audio(ctx context.Context, id int64) ([]byte, error) {
-	var wav []byte
-	if err := s.pool.QueryRow(ctx, "SELECT audio FROM messages WHERE id = $1", id).Scan(&wav); err != nil {
-		return nil, msgstore.Wrap(msgstore.NotFound(err, id))
-	}
-	return wav, nil
-}
-
-// List implements msgstore.Store.
-func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) ([]msgstore.Message, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+envelope+" FROM messages WHERE lower(mailbox) = lower($1) AND ($2 = '' OR state = $2) ORDER BY received_at, id",
-		mailbox, string(state))
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: %w", err)
-	}
-	defer rows.Close()
-	return msgstore.ScanMessages(rows, scanMessage)
-}
-
-// Usage implements msgstore.Store.
-func (s *Store) Usage(ctx context.Context, mailbox string) (msgstore.Usage, error) {
-	var u msgstore.Usage
-	err := s.pool.QueryRow(ctx, "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE lower(mailbox) = lower($1) AND state != 'deleted'",
-		mailbox).Scan(&u.Messages, &u.Bytes)
-	if err != nil {
-		return msgstore.Usage{}, fmt.Errorf("msgstore: %w", err)
-	}
-	return u, nil
 }

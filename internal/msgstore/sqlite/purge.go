@@ -14,27 +14,8 @@ import (
 // Purge implements msgstore.Store. Each mailbox is purged in a transaction
 // of its own, so that the write lock is never held for the whole store.
 func (s *Store) Purge(ctx context.Context, actor directory.Actor, now time.Time, retention func(mailbox string) time.Duration) (int, error) {
-	// The mailboxes with deleted messages: few, whatever the store's size.
-	rows, err := s.db.QueryContext(ctx, "SELECT mailbox, min(state_at) FROM messages WHERE state = 'deleted' GROUP BY mailbox")
-	if err != nil {
-		return 0, fmt.Errorf("msgstore: purge: %w", err)
-	}
-	due := map[string]string{} // mailbox → purge what was deleted at or before
-	for rows.Next() {
-		var mailbox, oldest string
-		if err := rows.Scan(&mailbox, &oldest); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("msgstore: purge: %w", err)
-		}
-		if cutoff := formatTime(now.Add(-retention(mailbox))); oldest <= cutoff {
-			due[mailbox] = cutoff
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return 0, fmt.Errorf("msgstore: purge: %w", err)
-	}
-	return msgstore.PurgeEach(due, func(mailbox, cutoff string) (int, error) {
-		return s.purgeMailbox(ctx, actor, mailbox, cutoff)
+	return s.PurgeDue(ctx, now, retention, func(mailbox string, cutoff time.Time) (int, error) {
+		return s.purgeMailbox(ctx, actor, mailbox, formatTime(cutoff))
 	})
 }
 

@@ -39,6 +39,7 @@ func parseTime(s string) time.Time { t, _ := time.Parse(timeFormat, s); return t
 
 // Store is a msgstore.Store in one SQLite file.
 type Store struct {
+	msgstore.Queries
 	db *sql.DB
 }
 
@@ -51,7 +52,43 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("msgstore: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{Queries: msgstore.Queries{DB: reads{db}, Dialect: dialect}, db: db}, nil
+}
+
+// dialect is SQLite's: the mailbox column is COLLATE NOCASE, which the
+// messages_by_mailbox index keys; times are timeFormat text.
+var dialect = msgstore.Dialect{
+	Key:         func(expr string) string { return expr },
+	Time:        func(t *time.Time) any { return textTime{t} },
+	Version:     "SELECT version FROM store_version", // triggers move it on every insert, state change and delete
+	ScanMessage: scanMessage,
+}
+
+// textTime scans one of the store's times, timeFormat text, into t.
+type textTime struct{ t *time.Time }
+
+func (d textTime) Scan(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("msgstore: a time of type %T, not text", v)
+	}
+	*d.t = parseTime(s)
+	return nil
+}
+
+// reads runs msgstore's reads on the database.
+type reads struct{ db *sql.DB }
+
+func (r reads) QueryRow(ctx context.Context, query string, args ...any) msgstore.Row {
+	return r.db.QueryRowContext(ctx, query, args...)
+}
+
+func (r reads) Query(ctx context.Context, query string, args ...any) (msgstore.ClosingRows, error) {
+	rows, err := r.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // Close closes the database.
@@ -106,9 +143,6 @@ func (t tx) AppendAudit(ctx context.Context, actor directory.Actor, changes []di
 	return sqlitedb.AppendAudit(ctx, t.conn, actor, changes)
 }
 
-// envelope is the columns of a Message, in scan order.
-const envelope = "id, mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at"
-
 func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 	var m msgstore.Message
 	var received, changed string
@@ -122,7 +156,7 @@ func scanMessage(row msgstore.Row) (msgstore.Message, error) {
 // get reads a message with its History; its errors are SQLite's, or a
 // *msgstore.NotFoundError.
 func get(ctx context.Context, conn *sql.Conn, id int64) (*msgstore.Message, error) {
-	m, err := scanMessage(conn.QueryRowContext(ctx, "SELECT "+envelope+" FROM messages WHERE id = ?", id))
+	m, err := scanMessage(conn.QueryRowContext(ctx, "SELECT "+msgstore.Envelope+" FROM messages WHERE id = ?", id))
 	if err != nil {
 		return nil, msgstore.NotFound(err, id)
 	}
@@ -156,35 +190,4 @@ func (s *Store) Get(ctx context.Context, id int64) (*msgstore.Message, error) {
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	m, err := get(ctx, conn, id)
 	return m, msgstore.Wrap(err)
-}
-
-// Audio implements msgstore.Store.
-func (s *Store) Audio(ctx context.Context, id int64) ([]byte, error) {
-	var wav []byte
-	if err := s.db.QueryRowContext(ctx, "SELECT audio FROM messages WHERE id = ?", id).Scan(&wav); err != nil {
-		return nil, msgstore.Wrap(msgstore.NotFound(err, id))
-	}
-	return wav, nil
-}
-
-// List implements msgstore.Store.
-func (s *Store) List(ctx context.Context, mailbox string, state msgstore.State) ([]msgstore.Message, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT "+envelope+" FROM messages WHERE mailbox = ? AND (? = '' OR state = ?) ORDER BY received_at, id",
-		mailbox, state, state)
-	if err != nil {
-		return nil, fmt.Errorf("msgstore: %w", err)
-	}
-	defer rows.Close()
-	return msgstore.ScanMessages(rows, scanMessage)
-}
-
-// Usage implements msgstore.Store.
-func (s *Store) Usage(ctx context.Context, mailbox string) (msgstore.Usage, error) {
-	var u msgstore.Usage
-	err := s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE mailbox = ? AND state != 'deleted'",
-		mailbox).Scan(&u.Messages, &u.Bytes)
-	if err != nil {
-		return msgstore.Usage{}, fmt.Errorf("msgstore: %w", err)
-	}
-	return u, nil
 }
