@@ -18,7 +18,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -162,32 +161,14 @@ func audited(ctx context.Context, tx pgx.Tx, after int64) ([]directory.Ref, int6
 
 // loadObjects reads the objects of refs, or every object when refs is nil.
 func loadObjects(ctx context.Context, tx pgx.Tx, refs []directory.Ref) (*directory.Snapshot, error) {
-	var snap directory.Snapshot
-	var mailboxes []directory.Mailbox
-	err := errors.Join(
-		loadTable(ctx, tx, refs, directory.KindDialPlan, "", &snap.DialPlans, nil),
-		loadTable(ctx, tx, refs, directory.KindIPGateway, "", &snap.IPGateways, nil),
-		loadTable(ctx, tx, refs, directory.KindHuntGroup, "", &snap.HuntGroups, nil),
-		loadTable(ctx, tx, refs, directory.KindServer, "", &snap.Servers, nil),
-		loadTable(ctx, tx, refs, directory.KindMailboxPolicy, "", &snap.MailboxPolicies, nil),
-		// The PIN hashes and token hashes are kept out of the objects'
-		// JSON, in columns of their own.
-		loadTable(ctx, tx, refs, directory.KindMailbox, "pin", &mailboxes,
-			func(m *directory.Mailbox, pin string) error { return json.Unmarshal([]byte(pin), &m.PIN) }),
-		loadTable(ctx, tx, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
-			func(t *directory.AdminToken, hash string) error { t.Hash = hash; return nil }),
-	)
-	if err != nil {
-		return nil, err
-	}
-	snap.Mailboxes = directory.MailboxesOf(mailboxes...)
-	return &snap, nil
+	return directory.LoadObjects(func(kind directory.Kind, column string, row func(config, extra []byte) error) error {
+		return readTable(ctx, tx, refs, kind, column, row)
+	})
 }
 
-// loadTable reads the objects of kind in refs (all when refs is nil), each
-// from the JSON of its config column; secret, when set, puts the column
-// named so into the object.
-func loadTable[T any](ctx context.Context, tx pgx.Tx, refs []directory.Ref, kind directory.Kind, column string, into *[]T, secret func(*T, string) error) error {
+// readTable hands row the config column, and column when set, of the
+// objects of kind in refs (all when refs is nil), in key order.
+func readTable(ctx context.Context, tx pgx.Tx, refs []directory.Ref, kind directory.Kind, column string, row func(config, extra []byte) error) error {
 	cols, clause, args := "config", "", []any(nil)
 	if column != "" {
 		cols += ", " + column
@@ -210,24 +191,18 @@ func loadTable[T any](ctx context.Context, tx pgx.Tx, refs []directory.Ref, kind
 		return err
 	}
 	defer rows.Close()
+	var config, extra []byte
+	dest := []any{&config}
+	if column != "" {
+		dest = append(dest, &extra)
+	}
 	for rows.Next() {
-		var config, extra string
-		dest := []any{&config}
-		if column != "" {
-			dest = append(dest, &extra)
-		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		var v T
-		err := json.Unmarshal([]byte(config), &v)
-		if err == nil && secret != nil {
-			err = secret(&v, extra)
-		}
-		if err != nil {
+		if err := row(config, extra); err != nil {
 			return fmt.Errorf("%s: %w", query, err)
 		}
-		*into = append(*into, v)
 	}
 	return rows.Err()
 }

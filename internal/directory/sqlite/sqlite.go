@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -145,33 +144,16 @@ func where(refs []directory.Ref, kind directory.Kind) (string, []any, bool) {
 
 // loadObjects reads the objects of refs, or every object when refs is nil.
 func loadObjects(ctx context.Context, q querier, refs []directory.Ref) (*directory.Snapshot, error) {
-	var snap directory.Snapshot
-	var mailboxes []directory.Mailbox
-	err := errors.Join(
-		loadTable(ctx, q, refs, directory.KindDialPlan, "", &snap.DialPlans, nil),
-		loadTable(ctx, q, refs, directory.KindIPGateway, "", &snap.IPGateways, nil),
-		loadTable(ctx, q, refs, directory.KindHuntGroup, "", &snap.HuntGroups, nil),
-		loadTable(ctx, q, refs, directory.KindServer, "", &snap.Servers, nil),
-		loadTable(ctx, q, refs, directory.KindMailboxPolicy, "", &snap.MailboxPolicies, nil),
-		// The PIN hashes and token hashes are kept out of the objects'
-		// JSON, in columns of their own.
-		loadTable(ctx, q, refs, directory.KindMailbox, "pin", &mailboxes,
-			func(m *directory.Mailbox, pin []byte) error { return json.Unmarshal(pin, &m.PIN) }),
-		loadTable(ctx, q, refs, directory.KindAdminToken, "hash", &snap.AdminTokens,
-			func(t *directory.AdminToken, hash []byte) error { t.Hash = string(hash); return nil }),
-	)
-	if err != nil {
-		return nil, err
-	}
-	snap.Mailboxes = directory.MailboxesOf(mailboxes...)
-	return &snap, nil
+	return directory.LoadObjects(func(kind directory.Kind, column string, row func(config, extra []byte) error) error {
+		return readTable(ctx, q, refs, kind, column, row)
+	})
 }
 
-// loadTable reads the objects of kind in refs (all when refs is nil), each
-// from the JSON of its config column; secret, when set, puts the column
-// named so into the object. The columns are read into buffers that each
-// row reuses (a command reads every mailbox), and decoded from there.
-func loadTable[T any](ctx context.Context, q querier, refs []directory.Ref, kind directory.Kind, column string, into *[]T, secret func(*T, []byte) error) error {
+// readTable hands row the config column, and column when set, of the
+// objects of kind in refs (all when refs is nil), in key order. The
+// columns are read into buffers that each row reuses (a command reads
+// every mailbox), which row decodes before the next.
+func readTable(ctx context.Context, q querier, refs []directory.Ref, kind directory.Kind, column string, row func(config, extra []byte) error) error {
 	clause, args, ok := where(refs, kind)
 	if !ok {
 		return nil
@@ -195,15 +177,9 @@ func loadTable[T any](ctx context.Context, q querier, refs []directory.Ref, kind
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		var v T
-		err := json.Unmarshal(config, &v)
-		if err == nil && secret != nil {
-			err = secret(&v, extra)
-		}
-		if err != nil {
+		if err := row(config, extra); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		*into = append(*into, v)
 	}
 	return rows.Err()
 }
