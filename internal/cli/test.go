@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/openum/openum/internal/testcall"
 )
@@ -20,6 +21,39 @@ func (a *app) testCommand() *cobra.Command {
 	return cmd
 }
 
+// callCommand is a test command that places calls: the flags every such
+// command has (callFlags), its own (flags), checked with check before the
+// directory is read or any socket opened, then run on the target they name.
+type callCommand struct {
+	use, short, long string
+	flags            func(f *pflag.FlagSet)
+	check            func() error
+	run              func(cmd *cobra.Command, t *testcall.Target) error
+}
+
+func (a *app) callCommand(c callCommand) *cobra.Command {
+	var o testcall.Options
+	cmd := &cobra.Command{
+		Use: c.use, Short: c.short, Long: c.long, Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkCallFlags(cmd.Flags(), o); err != nil {
+				return err
+			}
+			if err := c.check(); err != nil {
+				return err
+			}
+			t, err := a.target(cmd, o)
+			if err != nil {
+				return err
+			}
+			return c.run(cmd, t)
+		},
+	}
+	callFlags(cmd, &o)
+	c.flags(cmd.Flags())
+	return cmd
+}
+
 // callFlags binds the flags test connectivity and test load share to o.
 func callFlags(cmd *cobra.Command, o *testcall.Options) {
 	f := cmd.Flags()
@@ -27,10 +61,10 @@ func callFlags(cmd *cobra.Command, o *testcall.Options) {
 	f.StringVar(&o.Phone, "phone", "", "the number to call (default: the pilot of the caller's hunt group)")
 	f.BoolVar(&o.Secured, "secured", false, "SIP over mutual TLS to the TLS port")
 	f.BoolVar(&o.MediaSecured, "media-secured", false, "offer SRTP only")
-	f.StringVar(&o.Thumbprint, "certificate-thumbprint", "", "the client certificate to present (default: the server's own)")
-	f.IntVar(&o.RemotePort, "remote-port", 0, "the port to call (default: the server's, or the gateway's)")
-	f.StringVar(&o.Address, "address", "127.0.0.1", "the server's address for the local loop")
-	f.StringVar(&o.LocalIP, "local-ip", "127.0.0.1", "the address to call from")
+	f.StringVar(&o.Thumbprint, "certificate-thumbprint", "", "the client certificate to present, with --secured (default: the server's own)")
+	f.IntVar(&o.RemotePort, "remote-port", 0, "the port to call, 1 to 65535 (default: the server's, or the gateway's)")
+	f.StringVar(&o.Address, "address", "127.0.0.1", "the server's IP address or host name for the local loop")
+	f.StringVar(&o.LocalIP, "local-ip", "127.0.0.1", "the IP address of this machine to call from")
 }
 
 // target resolves o against the directory and the certificate store.
@@ -39,46 +73,30 @@ func (a *app) target(cmd *cobra.Command, o testcall.Options) (*testcall.Target, 
 	if err != nil {
 		return nil, err
 	}
-	if o.RemotePort < 0 || o.RemotePort > 65535 {
-		return nil, fmt.Errorf("--remote-port must be a port from 1 to 65535, not %d", o.RemotePort)
-	}
 	o.CertsDir = filepath.Join(a.dataDir, "certs")
 	return testcall.Resolve(snap, o)
 }
 
-// connectivityOptions are test connectivity's flags.
-type connectivityOptions struct {
-	call    testcall.Options
-	timeout time.Duration
-}
-
 func (a *app) connectivityCommand() *cobra.Command {
-	var o connectivityOptions
-	cmd := &cobra.Command{
-		Use:   "connectivity",
-		Short: "Place a real test call and report each step (Exchange's Test-UMConnectivity)",
-		Long: `Place a real test call, as a gateway would, and report each step: the
+	var timeout time.Duration
+	return a.callCommand(callCommand{
+		use:   "connectivity",
+		short: "Place a real test call and report each step (Exchange's Test-UMConnectivity)",
+		long: `Place a real test call, as a gateway would, and report each step: the
 TCP or TLS connection, the server's certificate, SIP OPTIONS, the INVITE's
 answer, media both ways (RTP or SRTP), DTMF and the hang-up. The call hangs
 up during the greeting, so it leaves no voice message. The exit status is 0
 only when every step succeeded.`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.connectivity(cmd, o) },
-	}
-	callFlags(cmd, &o.call)
-	cmd.Flags().DurationVar(&o.timeout, "timeout", 600*time.Second, "give up after this long (60s to 1800s)")
-	return cmd
+		flags: func(f *pflag.FlagSet) {
+			f.DurationVar(&timeout, "timeout", 600*time.Second, "give up after this long (60s to 1800s)")
+		},
+		check: func() error { return checkTimeoutFlag(timeout) },
+		run:   func(cmd *cobra.Command, t *testcall.Target) error { return a.connectivity(cmd, t, timeout) },
+	})
 }
 
-func (a *app) connectivity(cmd *cobra.Command, o connectivityOptions) error {
-	if o.timeout < time.Minute || o.timeout > 30*time.Minute {
-		return fmt.Errorf("--timeout must be between 60s and 1800s, not %s", o.timeout)
-	}
-	t, err := a.target(cmd, o.call)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+func (a *app) connectivity(cmd *cobra.Command, t *testcall.Target, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
 	report := t.Connectivity(ctx)
 	if err := a.printReport(report); err != nil {
@@ -104,18 +122,12 @@ func (a *app) printReport(r *testcall.Report) error {
 	return w.Flush()
 }
 
-// loadOptions are test load's flags.
-type loadOptions struct {
-	call testcall.Options
-	load testcall.LoadOptions
-}
-
 func (a *app) loadCommand() *cobra.Command {
-	var o loadOptions
-	cmd := &cobra.Command{
-		Use:   "load",
-		Short: "Place many concurrent calls, each streaming audio, and report set-up times and failures",
-		Long: `Place --calls concurrent calls, started at --rate per second, each streaming
+	var o testcall.LoadOptions
+	return a.callCommand(callCommand{
+		use:   "load",
+		short: "Place many concurrent calls, each streaming audio, and report set-up times and failures",
+		long: `Place --calls concurrent calls, started at --rate per second, each streaming
 G.711 (SRTP with --media-secured) for --duration, then hanging up. Every call
 leaves a voice message, as real callers would. Measure the server's CPU and
 memory beside it (bench/load.sh does).
@@ -124,30 +136,18 @@ The report (with --json, the JSON) is printed whatever happened. The exit
 status is 0 only when every call was established; when any call failed it
 is 1, with a line saying how many were established and why the first one
 failed.`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.load(cmd, o) },
-	}
-	callFlags(cmd, &o.call)
-	cmd.Flags().IntVar(&o.load.Calls, "calls", 10, "concurrent calls")
-	cmd.Flags().DurationVar(&o.load.Duration, "duration", 30*time.Second, "how long each call streams audio")
-	cmd.Flags().Float64Var(&o.load.Rate, "rate", 20, "calls started per second")
-	return cmd
+		flags: func(f *pflag.FlagSet) {
+			f.IntVar(&o.Calls, "calls", 10, "concurrent calls, at least 1")
+			f.DurationVar(&o.Duration, "duration", 30*time.Second, "how long each call streams audio, at least 20ms")
+			f.Float64Var(&o.Rate, "rate", 20, "calls started per second, above 0")
+		},
+		check: func() error { return checkLoadFlags(o) },
+		run:   func(cmd *cobra.Command, t *testcall.Target) error { return a.load(cmd, t, o) },
+	})
 }
 
-func (a *app) load(cmd *cobra.Command, o loadOptions) error {
-	switch {
-	case o.load.Calls < 1:
-		return fmt.Errorf("--calls must be at least 1, not %d", o.load.Calls)
-	case !(o.load.Rate > 0):
-		return fmt.Errorf("--rate must be above 0 calls per second, not %g", o.load.Rate)
-	case o.load.Duration <= 0:
-		return fmt.Errorf("--duration must be a duration above 0, not %s", o.load.Duration)
-	}
-	t, err := a.target(cmd, o.call)
-	if err != nil {
-		return err
-	}
-	r := t.Load(cmd.Context(), o.load)
+func (a *app) load(cmd *cobra.Command, t *testcall.Target, o testcall.LoadOptions) error {
+	r := t.Load(cmd.Context(), o)
 	if err := a.printLoad(r); err != nil {
 		return err
 	}
