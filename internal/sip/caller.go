@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -111,6 +112,8 @@ type Outcall struct {
 	// up (a BYE without a 200 leaves sipgo's dialog open).
 	ctx context.Context
 	end context.CancelFunc
+	// stopped is set when the server's Shutdown hung the call up (Err).
+	stopped atomic.Bool
 }
 
 // RejectedError is a final non-2xx answer to an INVITE.

@@ -78,8 +78,29 @@ var ErrNoGateway = errors.New("sip: no gateway could carry the call")
 //
 // The call counts among the server's calls in progress (MaxCallsAllowed)
 // from before its INVITE until it ends, however it ends; a server already
-// at its limit dials nothing and returns a *FullError.
+// at its limit dials nothing and returns a *FullError. A server stopping
+// dials nothing and returns ErrStopping; Shutdown cancels a call still
+// ringing (the error wraps ErrStopping) and hangs up one answered
+// (Outcall.Err).
 func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error) {
+	ctx, stopping, done, err := s.outcalls.begin(ctx)
+	if err != nil {
+		if r.Purpose != ForMessageWaiting { // its outcome is 9510 or 9511 (mwi.go)
+			s.cfg.Events.Emit(ctx, events.OutcallPlaced, "outcall", append(outcallAttrs(r), slog.String("gateway", ""), slog.String("result", "refused: the server is stopping"))...)
+		}
+		return nil, err
+	}
+	out, err := s.outcall(ctx, r)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	keep(out, stopping, done)
+	return out, nil
+}
+
+// outcall is Outcall once the call is counted among the server's own.
+func (s *Server) outcall(ctx context.Context, r OutcallRequest) (*Outcall, error) {
 	release, err := s.takeSlot()
 	if err != nil {
 		return nil, err
@@ -109,13 +130,7 @@ func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error
 // gateway that failed and, for an outcall, 9502 for the outcome.
 func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *directory.DialPlan, *directory.IPGateway) error) error {
 	v := s.view.Load()
-	attrs := []slog.Attr{slog.String("dialplan", r.DialPlan), slog.String("purpose", r.Purpose.String()), slog.String("number", r.Number)}
-	if r.RequestedBy != "" {
-		attrs = append(attrs, slog.String("user", r.RequestedBy))
-	}
-	if r.Mailbox != "" {
-		attrs = append(attrs, slog.String("mailbox", r.Mailbox))
-	}
+	attrs := outcallAttrs(r)
 	placed := func(gateway, result string) {
 		if r.Purpose == ForMessageWaiting {
 			return // its outcome is 9510 or 9511 (mwi.go)
@@ -134,6 +149,9 @@ func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *di
 		case err == nil:
 			placed(gw.Name, "answered")
 			return nil
+		case errors.Is(context.Cause(ctx), ErrStopping):
+			placed(gw.Name, "cancelled: the server is stopping")
+			return fmt.Errorf("%w: the call through gateway %s was cancelled", ErrStopping, gw.Name)
 		case errors.As(err, &rejected) && (rejected.Status < 500 || rejected.Status >= 600):
 			placed(gw.Name, fmt.Sprintf("refused: %d %s", rejected.Status, rejected.Reason))
 			return err
@@ -146,6 +164,18 @@ func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *di
 	}
 	placed("", "failed: every gateway failed")
 	return fmt.Errorf("%w: every gateway of dial plan %s failed", ErrNoGateway, dp.Name)
+}
+
+// outcallAttrs are the attributes of r's events 9501 and 9502.
+func outcallAttrs(r OutcallRequest) []slog.Attr {
+	attrs := []slog.Attr{slog.String("dialplan", r.DialPlan), slog.String("purpose", r.Purpose.String()), slog.String("number", r.Number)}
+	if r.RequestedBy != "" {
+		attrs = append(attrs, slog.String("user", r.RequestedBy))
+	}
+	if r.Mailbox != "" {
+		attrs = append(attrs, slog.String("mailbox", r.Mailbox))
+	}
+	return attrs
 }
 
 // outboundGateways returns the dial plan and the gateways that may carry a
@@ -210,8 +240,8 @@ func (s *Server) dialGateway(ctx context.Context, v *view, dp *directory.DialPla
 		return nil, err
 	}
 	id := out.dialog.ID
-	s.outcalls.Store(id, placedCall{dialog: out.dialog, gateway: gw.Name})
-	context.AfterFunc(out.ctx, func() { s.outcalls.Delete(id) })
+	s.outcalls.byDialog.Store(id, placedCall{dialog: out.dialog, gateway: gw.Name})
+	context.AfterFunc(out.ctx, func() { s.outcalls.byDialog.Delete(id) })
 	return out, nil
 }
 
@@ -228,7 +258,7 @@ func (s *Server) byeOutcall(req *sip.Request, tx sip.ServerTransaction, peer Pee
 	if err != nil {
 		return false
 	}
-	c, ok := s.outcalls.Load(id)
+	c, ok := s.outcalls.byDialog.Load(id)
 	if !ok || c.(placedCall).gateway != peer.Gateway {
 		return false
 	}

@@ -85,8 +85,8 @@ type Server struct {
 	view    atomic.Pointer[view]
 	sources *sources
 	peers   sync.Map // connKey → Peer, for connections the guard let in
-	// outcalls holds the calls openum placed (outbound.go), by dialog ID.
-	outcalls sync.Map
+	// outcalls holds the calls openum placed (outbound.go, outbound_stop.go).
+	outcalls ownCalls
 	health   gatewayHealth  // what the OPTIONS pings found (options.go)
 	stats    Stats          // what no event counts (stats.go)
 	mwi      messageWaiting // NOTIFYs to send (mwi.go)
@@ -303,12 +303,15 @@ func (s *Server) ActiveCalls() int {
 }
 
 // Shutdown drains the server: new calls get 503, calls in progress go on
-// until they end or ctx is done, when they are hung up. Then the listeners
-// close. Shutdown returns ctx's error if calls had to be cut.
+// until they end or ctx is done, when they are hung up. The server's own
+// calls end at once: Outcall refuses new ones with ErrStopping, and those
+// in progress are cancelled or hung up (outbound_stop.go). Then the
+// listeners close. Shutdown returns ctx's error if calls had to be cut.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
 	s.mu.Unlock()
+	s.outcalls.shutdown(ctx) // the server's own calls: none placed from now, those in progress ended
 	s.cfg.Events.Emit(ctx, events.ServerStopping, "stopping: no new calls", slog.Int("calls", s.ActiveCalls()))
 	if s.cfg.Loads != nil {
 		s.refreshBoard(ctx) // at once: the others stop sending calls here
