@@ -95,6 +95,15 @@ func (p Peer) name() string {
 	return "server " + p.Server
 }
 
+// attr is p as an event attribute: `gateway`, or `server` for another
+// openum server, only the one that applies.
+func (p Peer) attr() slog.Attr {
+	if p.Gateway != "" {
+		return slog.String("gateway", p.Gateway)
+	}
+	return slog.String("server", p.Server)
+}
+
 // named reports whether name is p's name(), without building it: a call's
 // in-dialog requests are matched to the peer that placed it this way.
 func (p Peer) named(name string) bool {

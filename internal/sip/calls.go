@@ -181,7 +181,7 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		suite = answer.Crypto.Suite
 	}
 	s.cfg.Events.Emit(ctx, events.CallAdmitted, "call admitted",
-		slog.String("gateway", adm.Gateway.Name), slog.String("server", peer.Server), slog.String("huntgroup", adm.HuntGroup.Name),
+		peer.attr(), slog.String("huntgroup", adm.HuntGroup.Name),
 		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
 		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id),
 		slog.Duration("setup", time.Since(begun)))

@@ -44,12 +44,8 @@ func (s *Server) rejectOrRedirect(ctx context.Context, tx sip.ServerTransaction,
 			contact := s.redirectContact(v, req, peer.Transport, to)
 			s.respond(tx, req, 302, nil, contact)
 			if ok, _ := s.sources.mayLog(peer.Addr.Addr(), events.CallRedirected); ok {
-				from := slog.String("gateway", peer.Gateway)
-				if peer.Gateway == "" {
-					from = slog.String("server", peer.Server)
-				}
 				s.cfg.Events.Emit(ctx, events.CallRedirected, "call redirected", slog.String("to", to.Server),
-					slog.String("why", why), slog.String("dialplan", plan), from,
+					slog.String("why", why), slog.String("dialplan", plan), peer.attr(),
 					slog.String("callid", req.CallID().Value()), slog.String("contact", contact.Address.String()))
 			}
 			return

@@ -23,7 +23,10 @@ func TestUnsecuredCallOverTCP(t *testing.T) {
 	if !strings.Contains(res.body, "m=audio") || !strings.Contains(res.body, "RTP/AVP 0") || strings.Contains(res.body, "crypto") {
 		t.Fatalf("answer to an RTP offer on an Unsecured plan:\n%s", res.body)
 	}
-	f.event(events.CallAdmitted, "OPEN")
+	admitted := f.event(events.CallAdmitted, "OPEN")
+	if _, server := admitted.Attrs["server"]; admitted.Attrs["gateway"] != "GW2" || server {
+		t.Fatalf("event 9210 of GW2's call names %v; want gateway GW2 and no server", admitted.Attrs)
+	}
 	if f.srv.ActiveCalls() != 1 {
 		t.Fatalf("%d active calls; want 1", f.srv.ActiveCalls())
 	}

@@ -23,7 +23,11 @@ func TestServerPeerIsTrustedButNoGateway(t *testing.T) {
 	})
 	admitted := func(callID string) string {
 		t.Helper()
-		return f.event(events.CallAdmitted, callID).Attrs["dialplan"].(string)
+		attrs := f.event(events.CallAdmitted, callID).Attrs
+		if _, gateway := attrs["gateway"]; attrs["server"] != "um2.localhost" || gateway {
+			t.Errorf("event 9210 of %s names %v; want server um2.localhost and no gateway", callID, attrs)
+		}
+		return attrs["dialplan"].(string)
 	}
 
 	p, err := f.tls("127.0.0.1", f.ca.leaf(t, leafOptions{names: []string{"um2.localhost"}}))
