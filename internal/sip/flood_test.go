@@ -32,8 +32,11 @@ func TestBannedFloodIsCountedNotLogged(t *testing.T) {
 	start := time.Now()
 	conns, moved := 0, time.Duration(0)
 	for conns < maxConns && time.Since(start) < floodFor {
-		// Twice in the flood, a minute passes for the server.
-		if elapsed := time.Since(start); moved < 2*summaryEvery && elapsed > floodFor*time.Duration(moved/summaryEvery+1)/3 {
+		// Twice in the flood, at a third and two thirds of it (by time
+		// or by count, whichever comes first), a minute passes for the
+		// server.
+		next := int(moved/summaryEvery) + 1
+		if moved < 2*summaryEvery && (time.Since(start) > floodFor*time.Duration(next)/3 || conns >= maxConns*next/3) {
 			clk.advance(summaryEvery)
 			moved += summaryEvery
 		}
