@@ -51,27 +51,13 @@ func checkLocalIP(o testcall.Options) error {
 	if ip == nil || ip.IsUnspecified() || ip.IsMulticast() {
 		return fmt.Errorf("--local-ip must be an IP address of this machine, as 127.0.0.1, not %q", o.LocalIP)
 	}
-	if !isLocalIP(ip) {
+	if !testcall.HasAddress(ip) {
 		return fmt.Errorf("--local-ip must be an IP address of this machine, as 127.0.0.1: no interface has %s", ip)
 	}
 	if addr := net.ParseIP(o.Address); o.Gateway == "" && addr != nil && (addr.To4() == nil) != (ip.To4() == nil) {
 		return fmt.Errorf("--local-ip %s cannot call --address %s: the two must be IPv4 or IPv6 alike", ip, addr)
 	}
 	return nil
-}
-
-// isLocalIP reports whether an interface of this machine has ip.
-func isLocalIP(ip net.IP) bool {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return true // unknown: the call's bind will say
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkTimeoutFlag refuses a test connectivity --timeout outside what a

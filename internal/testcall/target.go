@@ -160,3 +160,18 @@ func defaultPilot(s *directory.Snapshot, match func(directory.IPGateway) bool) s
 func (t *Target) caller() (*sip.Caller, error) {
 	return sip.NewCaller(sip.CallerConfig{Server: t.addr, Transport: t.transport, TLS: t.tls, LocalIP: t.localIP, From: "openum-test"})
 }
+
+// HasAddress reports whether an interface of this machine has ip: a call
+// from any other address would fail at the bind (Options.LocalIP).
+func HasAddress(ip net.IP) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return true // unknown: the call's bind will say
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+			return true
+		}
+	}
+	return false
+}
