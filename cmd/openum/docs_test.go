@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openum/openum/internal/delivery"
+	"github.com/openum/openum/internal/peertest"
 )
 
 // The commands in README.md and docs/ are run here, in order, so the docs
@@ -94,5 +96,41 @@ func TestReadmeCommands(t *testing.T) {
 	out := runScript(t, repo, strings.Join(script, "\n"), "OPENUM_DATA="+filepath.Join(t.TempDir(), "data"))
 	if !strings.Contains(out, "Voice message delivered") {
 		t.Errorf("the README's quickstart did not deliver a message:\n%s", out)
+	}
+}
+
+// The operations guide's commands: its token commands on a site of its own,
+// then its live API examples with curl against a running serve, on a free
+// port where the guide says 8443. Every curl is bounded: the event stream
+// (follow=1) runs until its time is up, which counts as success.
+func TestOperationsCommands(t *testing.T) {
+	blocks := shBlocks(t, "docs/operations.md")
+	if len(blocks) != 2 {
+		t.Fatalf("docs/operations.md has %d sh blocks; this test knows 2 (tokens, live API)", len(blocks))
+	}
+	s := newSite(t)
+	data := "OPENUM_DATA=" + s.data
+	out := runScript(t, s.dir, blocks[0]+"\nopenum admin token list\n", data)
+	if listed, after, removed := strings.Cut(out, "removed admin token prometheus"); !removed || !strings.Contains(listed, "prometheus  readonly") || strings.Contains(after, "prometheus") {
+		t.Errorf("the token commands: list shows prometheus until it is removed:\n%s", out)
+	}
+	if tok := strings.TrimSpace(readFile(t, s.path("prometheus.token"))); !strings.HasPrefix(tok, "oum_") || len(tok) != 47 {
+		t.Errorf("prometheus.token holds %q; want the token alone", tok)
+	}
+
+	s.openum("server", "set", "--name", "localhost")
+	s.openum("cert", "new-self-signed", "--fqdn", "localhost", "--san", "127.0.0.1")
+	s.openum("cert", "export", s.certificateInUse(), "--out", s.path("um.crt"))
+	if err := os.WriteFile(s.path("ops.token"), []byte(s.newToken("ops", "operator")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := peertest.FreePort(t)
+	s.serve("--admin-listen", fmt.Sprintf("127.0.0.1:%d", port))
+	c := s.adminClient(port)
+	waitFor(t, func() bool { code, _ := c.get("/healthz", ""); return code == 200 })
+	bounded := `curl() { command curl --fail --max-time 3 "$@" || [ $? -eq 28 ]; }` + "\n"
+	live := strings.ReplaceAll(blocks[1], "127.0.0.1:8443", fmt.Sprintf("127.0.0.1:%d", port))
+	if out := runScript(t, s.dir, bounded+live); !strings.Contains(out, `"Status":"NoNewCalls"`) || !strings.Contains(out, `"Drained":true`) {
+		t.Errorf("the live API examples: the drain's answer is missing:\n%s", out)
 	}
 }
