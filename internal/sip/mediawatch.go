@@ -21,15 +21,8 @@ type mediaWatch struct {
 // One goroutine and one ticker watch every call, rather than one of each
 // per call started and stopped with it (SPEC PERF-2).
 func (s *Server) watchMedia(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var quiet []*call
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	var quiet []*call // reused each second: the watch allocates nothing once grown
+	everyTick(ctx, time.Second, func() {
 		quiet = quiet[:0]
 		s.mu.Lock()
 		for _, c := range s.calls {
@@ -46,5 +39,5 @@ func (s *Server) watchMedia(ctx context.Context) {
 				slog.String("callid", c.id), slog.Duration("silent", s.limits.MediaTimeout))
 			c.cancel()
 		}
-	}
+	})
 }

@@ -66,16 +66,7 @@ func (s *Server) pingGateways(ctx context.Context) {
 	if every <= 0 {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.pingAll(ctx, min(every, maxOptionsWait))
-	}
+	everyTick(ctx, every, func() { s.pingAll(ctx, min(every, maxOptionsWait)) })
 }
 
 // pingTarget is a gateway and the transport it is pinged over.

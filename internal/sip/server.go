@@ -280,7 +280,16 @@ func (s *Server) Addrs() map[string]net.Addr {
 
 // housekeeping lifts expired bans and resolves gateway names again.
 func (s *Server) housekeeping(ctx context.Context) {
-	t := time.NewTicker(s.cfg.HousekeepingEvery)
+	everyTick(ctx, s.cfg.HousekeepingEvery, func() {
+		s.resolveAgain(ctx)
+		s.liftBans(ctx)
+	})
+}
+
+// everyTick calls fn every interval, the first time one interval from now,
+// until ctx is done: the loop of the server's background goroutines.
+func everyTick(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -288,8 +297,7 @@ func (s *Server) housekeeping(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.resolveAgain(ctx)
-		s.liftBans(ctx)
+		fn()
 	}
 }
 
