@@ -87,9 +87,12 @@ func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
 	var state *tls.ConnectionState
 	if g.tlsConfig != nil {
 		tc := tls.Server(raw, g.tlsConfig())
-		hctx, cancel := context.WithTimeout(ctx, g.srv.limits.HandshakeTimeout)
-		err := tc.HandshakeContext(hctx)
-		cancel()
+		// A deadline on the socket, not HandshakeContext: a context that can
+		// be done costs crypto/tls a goroutine to watch it, on every
+		// handshake.
+		_ = raw.SetDeadline(time.Now().Add(g.srv.limits.HandshakeTimeout))
+		err := tc.Handshake()
+		_ = raw.SetDeadline(time.Time{})
 		if err != nil {
 			g.srv.handshakeFailed(ctx, ip, err)
 			raw.Close()
