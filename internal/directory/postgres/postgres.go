@@ -26,12 +26,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/dirsql"
 	"github.com/openum/openum/internal/pgdb"
 )
 
 // Store is a directory.Directory in a PostgreSQL database. It is safe for
 // concurrent use, also by other processes sharing the database.
 type Store struct {
+	dirsql.Queries
 	pool  *pgxpool.Pool
 	cache directory.Cache
 
@@ -56,7 +58,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
-	return &Store{pool: pool, changed: make(chan struct{}, 1), stopListen: func() {}}, nil
+	return &Store{Queries: queries(pool), pool: pool, changed: make(chan struct{}, 1), stopListen: func() {}}, nil
 }
 
 // Close stops listening and closes the connections.

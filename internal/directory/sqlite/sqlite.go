@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/openum/openum/internal/directory"
+	"github.com/openum/openum/internal/directory/dirsql"
 	"github.com/openum/openum/internal/sqlitedb"
 )
 
@@ -27,6 +28,7 @@ var schema, _ = fs.Sub(migrations, "migrations")
 
 // Store is a directory.Directory in one SQLite file.
 type Store struct {
+	dirsql.Queries
 	db    *sql.DB
 	cache directory.Cache
 }
@@ -43,7 +45,7 @@ func Open(ctx context.Context, file string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{Queries: queries(db), db: db}, nil
 }
 
 // Close closes the database.

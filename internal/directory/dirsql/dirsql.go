@@ -1,0 +1,50 @@
+// Package dirsql is what the directory's SQL engines (packages postgres
+// and sqlite beside it) run alike: the statements of the outcall ledger,
+// the load board and the mailbox listing, written once in SQL both
+// engines read ($1, $2: pgx and modernc.org/sqlite both bind them by
+// position). Each engine's Store embeds Queries, with its connections and
+// its Dialect for what differs.
+package dirsql
+
+import "context"
+
+// DB is one of an engine's connections, pool or transaction, as Queries
+// uses it.
+type DB interface {
+	// Exec runs a statement that returns no rows.
+	Exec(ctx context.Context, query string, args ...any) error
+	// QueryRow runs a query of at most one row; its Scan returns an error
+	// that is sql.ErrNoRows (pgx's ErrNoRows is too) when there is none.
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Row is what a query's row offers for reading it: *sql.Row, *sql.Rows,
+// pgx.Row and pgx.Rows do.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Dialect is where an engine's SQL differs in the statements of Queries.
+type Dialect struct {
+	// Name is a name (a server's, a mailbox's) as the engine's columns
+	// that ignore case hold it: in lower case in PostgreSQL; in SQLite as
+	// spelled, the columns being COLLATE NOCASE.
+	Name func(name string) string
+	// Lock ends a SELECT that keeps the rows it reads from other writers
+	// until the transaction ends: " FOR UPDATE" in PostgreSQL, where two
+	// servers reserving at once then take turns and neither overspends;
+	// "" in SQLite, whose write transaction keeps every other writer out.
+	Lock string
+}
+
+// Queries is the part of every engine's Store that is the same statements
+// in each.
+type Queries struct {
+	// DB runs the statements that need no transaction of their own.
+	DB DB
+	// Write runs fn in one write transaction, committed when fn returns
+	// nil and rolled back otherwise.
+	Write func(ctx context.Context, fn func(DB) error) error
+	// Dialect is the engine's.
+	Dialect Dialect
+}

@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openum/openum/internal/dialing"
+	"github.com/openum/openum/internal/directory/dirsql"
+)
+
+var _ dialing.Ledger = (*Store)(nil)
+
+// dialect is PostgreSQL's: names in lower case, as the key columns hold
+// them, and the rows a transaction reads to change locked for it.
+var dialect = dirsql.Dialect{Name: key, Lock: " FOR UPDATE"}
+
+// queries are dirsql's statements on pool.
+func queries(pool *pgxpool.Pool) dirsql.Queries {
+	return dirsql.Queries{
+		DB: runner{pool},
+		Write: func(ctx context.Context, fn func(dirsql.DB) error) error {
+			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(runner{tx}) })
+		},
+		Dialect: dialect,
+	}
+}
+
+// runner runs dirsql's statements on a pool or in a transaction.
+type runner struct {
+	q interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	}
+}
+
+func (d runner) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := d.q.Exec(ctx, query, args...)
+	return err
+}
+
+func (d runner) QueryRow(ctx context.Context, query string, args ...any) dirsql.Row {
+	return d.q.QueryRow(ctx, query, args...)
+}
