@@ -205,9 +205,8 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 // hold and resume, new keys. The dial plan's mode still holds: a Secured
 // call that would lose SRTP gets 488 and goes on as it was.
 func (s *Server) reinvite(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, peer Peer) {
-	c := s.dialogOf(req, peer)
+	c := s.inDialog(req, tx, peer)
 	if c == nil {
-		s.respond(tx, req, 481, nil)
 		return
 	}
 	c.mu.Lock()
@@ -268,6 +267,16 @@ func (s *Server) dialogOf(req *sip.Request, peer Peer) *call {
 	s.mu.Unlock()
 	if c == nil || !peer.named(c.placedBy) || c.transport != peer.Transport {
 		return nil
+	}
+	return c
+}
+
+// inDialog is dialogOf for a request that needs its call: when it names
+// none, it answers 481 and returns nil.
+func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction, peer Peer) *call {
+	c := s.dialogOf(req, peer)
+	if c == nil {
+		s.respond(tx, req, 481, nil)
 	}
 	return c
 }

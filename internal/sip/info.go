@@ -45,9 +45,8 @@ var (
 // refuse the ACK of a lower CSeq.
 func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
 	ctx := context.Background()
-	c := s.dialogOf(req, peer)
+	c := s.inDialog(req, tx, peer)
 	if c == nil {
-		s.respond(tx, req, 481, nil)
 		return
 	}
 	c.mu.Lock()

@@ -145,9 +145,8 @@ func (c *Call) referRequest(number, referredBy string) *sip.Request {
 // transfer waits (a late one), gets 481, which ends the notifier's
 // subscription; another event package 489.
 func (s *Server) onNotify(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
-	c := s.dialogOf(req, peer)
+	c := s.inDialog(req, tx, peer)
 	if c == nil {
-		s.respond(tx, req, 481, nil)
 		return
 	}
 	event, id := "", ""
