@@ -6,7 +6,10 @@
 // its Dialect for what differs.
 package dirsql
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // DB is one of an engine's connections, pool or transaction, as Queries
 // uses it.
@@ -16,6 +19,9 @@ type DB interface {
 	// QueryRow runs a query of at most one row; its Scan returns an error
 	// that is sql.ErrNoRows (pgx's ErrNoRows is too) when there is none.
 	QueryRow(ctx context.Context, query string, args ...any) Row
+	// Query runs a query and hands each of its rows to each, in order,
+	// until each returns an error, which Query returns.
+	Query(ctx context.Context, query string, each func(Row) error, args ...any) error
 }
 
 // Row is what a query's row offers for reading it: *sql.Row, *sql.Rows,
@@ -35,6 +41,11 @@ type Dialect struct {
 	// servers reserving at once then take turns and neither overspends;
 	// "" in SQLite, whose write transaction keeps every other writer out.
 	Lock string
+	// Time is t as an argument for a column of the engine's times, and
+	// ScanTime the scan destination that reads one back into t:
+	// timestamptz in PostgreSQL, milliseconds since 1970 in SQLite.
+	Time     func(t time.Time) any
+	ScanTime func(t *time.Time) any
 }
 
 // Queries is the part of every engine's Store that is the same statements

@@ -2,20 +2,31 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openum/openum/internal/dialing"
+	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/dirsql"
 )
 
-var _ dialing.Ledger = (*Store)(nil)
+var (
+	_ dialing.Ledger      = (*Store)(nil)
+	_ directory.LoadBoard = (*Store)(nil)
+)
 
 // dialect is PostgreSQL's: names in lower case, as the key columns hold
-// them, and the rows a transaction reads to change locked for it.
-var dialect = dirsql.Dialect{Name: key, Lock: " FOR UPDATE"}
+// them, the rows a transaction reads to change locked for it, and times
+// as pgx binds and scans them.
+var dialect = dirsql.Dialect{
+	Name:     key,
+	Lock:     " FOR UPDATE",
+	Time:     func(t time.Time) any { return t },
+	ScanTime: func(t *time.Time) any { return t },
+}
 
 // queries are dirsql's statements on pool.
 func queries(pool *pgxpool.Pool) dirsql.Queries {
@@ -33,6 +44,7 @@ type runner struct {
 	q interface {
 		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	}
 }
 
@@ -43,4 +55,15 @@ func (d runner) Exec(ctx context.Context, query string, args ...any) error {
 
 func (d runner) QueryRow(ctx context.Context, query string, args ...any) dirsql.Row {
 	return d.q.QueryRow(ctx, query, args...)
+}
+
+// Query reads the rows with pgx.CollectRows, collecting nothing: each
+// keeps what it reads.
+func (d runner) Query(ctx context.Context, query string, each func(dirsql.Row) error, args ...any) error {
+	rows, err := d.q.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	_, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (struct{}, error) { return struct{}{}, each(row) })
+	return err
 }

@@ -3,18 +3,39 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/openum/openum/internal/dialing"
+	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/dirsql"
 	"github.com/openum/openum/internal/sqlitedb"
 )
 
-var _ dialing.Ledger = (*Store)(nil)
+var (
+	_ dialing.Ledger      = (*Store)(nil)
+	_ directory.LoadBoard = (*Store)(nil)
+)
 
 // dialect is SQLite's: names as spelled, the columns being COLLATE
-// NOCASE, and no row locks, sqlitedb.Write's lock keeping every other
-// writer out.
-var dialect = dirsql.Dialect{Name: func(name string) string { return name }}
+// NOCASE; no row locks, sqlitedb.Write's lock keeping every other writer
+// out; times as milliseconds since 1970.
+var dialect = dirsql.Dialect{
+	Name:     func(name string) string { return name },
+	Time:     func(t time.Time) any { return t.UnixMilli() },
+	ScanTime: func(t *time.Time) any { return milliTime{t} },
+}
+
+// milliTime scans a time kept as milliseconds since 1970 into t.
+type milliTime struct{ t *time.Time }
+
+func (m milliTime) Scan(src any) error {
+	var ms sql.NullInt64
+	if err := ms.Scan(src); err != nil {
+		return err
+	}
+	*m.t = time.UnixMilli(ms.Int64)
+	return nil
+}
 
 // queries are dirsql's statements on database sdb.
 func queries(sdb *sql.DB) dirsql.Queries {
@@ -32,6 +53,7 @@ type runner struct {
 	q interface {
 		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	}
 }
 
@@ -42,4 +64,15 @@ func (d runner) Exec(ctx context.Context, query string, args ...any) error {
 
 func (d runner) QueryRow(ctx context.Context, query string, args ...any) dirsql.Row {
 	return d.q.QueryRowContext(ctx, query, args...)
+}
+
+// Query reads the rows with sqlitedb.Collect, collecting nothing: each
+// keeps what it reads.
+func (d runner) Query(ctx context.Context, query string, each func(dirsql.Row) error, args ...any) error {
+	rows, err := d.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	_, err = sqlitedb.Collect(rows, func(row sqlitedb.Row) (struct{}, error) { return struct{}{}, each(row) })
+	return err
 }
