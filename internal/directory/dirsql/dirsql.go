@@ -9,6 +9,8 @@ package dirsql
 import (
 	"context"
 	"time"
+
+	"github.com/openum/openum/internal/directory"
 )
 
 // DB is one of an engine's connections, pool or transaction, as Queries
@@ -46,6 +48,11 @@ type Dialect struct {
 	// timestamptz in PostgreSQL, milliseconds since 1970 in SQLite.
 	Time     func(t time.Time) any
 	ScanTime func(t *time.Time) any
+	// Mailboxes is the query of every mailbox's key, config and shape, in
+	// key order; MailboxEmail, when set, makes the Email of m, read from the
+	// key, an address MailboxesJSON orders by as the Snapshot does.
+	Mailboxes    string
+	MailboxEmail func(m *directory.StoredMailbox) error
 }
 
 // Queries is the part of every engine's Store that is the same statements

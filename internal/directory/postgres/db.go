@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,18 +17,44 @@ import (
 )
 
 var (
-	_ dialing.Ledger      = (*Store)(nil)
-	_ directory.LoadBoard = (*Store)(nil)
+	_ dialing.Ledger          = (*Store)(nil)
+	_ directory.LoadBoard     = (*Store)(nil)
+	_ directory.MailboxReader = (*Store)(nil)
 )
 
 // dialect is PostgreSQL's: names in lower case, as the key columns hold
 // them, the rows a transaction reads to change locked for it, and times
 // as pgx binds and scans them.
 var dialect = dirsql.Dialect{
-	Name:     key,
-	Lock:     " FOR UPDATE",
-	Time:     func(t time.Time) any { return t },
-	ScanTime: func(t *time.Time) any { return t },
+	Name:         key,
+	Lock:         " FOR UPDATE",
+	Time:         func(t time.Time) any { return t },
+	ScanTime:     func(t *time.Time) any { return t },
+	Mailboxes:    "SELECT key, config, shape FROM mailboxes ORDER BY key",
+	MailboxEmail: mailboxEmail,
+}
+
+// mailboxEmail leaves m's key, the address in lower case, which sorts as
+// the address does when it is ASCII; else the address is in config.
+func mailboxEmail(m *directory.StoredMailbox) error {
+	if isASCII(m.Email) {
+		return nil
+	}
+	var spelled struct{ EmailAddress string }
+	if err := json.Unmarshal(m.Config, &spelled); err != nil {
+		return fmt.Errorf("mailbox %s: %w", m.Email, err)
+	}
+	m.Email = spelled.EmailAddress
+	return nil
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // queries are dirsql's statements on pool.

@@ -12,17 +12,20 @@ import (
 )
 
 var (
-	_ dialing.Ledger      = (*Store)(nil)
-	_ directory.LoadBoard = (*Store)(nil)
+	_ dialing.Ledger          = (*Store)(nil)
+	_ directory.LoadBoard     = (*Store)(nil)
+	_ directory.MailboxReader = (*Store)(nil)
 )
 
 // dialect is SQLite's: names as spelled, the columns being COLLATE
-// NOCASE; no row locks, sqlitedb.Write's lock keeping every other writer
-// out; times as milliseconds since 1970.
+// NOCASE (a mailbox's key is its address as spelled); no row locks,
+// sqlitedb.Write's lock keeping every other writer out; times as
+// milliseconds since 1970.
 var dialect = dirsql.Dialect{
-	Name:     func(name string) string { return name },
-	Time:     func(t time.Time) any { return t.UnixMilli() },
-	ScanTime: func(t *time.Time) any { return milliTime{t} },
+	Name:      func(name string) string { return name },
+	Time:      func(t time.Time) any { return t.UnixMilli() },
+	ScanTime:  func(t *time.Time) any { return milliTime{t} },
+	Mailboxes: "SELECT email, config, shape FROM mailboxes ORDER BY email COLLATE NOCASE",
 }
 
 // milliTime scans a time kept as milliseconds since 1970 into t.
