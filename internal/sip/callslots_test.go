@@ -54,6 +54,18 @@ func (f *fixture) waitCalls(n int) {
 	}
 }
 
+// outcallInProgress places an outcall on dial plan OPEN and waits until
+// the server counts it among its calls.
+func (f *fixture) outcallInProgress(ctx context.Context) *Outcall {
+	f.t.Helper()
+	out, err := f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5551234"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.waitCalls(1)
+	return out
+}
+
 func TestOutcallTakesTheServersCallSlot(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Limits{}, withDirectory(oneCallServer))
@@ -61,11 +73,7 @@ func TestOutcallTakesTheServersCallSlot(t *testing.T) {
 	ctx := outcallCtx(t)
 
 	// An outcall in progress: the inbound call finds the server full.
-	out, err := f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5551234"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.waitCalls(1)
+	out := f.outcallInProgress(ctx)
 	inbound := f.tcp("127.0.0.2")
 	inbound.request("INVITE", "sip:5000@um.localhost", "slot-1", "", sdpOffer("127.0.0.2", false))
 	inbound.mustStatus(503)
@@ -79,7 +87,7 @@ func TestOutcallTakesTheServersCallSlot(t *testing.T) {
 	f.waitCalls(0)
 	_, tag := placeCall(t, inbound, "5000", "slot-2", sdpOffer("127.0.0.2", false))
 	f.waitCalls(1)
-	_, err = f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5550000"})
+	_, err := f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5550000"})
 	var full *FullError
 	if !errors.As(err, &full) || !strings.HasPrefix(err.Error(), "sip: MaxCallsAllowed (1) reached: 1 answered calls and 0 outcalls") {
 		t.Fatalf("an outcall with the inbound call in progress: %v; want a *FullError", err)

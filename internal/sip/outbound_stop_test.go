@@ -20,11 +20,7 @@ func TestShutdownHangsUpOutcallsAndRefusesNewOnes(t *testing.T) {
 	f := newFixture(t, Limits{})
 	gw := f.startGW1Sipp(t)
 	ctx := outcallCtx(t)
-	out, err := f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5551234"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.waitCalls(1)
+	out := f.outcallInProgress(ctx)
 
 	stop, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -43,7 +39,7 @@ func TestShutdownHangsUpOutcallsAndRefusesNewOnes(t *testing.T) {
 		t.Fatalf("the gateway got no BYE:\n%s", gw.messages())
 	}
 
-	_, err = f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5550000"})
+	_, err := f.srv.Outcall(ctx, OutcallRequest{DialPlan: "OPEN", Number: "5550000"})
 	if !errors.Is(err, ErrStopping) {
 		t.Fatalf("an outcall once the server is stopping: %v; want ErrStopping", err)
 	}
