@@ -8,6 +8,7 @@ package dirsql
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/openum/openum/internal/directory"
@@ -65,4 +66,27 @@ type Queries struct {
 	Write func(ctx context.Context, fn func(DB) error) error
 	// Dialect is the engine's.
 	Dialect Dialect
+}
+
+// EachObject is a Query's each for an engine's reading of a table of
+// objects for directory.LoadObjects: it hands row the config column of
+// each row and, when extra is set, the next one, and names what (the
+// query, the table) in row's errors. The values are read into buffers of
+// type B, which every row reuses: where B is sql.RawBytes they are good
+// only until row returns, which is why row decodes them at once.
+func EachObject[B ~[]byte](extra bool, what string, row func(config, extra []byte) error) func(Row) error {
+	var config, value B
+	dest := []any{&config}
+	if extra {
+		dest = append(dest, &value)
+	}
+	return func(r Row) error {
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		if err := row(config, value); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
 }

@@ -188,25 +188,7 @@ func readTable(ctx context.Context, tx pgx.Tx, refs []directory.Ref, kind direct
 		clause, args = " WHERE key = ANY($1)", []any{keys}
 	}
 	query := "SELECT " + cols + " FROM " + tables[kind] + clause + " ORDER BY key"
-	rows, err := tx.Query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var config, extra []byte
-	dest := []any{&config}
-	if column != "" {
-		dest = append(dest, &extra)
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		if err := row(config, extra); err != nil {
-			return fmt.Errorf("%s: %w", query, err)
-		}
-	}
-	return rows.Err()
+	return runner{tx}.Query(ctx, query, dirsql.EachObject[[]byte](column != "", query, row), args...)
 }
 
 // Version implements directory.Directory: the change counter, which every

@@ -51,14 +51,15 @@ func queries(sdb *sql.DB) dirsql.Queries {
 	}
 }
 
-// runner runs dirsql's statements on a *sql.DB, *sql.Conn or *sql.Tx.
-type runner struct {
-	q interface {
-		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	}
+// querier is what *sql.DB, *sql.Conn and *sql.Tx all offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
+
+// runner runs dirsql's statements on a querier.
+type runner struct{ q querier }
 
 func (d runner) Exec(ctx context.Context, query string, args ...any) error {
 	_, err := d.q.ExecContext(ctx, query, args...)

@@ -51,12 +51,6 @@ func Open(ctx context.Context, file string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// querier is what both *sql.Conn and *sql.Tx offer for reading.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // Snapshot reads the configuration in one read transaction: the objects
 // changed since the last read, or all on the first.
 func (s *Store) Snapshot(ctx context.Context) (*directory.Snapshot, error) {
@@ -165,25 +159,8 @@ func readTable(ctx context.Context, q querier, refs []directory.Ref, kind direct
 	if column != "" {
 		cols += ", " + column
 	}
-	rows, err := q.QueryContext(ctx, "SELECT "+cols+" FROM "+t.name+clause+" ORDER BY "+t.key+" COLLATE NOCASE", args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var config, extra sql.RawBytes
-	dest := []any{&config}
-	if column != "" {
-		dest = append(dest, &extra)
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		if err := row(config, extra); err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
-		}
-	}
-	return rows.Err()
+	return runner{q}.Query(ctx, "SELECT "+cols+" FROM "+t.name+clause+" ORDER BY "+t.key+" COLLATE NOCASE",
+		dirsql.EachObject[sql.RawBytes](column != "", t.name, row), args...)
 }
 
 // Update implements directory.Directory.
