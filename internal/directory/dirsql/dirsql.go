@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/openum/openum/internal/dialing"
 	"github.com/openum/openum/internal/directory"
 )
 
@@ -57,7 +58,7 @@ type Dialect struct {
 }
 
 // Queries is the part of every engine's Store that is the same statements
-// in each.
+// in each: the Store, embedding it, is these interfaces.
 type Queries struct {
 	// DB runs the statements that need no transaction of their own.
 	DB DB
@@ -67,6 +68,12 @@ type Queries struct {
 	// Dialect is the engine's.
 	Dialect Dialect
 }
+
+var (
+	_ dialing.Ledger          = Queries{}
+	_ directory.LoadBoard     = Queries{}
+	_ directory.MailboxReader = Queries{}
+)
 
 // EachObject is a Query's each for an engine's reading of a table of
 // objects for directory.LoadObjects: it hands row the config column of

@@ -11,15 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/openum/openum/internal/dialing"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/dirsql"
-)
-
-var (
-	_ dialing.Ledger          = (*Store)(nil)
-	_ directory.LoadBoard     = (*Store)(nil)
-	_ directory.MailboxReader = (*Store)(nil)
 )
 
 // dialect is PostgreSQL's: names in lower case, as the key columns hold

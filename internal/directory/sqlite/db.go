@@ -5,16 +5,8 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/openum/openum/internal/dialing"
-	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/directory/dirsql"
 	"github.com/openum/openum/internal/sqlitedb"
-)
-
-var (
-	_ dialing.Ledger          = (*Store)(nil)
-	_ directory.LoadBoard     = (*Store)(nil)
-	_ directory.MailboxReader = (*Store)(nil)
 )
 
 // dialect is SQLite's: names as spelled, the columns being COLLATE
