@@ -10,12 +10,13 @@ import (
 	"github.com/openum/openum/internal/directory"
 )
 
-// What Save and SetState write is the same in every engine; only the SQL
-// of each statement differs. So they are written once here, against Tx,
-// and each engine's Store.Save and Store.SetState call them with its own.
+// What Save, SetState and Purge write is the same in every engine; only
+// the SQL of each statement differs. So they are written once here,
+// against Tx, and each engine's Store.Save, Store.SetState and Store.Purge
+// call them with its own.
 
-// Tx is one write transaction of an engine: the statements that Save and
-// SetState are made of, in the engine's SQL.
+// Tx is one write transaction of an engine: the statements that Save,
+// SetState and Purge are made of, in the engine's SQL.
 type Tx interface {
 	// Insert stores m, as check made it, and its audio, and returns its ID.
 	Insert(ctx context.Context, m Message, wav []byte) (int64, error)
@@ -29,6 +30,10 @@ type Tx interface {
 	Get(ctx context.Context, id int64) (*Message, error)
 	// UpdateState sets message id's State and StateChanged.
 	UpdateState(ctx context.Context, id int64, state State, at time.Time) error
+	// RemoveDeleted removes, for good, mailbox's messages deleted at or
+	// before cutoff, and returns them as the changes of the audit record
+	// (RemovedChanges); none when there were none.
+	RemoveDeleted(ctx context.Context, mailbox string, cutoff time.Time) ([]directory.Change, error)
 	// AppendAudit adds one audit record naming actor and changes.
 	AppendAudit(ctx context.Context, actor directory.Actor, changes []directory.Change) error
 }

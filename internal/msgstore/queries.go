@@ -48,8 +48,8 @@ type Dialect struct {
 const Envelope = "id, mailbox, caller_number, caller_name, call_id, received_at, duration_ms, size, state, state_at"
 
 // Queries is the part of every engine's Store that is the same statements
-// in each: Audio, List, Usage, Version and Counts, and the first half of
-// Purge.
+// in each: Audio, List, Usage, Version and Counts, and PurgeDue, all of
+// Purge but the removal (Tx.RemoveDeleted).
 type Queries struct {
 	DB      DB
 	Dialect Dialect

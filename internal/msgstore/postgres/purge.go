@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/pgdb"
@@ -16,31 +14,19 @@ import (
 // own. Two servers purging at once remove each message once: the second's
 // DELETE finds it gone, and its audit record names only what it removed.
 func (s *Store) Purge(ctx context.Context, actor directory.Actor, now time.Time, retention func(mailbox string) time.Duration) (int, error) {
-	return s.PurgeDue(ctx, now, retention, func(mailbox string, cutoff time.Time) (int, error) {
-		return s.purgeMailbox(ctx, actor, mailbox, cutoff)
-	})
+	return s.PurgeDue(ctx, s.write, actor, now, retention)
 }
 
-func (s *Store) purgeMailbox(ctx context.Context, actor directory.Actor, mailbox string, cutoff time.Time) (int, error) {
-	var changes []directory.Change
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		changes = nil
-		rows, err := tx.Query(ctx, `DELETE FROM messages WHERE lower(mailbox) = lower($1) AND state = 'deleted' AND state_at <= $2
-			RETURNING id, mailbox`, mailbox, cutoff)
-		if err != nil {
-			return err
-		}
-		changes, err = msgstore.RemovedChanges(rows)
-		rows.Close()
-		if err != nil || len(changes) == 0 {
-			return err
-		}
-		return pgdb.AppendAudit(ctx, tx, "message_audit", actor, changes)
-	})
+// RemoveDeleted implements msgstore.Tx in one statement: what it returns
+// is what this transaction deleted, not what another did.
+func (t tx) RemoveDeleted(ctx context.Context, mailbox string, cutoff time.Time) ([]directory.Change, error) {
+	rows, err := t.tx.Query(ctx, `DELETE FROM messages WHERE lower(mailbox) = lower($1) AND state = 'deleted' AND state_at <= $2
+		RETURNING id, mailbox`, mailbox, cutoff)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(changes), nil
+	defer rows.Close()
+	return msgstore.RemovedChanges(rows)
 }
 
 // Audit implements msgstore.Store.

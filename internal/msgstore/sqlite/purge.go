@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -14,34 +13,27 @@ import (
 // Purge implements msgstore.Store. Each mailbox is purged in a transaction
 // of its own, so that the write lock is never held for the whole store.
 func (s *Store) Purge(ctx context.Context, actor directory.Actor, now time.Time, retention func(mailbox string) time.Duration) (int, error) {
-	return s.PurgeDue(ctx, now, retention, func(mailbox string, cutoff time.Time) (int, error) {
-		return s.purgeMailbox(ctx, actor, mailbox, formatTime(cutoff))
-	})
+	return s.PurgeDue(ctx, s.write, actor, now, retention)
 }
 
-func (s *Store) purgeMailbox(ctx context.Context, actor directory.Actor, mailbox, cutoff string) (int, error) {
-	var changes []directory.Change
-	err := sqlitedb.Write(ctx, s.db, func(conn *sql.Conn) error {
-		changes = nil
-		rows, err := conn.QueryContext(ctx, "SELECT id, mailbox FROM messages WHERE mailbox = ? AND state = 'deleted' AND state_at <= ? ORDER BY id",
-			mailbox, cutoff)
-		if err != nil {
-			return err
-		}
-		changes, err = msgstore.RemovedChanges(rows)
-		rows.Close() // before the DELETE on this one connection
-		if err != nil || len(changes) == 0 {
-			return err
-		}
-		if _, err := conn.ExecContext(ctx, "DELETE FROM messages WHERE mailbox = ? AND state = 'deleted' AND state_at <= ?", mailbox, cutoff); err != nil {
-			return err
-		}
-		return sqlitedb.AppendAudit(ctx, conn, actor, changes)
-	})
+// RemoveDeleted implements msgstore.Tx: the messages are read, then
+// deleted, inside the write lock, so the two statements see the same rows.
+func (t tx) RemoveDeleted(ctx context.Context, mailbox string, cutoff time.Time) ([]directory.Change, error) {
+	at := formatTime(cutoff)
+	rows, err := t.conn.QueryContext(ctx, "SELECT id, mailbox FROM messages WHERE mailbox = ? AND state = 'deleted' AND state_at <= ? ORDER BY id",
+		mailbox, at)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(changes), nil
+	changes, err := msgstore.RemovedChanges(rows)
+	rows.Close() // before the DELETE on this one connection
+	if err != nil || len(changes) == 0 {
+		return changes, err
+	}
+	if _, err := t.conn.ExecContext(ctx, "DELETE FROM messages WHERE mailbox = ? AND state = 'deleted' AND state_at <= ?", mailbox, at); err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
 // Audit implements msgstore.Store.
