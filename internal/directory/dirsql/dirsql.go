@@ -20,16 +20,13 @@ import (
 type DB interface {
 	// Exec runs a statement that returns no rows.
 	Exec(ctx context.Context, query string, args ...any) error
-	// QueryRow runs a query of at most one row; its Scan returns an error
-	// that is sql.ErrNoRows (pgx's ErrNoRows is too) when there is none.
-	QueryRow(ctx context.Context, query string, args ...any) Row
 	// Query runs a query and hands each of its rows to each, in order,
 	// until each returns an error, which Query returns.
 	Query(ctx context.Context, query string, each func(Row) error, args ...any) error
 }
 
-// Row is what a query's row offers for reading it: *sql.Row, *sql.Rows,
-// pgx.Row and pgx.Rows do.
+// Row is what a query's row offers for reading it: *sql.Rows and
+// pgx.Rows do.
 type Row interface {
 	Scan(dest ...any) error
 }

@@ -2,8 +2,6 @@ package dirsql
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/openum/openum/internal/dialing"
@@ -39,13 +37,15 @@ func (t usageTx) Read(ctx context.Context, day, scope, name string) (dialing.Usa
 			return dialing.Usage{}, err
 		}
 	}
-	var calls, secs int64
-	err := t.db.QueryRow(ctx, "SELECT calls, seconds FROM outcall_usage WHERE day = $1 AND scope = $2 AND name = $3"+t.dialect.Lock,
-		day, scope, t.dialect.Name(name)).Scan(&calls, &secs)
-	if errors.Is(err, sql.ErrNoRows) {
-		return dialing.Usage{}, nil
-	}
-	return dialing.Usage{Calls: int(calls), Spent: time.Duration(secs) * time.Second}, err
+	var u dialing.Usage
+	err := t.db.Query(ctx, "SELECT calls, seconds FROM outcall_usage WHERE day = $1 AND scope = $2 AND name = $3"+t.dialect.Lock,
+		func(row Row) error {
+			var calls, secs int64
+			err := row.Scan(&calls, &secs)
+			u = dialing.Usage{Calls: int(calls), Spent: time.Duration(secs) * time.Second}
+			return err
+		}, day, scope, t.dialect.Name(name))
+	return u, err
 }
 
 func (t usageTx) Add(ctx context.Context, day, scope, name string, calls, secs int64) error {

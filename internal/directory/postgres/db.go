@@ -65,7 +65,6 @@ func queries(pool *pgxpool.Pool) dirsql.Queries {
 type runner struct {
 	q interface {
 		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	}
 }
@@ -73,10 +72,6 @@ type runner struct {
 func (d runner) Exec(ctx context.Context, query string, args ...any) error {
 	_, err := d.q.Exec(ctx, query, args...)
 	return err
-}
-
-func (d runner) QueryRow(ctx context.Context, query string, args ...any) dirsql.Row {
-	return d.q.QueryRow(ctx, query, args...)
 }
 
 // Query reads the rows with pgx.CollectRows, collecting nothing: each

@@ -58,10 +58,6 @@ func (d runner) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-func (d runner) QueryRow(ctx context.Context, query string, args ...any) dirsql.Row {
-	return d.q.QueryRowContext(ctx, query, args...)
-}
-
 // Query reads the rows with sqlitedb.Collect, collecting nothing: each
 // keeps what it reads.
 func (d runner) Query(ctx context.Context, query string, each func(dirsql.Row) error, args ...any) error {
