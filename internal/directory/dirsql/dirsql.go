@@ -1,6 +1,7 @@
 // Package dirsql is what the directory's SQL engines (packages postgres
 // and sqlite beside it) run alike: the statements of the outcall ledger,
-// the load board and the mailbox listing, written once in SQL both
+// the load board and the mailbox listing, and the reading of a table of
+// objects (EachObject). The statements are written once in SQL both
 // engines read ($1, $2: pgx and modernc.org/sqlite both bind them by
 // position). Each engine's Store embeds Queries, with its connections and
 // its Dialect for what differs.

@@ -27,8 +27,9 @@ var dialect = dirsql.Dialect{
 	MailboxEmail: mailboxEmail,
 }
 
-// mailboxEmail leaves m's key, the address in lower case, which sorts as
-// the address does when it is ASCII; else the address is in config.
+// mailboxEmail keeps m's key, the address in lower case, when it is ASCII:
+// it then sorts as the address does. Else it takes the address from
+// config.
 func mailboxEmail(m *directory.StoredMailbox) error {
 	if isASCII(m.Email) {
 		return nil
