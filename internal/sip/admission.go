@@ -83,6 +83,7 @@ type Peer struct {
 	Gateway     string         // the configured gateway's name, when the peer is one
 	Server      string         // else the openum server's record name (SPEC PEER-5)
 	Addr        netip.AddrPort // source address
+	Local       netip.Addr     // the address its TCP or TLS connection reached here; invalid over UDP
 	Transport   string         // "TCP", "TLS" or "UDP"
 	Certificate string         // the SHA-1 thumbprint of its certificate, over TLS
 }

@@ -241,10 +241,15 @@ func (s *Server) reinvite(ctx context.Context, req *sip.Request, tx sip.ServerTr
 }
 
 // localMediaIP is the address openum advertises for a call's audio: the
-// listening address, or the local address that routes to the peer.
+// listening address; on a server listening on all addresses, the one the
+// peer's connection reached, else the local address that routes to the
+// peer (a UDP socket asked, on each call: over UDP there is no connection).
 func (s *Server) localMediaIP(peer Peer) (netip.Addr, error) {
 	if ip, err := netip.ParseAddr(s.cfg.ListenIP); err == nil && !ip.IsUnspecified() {
 		return ip, nil
+	}
+	if peer.Local.IsValid() && !peer.Local.IsUnspecified() {
+		return peer.Local, nil
 	}
 	conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(peer.Addr.Addr(), 9)))
 	if err != nil {

@@ -147,7 +147,7 @@ func (g *guardedListener) admit(raw net.Conn, ip netip.Addr) {
 		g.srv.sources.closeConn(ip)
 		return
 	}
-	peer.Addr = addrPort(raw.RemoteAddr())
+	peer.Addr, peer.Local = addrPort(raw.RemoteAddr()), addrPort(raw.LocalAddr()).Addr().Unmap()
 	pc := &peerConn{Conn: conn, idle: g.srv.limits.IdleTimeout, whole: g.srv.limits.MessageTimeout,
 		frame:        framer{max: g.srv.limits.MaxMessageSize},
 		onIncomplete: func(size int) { g.srv.messageIncomplete(peer, size) },
