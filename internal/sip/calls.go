@@ -145,28 +145,32 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		s.reject(ctx, tx, req, peer, rej)
 		return
 	}
-	defer func() { s.stats.addMedia(stream); closeMedia(port, stream) }()
+	// What ends the call, run in reverse once it is over: here when the
+	// set-up fails, else by hold.
+	var ends []func()
+	defer func() { endAll(ends) }()
+	ends = append(ends, func() { s.stats.addMedia(stream); closeMedia(port, stream) })
 	answer := port.Local
 	dlg, err := s.dialogUA(peer.Transport).ReadInvite(req, setupTx{tx, setupDone})
 	if err != nil {
 		s.reject(ctx, tx, req, peer, refuse(400, events.MalformedRequest, "%v", err))
 		return
 	}
-	defer dlg.Close()
+	ends = append(ends, func() { _ = dlg.Close() })
 	// The caller hanging up (the dialog ending) ends the call too.
 	callCtx, cancel := context.WithTimeout(dlg.Context(), time.Duration(adm.DialPlan.MaxCallDuration)*time.Minute)
-	defer cancel()
+	ends = append(ends, cancel)
 	c := &call{id: req.CallID().Value(), placedBy: peer.name(), transport: peer.Transport, plan: adm.DialPlan,
 		app: app, started: time.Now(), cancel: cancel, stream: stream, dialog: dlg, answer: answer, ack: make(chan []byte, 1)}
 	app.leg = c
 	s.mu.Lock()
 	s.calls[dlg.ID] = c
 	s.mu.Unlock()
-	defer func() {
+	ends = append(ends, func() {
 		s.mu.Lock()
 		delete(s.calls, dlg.ID)
 		s.mu.Unlock()
-	}()
+	})
 	if adm.Offer == nil {
 		// A delayed offer: openum offers in the 200, the ACK answers.
 		if stream, err = s.offerInOK(ctx, c, port, peer); err != nil {
@@ -185,19 +189,40 @@ func (s *Server) answer(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		slog.String("dialplan", adm.DialPlan.Name), slog.String("security", string(adm.DialPlan.VoIPSecurity)),
 		slog.String("transport", peer.Transport), slog.String("srtp", suite), slog.String("callid", c.id),
 		slog.Duration("setup", time.Since(begun)))
+	held := ends
+	ends = nil
+	go s.hold(ctx, callCtx, c, stream, held)
+}
 
+// hold runs an answered call until one side hangs up, then ends it: ends
+// run in reverse. It runs on a goroutine of its own, and sipgo's request
+// goroutine, whose stack grew to 16 KiB through the set-up, ends with the
+// 200: under a call's long wait its frames (sipgo's, the guard's,
+// onInvite's, answer's) would keep the collector from shrinking that
+// stack, and 2,000 calls hold 2,000 of them. The INVITE's transaction
+// ends with sipgo's goroutine; the dialog's requests (ACK, BYE,
+// re-INVITE) have transactions of their own.
+func (s *Server) hold(ctx, callCtx context.Context, c *call, stream *media.Stream, ends []func()) {
+	defer endAll(ends)
 	c.media.Store(&mediaWatch{stream: stream, since: time.Now()})
 	if s.cfg.Calls != nil {
-		app.Audio = stream
-		s.cfg.Calls.HandleCall(callCtx, app)
+		c.app.Audio = stream
+		s.cfg.Calls.HandleCall(callCtx, c.app)
 	} else {
 		<-callCtx.Done()
 	}
 	c.media.Store(nil) // ending: its silence says nothing more
-	if dlg.Context().Err() == nil {
+	if c.dialog.Context().Err() == nil {
 		byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = dlg.Bye(byeCtx)
+		_ = c.dialog.Bye(byeCtx)
 		cancelBye()
+	}
+}
+
+// endAll runs ends in reverse, as defers would.
+func endAll(ends []func()) {
+	for i := len(ends) - 1; i >= 0; i-- {
+		ends[i]()
 	}
 }
 
