@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"regexp"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -12,10 +11,6 @@ import (
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/testcall"
 )
-
-// phoneRE is what the directory takes as a pilot or an extension: a number
-// or a SIP user part.
-var phoneRE = regexp.MustCompile(`^[0-9A-Za-z+*#._-]{1,64}$`)
 
 // checkCallFlags refuses the flags test connectivity and test load share
 // that would otherwise fail far from the flag (a name looked up in DNS, a
@@ -34,7 +29,7 @@ func checkCallFlags(f *pflag.FlagSet, o testcall.Options) error {
 	if o.RemotePort < 0 || o.RemotePort > 65535 {
 		return fmt.Errorf("--remote-port must be a port from 1 to 65535, not %d", o.RemotePort)
 	}
-	if o.Phone != "" && !phoneRE.MatchString(o.Phone) {
+	if o.Phone != "" && !directory.IsPilotIdentifier(o.Phone) { // what a hunt group's pilot may be
 		return fmt.Errorf("--phone must be a number or SIP user part (digits, letters, + * # . _ -), not %q", o.Phone)
 	}
 	if o.Thumbprint != "" && !o.Secured {

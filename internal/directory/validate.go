@@ -121,6 +121,10 @@ func digitsUpTo(obj Ref, field, v string, max int) error {
 	return nil
 }
 
+// IsPilotIdentifier reports whether s is what a hunt group's
+// PilotIdentifier may be: a number or a SIP user part.
+func IsPilotIdentifier(s string) bool { return pilotRE.MatchString(s) }
+
 // IsHostName reports whether s is a syntactically valid DNS host name.
 func IsHostName(s string) bool {
 	s = strings.TrimSuffix(s, ".")
@@ -279,7 +283,7 @@ func (s *Snapshot) validateHuntGroups(changed []Ref) error {
 		if err != nil {
 			return err
 		}
-		if h.PilotIdentifier != "" && !pilotRE.MatchString(h.PilotIdentifier) {
+		if h.PilotIdentifier != "" && !IsPilotIdentifier(h.PilotIdentifier) {
 			return fieldErr(obj, "PilotIdentifier", "must be a number or SIP user part (digits, letters, + * # . _ -), not %q", h.PilotIdentifier)
 		}
 		for _, o := range s.HuntGroups[:i] {
