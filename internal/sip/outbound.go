@@ -83,14 +83,12 @@ var ErrNoGateway = errors.New("sip: no gateway could carry the call")
 // ringing (the error wraps ErrStopping) and hangs up one answered
 // (Outcall.Err).
 func (s *Server) Outcall(ctx context.Context, r OutcallRequest) (*Outcall, error) {
-	ctx, stopping, done, err := s.outcalls.begin(ctx)
+	setup, stopping, done, err := s.outcalls.begin(ctx)
 	if err != nil {
-		if r.Purpose != ForMessageWaiting { // its outcome is 9510 or 9511 (mwi.go)
-			s.cfg.Events.Emit(ctx, events.OutcallPlaced, "outcall", append(outcallAttrs(r), slog.String("gateway", ""), slog.String("result", "refused: the server is stopping"))...)
-		}
+		s.outcallPlaced(ctx, r, "", "refused: the server is stopping")
 		return nil, err
 	}
-	out, err := s.outcall(ctx, r)
+	out, err := s.outcall(setup, r)
 	if err != nil {
 		done()
 		return nil, err
@@ -131,12 +129,7 @@ func (s *Server) outcall(ctx context.Context, r OutcallRequest) (*Outcall, error
 func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *directory.DialPlan, *directory.IPGateway) error) error {
 	v := s.view.Load()
 	attrs := outcallAttrs(r)
-	placed := func(gateway, result string) {
-		if r.Purpose == ForMessageWaiting {
-			return // its outcome is 9510 or 9511 (mwi.go)
-		}
-		s.cfg.Events.Emit(ctx, events.OutcallPlaced, "outcall", append(attrs, slog.String("gateway", gateway), slog.String("result", result))...)
-	}
+	placed := func(gateway, result string) { s.outcallPlaced(ctx, r, gateway, result) }
 	dp, gateways, why := v.outboundGateways(r.DialPlan, r.Purpose, s.gatewayDown)
 	if len(gateways) == 0 {
 		placed("", "no gateway: "+why)
@@ -164,6 +157,16 @@ func (s *Server) hunt(ctx context.Context, r OutcallRequest, try func(*view, *di
 	}
 	placed("", "failed: every gateway failed")
 	return fmt.Errorf("%w: every gateway of dial plan %s failed", ErrNoGateway, dp.Name)
+}
+
+// outcallPlaced logs event 9502, r's outcome through gateway ("" when none
+// carried it), unless r is message waiting's, whose outcome is 9510 or
+// 9511 (mwi.go).
+func (s *Server) outcallPlaced(ctx context.Context, r OutcallRequest, gateway, result string) {
+	if r.Purpose == ForMessageWaiting {
+		return
+	}
+	s.cfg.Events.Emit(ctx, events.OutcallPlaced, "outcall", append(outcallAttrs(r), slog.String("gateway", gateway), slog.String("result", result))...)
 }
 
 // outcallAttrs are the attributes of r's events 9501 and 9502.
