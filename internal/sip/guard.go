@@ -46,6 +46,9 @@ func (s *Server) guard(h handler) sipgo.RequestHandler {
 			return
 		}
 		h(req, tx, peer)
+		if req.IsInvite() {
+			releaseAnsweredInvite(tx)
+		}
 	}
 }
 
