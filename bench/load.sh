@@ -100,7 +100,7 @@ for n in "${steps[@]}"; do
     sb=$(cpu); sw=$(python3 -c "print($(date +%s.%N) - $ta)"); up_b=$(calls); rb=$(received); pb=$(played)
     mid_rss=$(rss); mid_gor=$(goroutines)
     if [ -n "${PROFILE:-}" ]; then
-      admin debug/pprof/heap >"$PROFILE/heap-$n.pprof"
+      admin 'debug/pprof/heap?gc=1' >"$PROFILE/heap-$n.pprof" # live, after a collection
       admin 'debug/pprof/goroutine?debug=1' >"$PROFILE/goroutine-$n.txt"
     fi
   fi
