@@ -14,7 +14,6 @@ type Capture struct {
 	mu       sync.Mutex // guards what follows
 	timeline *Timeline
 	ready    []int16 // released, not yet taken
-	taken    []int16 // what Take returned last, reused (see reuse)
 	released int     // samples released since the capture began
 	loudEnd  int     // see Take
 }
@@ -42,37 +41,51 @@ func (c *Capture) push(ts uint32, pcm []int16) {
 	}
 }
 
-// Take returns the audio released since the last Take, in order, valid
-// until the next Take or Stop; and loudEnd, the samples released when the
-// last loud frame came, plus that frame's, counted from the start of the
-// capture (0 while none came): a recording cut there ends about with the
-// last word.
-func (c *Capture) Take() (pcm []int16, loudEnd int) {
+// Take hands use the audio released since the last Take, in order, and
+// loudEnd: the samples released when the last loud frame came, plus that
+// frame's, counted from the start of the capture (0 while none came); a
+// recording cut there ends about with the last word. pcm is valid only
+// until use returns; Take returns use's error.
+func (c *Capture) Take(use func(pcm []int16, loudEnd int) error) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ready, c.taken = reuse(c.taken), c.ready
-	return c.taken, c.loudEnd
+	pcm, loudEnd := c.ready, c.loudEnd
+	c.ready = spareSamples()
+	c.mu.Unlock()
+	defer keepSpare(pcm)
+	return use(pcm, loudEnd)
 }
 
-// captureKept bounds the buffers a capture keeps between takes: a second,
-// four times what a recorder taking four times a second needs (a busy
-// server's takes come late), so that the backlog of a take seconds late
-// is not held for the rest of the call.
-const captureKept = SampleRate
+// captureKept bounds the buffers kept between takes: half a second, twice
+// what a recorder taking four times a second needs (a busy server's takes
+// come late), so that the backlog of a take seconds late is not held for
+// the rest of the call, nor handed to another.
+const captureKept = SampleRate / 2
 
-// reuse returns buf emptied for the next samples, or nil when it is
-// larger than captureKept.
-func reuse(buf []int16) []int16 {
-	if cap(buf) > captureKept {
-		return nil
+// spares holds the buffers takes have used, for the captures' next
+// samples: a capture keeps only the buffer it fills, and the one a take
+// hands out comes back here once used, so that 2,000 recordings hold
+// 2,000 buffers of a quarter second, not 4,000.
+var spares sync.Pool
+
+// spareSamples returns an empty buffer from spares, or nil.
+func spareSamples() []int16 {
+	if buf, ok := spares.Get().(*[]int16); ok {
+		return (*buf)[:0]
 	}
-	return buf[:0]
+	return nil
+}
+
+// keepSpare puts buf in spares, unless it is larger than captureKept.
+func keepSpare(buf []int16) {
+	if cap(buf) > 0 && cap(buf) <= captureKept {
+		spares.Put(&buf)
+	}
 }
 
 // Stop ends the capture, puts back the sink it replaced, and returns what
-// Take has not: the audio released since, what the timeline held back,
-// and what the stream's socket held (a caller who hung up was heard to
-// the end).
+// Take has not handed out, and loudEnd as Take does: the audio released
+// since, what the timeline held back, and what the stream's socket held (a
+// caller who hung up was heard to the end).
 func (c *Capture) Stop() (pcm []int16, loudEnd int) {
 	c.stream.readRest()
 	c.stream.Sink(c.prev)
@@ -81,6 +94,7 @@ func (c *Capture) Stop() (pcm []int16, loudEnd int) {
 	n := len(c.ready)
 	c.ready = c.timeline.Flush(c.ready)
 	c.released += len(c.ready) - n
-	c.ready, c.taken = reuse(c.taken), c.ready
-	return c.taken, c.loudEnd
+	pcm = c.ready
+	c.ready = nil
+	return pcm, c.loudEnd
 }

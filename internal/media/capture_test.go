@@ -36,12 +36,14 @@ func TestCapture(t *testing.T) {
 	var got []int16
 	for deadline := time.Now().Add(2 * time.Second); len(got) == 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond) // until the stream's clock has read them
-		got, _ = c.Take()
+		_ = c.Take(func(pcm []int16, _ int) error {
+			got = append([]int16(nil), pcm...)
+			return nil
+		})
 	}
 	if len(got) != FrameSamples {
 		t.Errorf("took %d samples; want %d (the window holds the rest back)", len(got), FrameSamples)
 	}
-	got = append([]int16(nil), got...)
 	rest, loudEnd := c.Stop()
 	got = append(got, rest...)
 	if len(got) != 6*FrameSamples {
@@ -62,8 +64,8 @@ func TestCapture(t *testing.T) {
 	}
 }
 
-// A late take's backlog is not held for the rest of the call: the buffers
-// a capture keeps between takes stay within captureKept.
+// A late take's backlog is not held for the rest of the call: the buffer
+// a capture fills, and those its takes hand back, stay within captureKept.
 func TestCaptureKeepsNoBacklog(t *testing.T) {
 	server, _ := pair(t, "")
 	c := server.Capture(5*FrameSamples, 50*FrameSamples, func([]int16) bool { return true })
@@ -75,14 +77,23 @@ func TestCaptureKeepsNoBacklog(t *testing.T) {
 			ts += FrameSamples
 		}
 	}
-	push(100) // two seconds: the recorder was late
-	if got, _ := c.Take(); len(got) < captureKept {
-		t.Fatalf("took %d samples; want the backlog", len(got))
+	took := func() (n int) {
+		_ = c.Take(func(pcm []int16, _ int) error {
+			n = len(pcm)
+			return nil
+		})
+		return n
 	}
-	push(12)
-	c.Take()
-	if cap(c.ready) > captureKept || cap(c.taken) > captureKept {
-		t.Errorf("buffers of %d and %d samples kept; want at most %d each", cap(c.ready), cap(c.taken), captureKept)
+	push(100) // two seconds: the recorder was late
+	if got := took(); got < captureKept {
+		t.Fatalf("took %d samples; want the backlog", got)
+	}
+	for range 3 {
+		push(12)
+		took()
+		if cap(c.ready) > captureKept {
+			t.Fatalf("a buffer of %d samples kept; want at most %d", cap(c.ready), captureKept)
+		}
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // The audio comes from a media.Capture, taken at each tick: the loop wakes
 // four times a second, not for each of the caller's fifty packets (a
 // silence or the limit is noticed within 250 ms; a quarter second of
-// audio is what the capture holds, twice, for the taking).
+// audio is what the capture holds for the taking).
 func listen(ctx context.Context, call *sip.Call, now func() time.Time, started time.Time, limit time.Duration, write func([]int16) error) (keep int, stop stopReason, err error) {
 	idle := time.Duration(call.DialPlan.RecordingIdleTimeout) * time.Second
 	capture := call.Audio.Capture(5*media.FrameSamples, uint32(idle.Seconds())*media.SampleRate, loud)
@@ -49,7 +49,7 @@ loop:
 				break loop
 			}
 		case <-tick.C:
-			if err = take(capture.Take()); err != nil {
+			if err = capture.Take(take); err != nil {
 				stop = stopWriteError
 				break loop
 			}
