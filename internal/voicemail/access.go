@@ -23,7 +23,7 @@ func (a *Answering) access(ctx context.Context, c *sip.Call) {
 
 // isAccessNumber reports whether number, as a call's target, is one of
 // plan's AccessTelephoneNumbers, with or without a leading +.
-func isAccessNumber(plan directory.DialPlan, number string) bool {
+func isAccessNumber(plan *directory.DialPlan, number string) bool {
 	number = strings.TrimPrefix(number, "+")
 	for _, n := range plan.AccessTelephoneNumbers {
 		if number != "" && strings.TrimPrefix(n, "+") == number {

@@ -67,7 +67,7 @@ func (m *accessCall) welcome(ctx context.Context) state {
 	m.extension = ext
 	// The caller's mailbox is known from the calling number alone: saying
 	// it is locked before any PIN tells nothing a PIN could.
-	if b := findMailbox(m.call.Directory, m.call.DialPlan, ext); b != nil && b.LockedOut {
+	if b := findMailbox(m.call.Directory, &m.call.DialPlan, ext); b != nil && b.LockedOut {
 		return m.locked
 	}
 	return m.askPIN

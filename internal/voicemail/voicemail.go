@@ -56,11 +56,11 @@ func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
 	// The caller's audio matters only while it is recorded (listen): until
 	// then the stream drops it, and what reads Received wakes for keys only.
 	c.Audio.Sink(media.Discard)
-	if isAccessNumber(c.DialPlan, c.Target) && a.Logon != nil && a.Store != nil {
+	if isAccessNumber(&c.DialPlan, c.Target) && a.Logon != nil && a.Store != nil {
 		a.access(ctx, c)
 		return
 	}
-	box := findMailbox(c.Directory, c.DialPlan, c.Target)
+	box := findMailbox(c.Directory, &c.DialPlan, c.Target)
 	if box == nil {
 		a.Events.Emit(ctx, events.InvalidExtension, "call for an extension that has no mailbox",
 			slog.String("extension", c.Target), slog.String("dialplan", c.DialPlan.Name),
@@ -78,7 +78,7 @@ func (a *Answering) HandleCall(ctx context.Context, c *sip.Call) {
 
 // findMailbox finds the mailbox of the dial plan with the extension, or
 // whose extension ends the number (an E.164 or national form of it).
-func findMailbox(s *directory.Snapshot, plan directory.DialPlan, number string) *directory.Mailbox {
+func findMailbox(s *directory.Snapshot, plan *directory.DialPlan, number string) *directory.Mailbox {
 	return s.MailboxByNumber(plan.Name, number)
 }
 

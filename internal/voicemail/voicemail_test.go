@@ -264,7 +264,7 @@ func TestFindMailboxByExtensionOrSuffix(t *testing.T) {
 	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "a@x", UMDialPlan: "DP", Extensions: directory.List[string]{"12345"}})
 	_ = snap.AddMailbox(directory.Mailbox{EmailAddress: "b@x", UMDialPlan: "OTHER", Extensions: directory.List[string]{"55555"}})
 	for number, want := range map[string]string{"12345": "a@x", "+15550112345": "a@x", "55555": "", "2345": ""} {
-		got := findMailbox(snap, plan, number)
+		got := findMailbox(snap, &plan, number)
 		if (got == nil && want != "") || (got != nil && got.EmailAddress != want) {
 			t.Errorf("findMailbox(%q) = %v; want %q", number, got, want)
 		}
