@@ -23,11 +23,18 @@ func (m *Manager) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
 // that allows clientAuth. Whether the peer is the gateway it claims to be (its name) is
 // for the SIP layer to check against the directory.
 //
+// The chain is verified by VerifyConnection alone, not by crypto/tls
+// first, so that a gateway's chain admitted before is not checked again
+// (PeerTrust.Verify); ClientCAs still tells the peer which CAs are
+// trusted. The peer learns less from a refusal than crypto/tls would tell
+// it: the alert is "bad certificate" whatever the reason, which the event
+// log gives (1113).
+//
 // Each handshake gets a copy of the returned configuration with the
 // certificate and roots current at that moment, so the caller may set
 // other fields (SessionTicketsDisabled, NextProtos) on it before use.
 func (m *Manager) ServerTLSConfig() *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequireAndVerifyClientCert}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequireAnyClientCert}
 	cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		st := m.current.Load()
 		c := cfg.Clone()
@@ -35,7 +42,7 @@ func (m *Manager) ServerTLSConfig() *tls.Config {
 		c.Certificates = []tls.Certificate{*st.tlsCert}
 		c.ClientCAs = st.trust.Pool()
 		// Whatever the caller changed, the peer must prove who it is.
-		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientAuth = tls.RequireAnyClientCert
 		c.VerifyConnection = st.trust.VerifyConnection(x509.ExtKeyUsageClientAuth)
 		c.MinVersion = max(c.MinVersion, tls.VersionTLS12)
 		return c, nil

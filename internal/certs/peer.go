@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -16,6 +17,7 @@ type PeerTrust struct {
 	cas, pinned []*x509.Certificate
 	caPool      *x509.CertPool // the CAs: where a chain may end
 	all         *x509.CertPool // CAs and pinned: for crypto/tls's own check
+	admitted    verifiedChains // what Verify admitted, not to check it again
 }
 
 // Roots returns the certificates of the trusted store trusted as CAs, as a
@@ -87,11 +89,27 @@ type PeerOptions struct {
 //     a peer's certificate, CA:TRUE or not, and a peer issues nothing.
 //
 // openum's own refusals are a *PeerCertificateError; crypto/x509's errors
-// are returned as they are.
+// are returned as they are. A chain admitted before is admitted again
+// without a check while all its certificates are valid (verifiedChains).
 func (t *PeerTrust) Verify(chain []*x509.Certificate, o PeerOptions) ([]*x509.Certificate, error) {
 	if len(chain) == 0 {
 		return nil, &PeerCertificateError{Reason: "the peer presented no certificate"}
 	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	key := verifiedChainKey(chain, o)
+	if verified, ok := t.admitted.lookup(key, o.Now); ok {
+		return verified, nil
+	}
+	verified, err := t.verify(chain, o)
+	if err == nil {
+		t.admitted.remember(key, verified)
+	}
+	return verified, err
+}
+
+func (t *PeerTrust) verify(chain []*x509.Certificate, o PeerOptions) ([]*x509.Certificate, error) {
 	leaf := chain[0]
 	opts := x509.VerifyOptions{DNSName: o.DNSName, CurrentTime: o.Now, KeyUsages: []x509.ExtKeyUsage{o.Usage}}
 	if t.isPinned(leaf) {
@@ -140,16 +158,24 @@ func choose(leaf *x509.Certificate, chains [][]*x509.Certificate) ([]*x509.Certi
 }
 
 // VerifyConnection returns a tls.Config.VerifyConnection that applies
-// Verify's rules to the peer's chain, after crypto/tls checked it against
-// Pool. When crypto/tls verified the chain, its chains are judged as they
-// are (verified) rather than built again: building one costs signature
-// checks, a large part of a handshake's CPU (SPEC PERF-3).
+// Verify's rules to the peer's chain. On a server (ServerTLSConfig)
+// crypto/tls has checked nothing but that a certificate was sent, and
+// Verify does it all, remembering what it admitted. On a client crypto/tls
+// has verified the chain against Pool, and its chains are judged as they
+// are rather than built again: building one costs signature checks, a
+// large part of a handshake's CPU (SPEC PERF-3).
+//
+// crypto/x509's refusals are returned as crypto/tls returns its own, a
+// *tls.CertificateVerificationError.
 func (t *PeerTrust) VerifyConnection(usage x509.ExtKeyUsage) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		if len(cs.VerifiedChains) > 0 && len(cs.PeerCertificates) > 0 {
 			return t.verified(cs.PeerCertificates, cs.VerifiedChains)
 		}
 		_, err := t.Verify(cs.PeerCertificates, PeerOptions{Usage: usage})
+		if _, ours := errors.AsType[*PeerCertificateError](err); err != nil && !ours {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		}
 		return err
 	}
 }

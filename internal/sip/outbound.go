@@ -16,7 +16,6 @@ package sip
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -272,8 +271,7 @@ func (s *Server) byeOutcall(req *sip.Request, tx sip.ServerTransaction, peer Pee
 // dialledPeer identifies the peer at the far end of a connection openum
 // opened (an outcall's, an OPTIONS ping's), which passed no guarded
 // listener: as an accepted connection is, by its certificate over TLS (as
-// DialTLSConfig verified it: crypto/tls, not verifying itself, records no
-// chain) or by its address over TCP.
+// DialTLSConfig verified it) or by its address over TCP.
 func (s *Server) dialledPeer(req *sip.Request) (Peer, bool) {
 	c, err := s.ua.TransportLayer().GetConnection(req.Transport(), req.Source())
 	if err != nil || c == nil {
@@ -289,7 +287,6 @@ func (s *Server) dialledPeer(req *sip.Request) (Peer, bool) {
 	switch conn := tc.Conn.(type) {
 	case *tls.Conn:
 		cs := conn.ConnectionState()
-		cs.VerifiedChains = [][]*x509.Certificate{cs.PeerCertificates}
 		state = &cs
 	case *net.TCPConn:
 	default: // an accepted connection (a peerConn): known by s.peers or closed

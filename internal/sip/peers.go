@@ -44,7 +44,7 @@ func (s *Server) applyTLSSettings(c *tls.Config) {
 }
 
 // identify finds the peer at the other end (SPEC PEER-1, PEER-2, PEER-5):
-// over TLS by the names in its verified certificate, otherwise by its
+// over TLS by the names in its certificate, verified by the handshake, otherwise by its
 // address. A name or address that is a gateway's makes the peer that
 // gateway; else one that is an openum server's makes it that server, a
 // peer that is never taken for a gateway (see serverPlan). It returns why
@@ -58,7 +58,9 @@ func (s *Server) identify(ip netip.Addr, transport string, state *tls.Connection
 		}
 		return Peer{}, "address is not a configured gateway or server"
 	}
-	if len(state.VerifiedChains) == 0 || len(state.PeerCertificates) == 0 {
+	// A completed handshake has verified the certificate: the listener's
+	// and the dialer's VerifyConnection (certs.PeerTrust.Verify).
+	if len(state.PeerCertificates) == 0 {
 		return Peer{}, "no verified client certificate"
 	}
 	leaf := state.PeerCertificates[0]

@@ -64,13 +64,17 @@ func releaseAnsweredInvite(tx sip.ServerTransaction) {
 		return
 	}
 	stx.Terminate()
-	base := unsafe.Pointer(stx)
-	mu := (*sync.Mutex)(unsafe.Add(base, serverTxTimerL.mu))
-	timer := (**time.Timer)(unsafe.Add(base, serverTxTimerL.timer))
+	timer, mu := timerL(stx)
 	mu.Lock()
 	if *timer != nil {
 		(*timer).Stop()
 		*timer = nil
 	}
 	mu.Unlock()
+}
+
+// timerL returns where stx keeps its Timer L, and the mutex that guards it.
+func timerL(stx *sip.ServerTx) (**time.Timer, *sync.Mutex) {
+	base := unsafe.Pointer(stx)
+	return (**time.Timer)(unsafe.Add(base, serverTxTimerL.timer)), (*sync.Mutex)(unsafe.Add(base, serverTxTimerL.mu))
 }

@@ -3,17 +3,22 @@ package sip
 import (
 	"log/slog"
 	"net"
-	"runtime"
 	"testing"
-	"weak"
 
 	"github.com/emiago/sipgo/sip"
 )
 
 // TestAnsweredInviteIsReleased answers an INVITE through sipgo's own
 // server transaction and checks what releaseAnsweredInvite leaves: over
-// TLS the collector can take the transaction at once; over UDP sipgo keeps
+// TLS the transaction is ended and its Timer L stopped and forgotten, so
+// that nothing holds the transaction for those 32 s; over UDP sipgo keeps
 // it for Timer L, to absorb the INVITE's retransmissions, as it should.
+//
+// Whether the collector then takes the transaction is not checked here:
+// the runtime drops a stopped timer's closure when it next cleans its
+// timer heap, at once under load (the heap of BenchmarkSippCallsOverMutualTLS
+// shows it) but, with a few timers only, possibly not until the timer's
+// time.
 func TestAnsweredInviteIsReleased(t *testing.T) {
 	if !serverTxTimerL.ok {
 		t.Fatal("sipgo's ServerTx has no timer_l and mu of the types this work-around knows: see sipgo_timerl.go")
@@ -24,13 +29,25 @@ func TestAnsweredInviteIsReleased(t *testing.T) {
 	}{{"TLS", true}, {"UDP", false}} {
 		t.Run(tc.transport, func(t *testing.T) {
 			tx := answeredInvite(t, tc.transport)
+			field, _ := timerL(tx)
+			started := *field
+			if started == nil {
+				t.Fatal("sipgo started no Timer L on the 200: see sipgo_timerl.go, the work-around may be needed no more")
+			}
 			releaseAnsweredInvite(tx)
-			kept := weak.Make(tx)
-			tx = nil
-			runtime.GC()
-			runtime.GC()
-			if released := kept.Value() == nil; released != tc.released {
-				t.Fatalf("transaction collected: %v, want %v", released, tc.released)
+			forgotten := *field == nil
+			stopped := !started.Stop() // Stop reports whether the timer was still running
+			if forgotten != tc.released || stopped != tc.released {
+				t.Fatalf("Timer L forgotten %v, stopped %v; want both %v", forgotten, stopped, tc.released)
+			}
+			ended := false
+			select {
+			case <-tx.Done():
+				ended = true
+			default:
+			}
+			if ended != tc.released {
+				t.Fatalf("transaction ended: %v, want %v", ended, tc.released)
 			}
 		})
 	}
