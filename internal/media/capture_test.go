@@ -41,8 +41,8 @@ func TestCapture(t *testing.T) {
 			return nil
 		})
 	}
-	if len(got) != FrameSamples {
-		t.Errorf("took %d samples; want %d (the window holds the rest back)", len(got), FrameSamples)
+	if len(got) != 3*FrameSamples {
+		t.Errorf("took %d samples; want %d (frames 0-2: the gap holds the rest back)", len(got), 3*FrameSamples)
 	}
 	rest, loudEnd := c.Stop()
 	got = append(got, rest...)

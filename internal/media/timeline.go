@@ -3,10 +3,12 @@ package media
 // Timeline puts received audio in RTP timestamp order and fills what is
 // missing with silence of the same length, so a recording lasts as long as
 // the audio the caller sent even when packets are lost, late or reordered
-// (a jitter buffer for a recorder). It holds back window samples of audio
-// before releasing them. It keeps copies of the frames pushed, in buffers it
-// reuses, so a call's audio allocates nothing in steady state. A Timeline
-// is not safe for concurrent use.
+// (a jitter buffer for a recorder). At the start it holds back window
+// samples of audio, for the first frames to come in any order; after that
+// it holds frames only behind a gap, until the missing frame comes or
+// window samples have come after it. Audio in order, the usual case, goes
+// out as it comes, without a copy: a call's timeline holds no audio then.
+// A Timeline is not safe for concurrent use.
 type Timeline struct {
 	window   uint32
 	maxGap   uint32
@@ -15,7 +17,7 @@ type Timeline struct {
 	released bool      // once audio is out, earlier frames are too late
 	pending  []held    // a few frames (window's worth): a slice beats a map
 	newest   uint32    // the latest timestamp pending
-	free     [][]int16 // released frames' buffers, for the next copies
+	free     [][]int16 // released frames' buffers, for the next copies; emptied with pending
 }
 
 // held is a frame held back, with the timestamp of its first sample.
@@ -37,6 +39,10 @@ func before(a, b uint32) bool { return int32(a-b) < 0 }
 // Push adds a copy of a frame that starts at timestamp ts, appends the
 // samples now ready, in order, to dst and returns it.
 func (t *Timeline) Push(dst []int16, ts uint32, pcm []int16) []int16 {
+	if t.released && ts == t.next && len(t.pending) == 0 {
+		t.next += uint32(len(pcm))
+		return append(dst, pcm...)
+	}
 	if !t.started {
 		t.started, t.next = true, ts
 	}
@@ -54,7 +60,7 @@ func (t *Timeline) Push(dst []int16, ts uint32, pcm []int16) []int16 {
 		return dst
 	}
 	t.hold(ts, pcm)
-	for len(t.pending) > 0 && t.newest-t.next >= t.window {
+	for len(t.pending) > 0 && (t.newest-t.next >= t.window || t.released && t.find(t.next) >= 0) {
 		dst = t.release(dst)
 	}
 	return dst
@@ -106,10 +112,18 @@ func (t *Timeline) release(out []int16) []int16 {
 	if i := t.find(t.next); i >= 0 {
 		pcm := t.pending[i].pcm
 		last := len(t.pending) - 1
-		t.pending[i], t.pending = t.pending[last], t.pending[:last]
+		t.pending[i], t.pending[last] = t.pending[last], held{} // the slot past the end keeps no buffer
+		t.pending = t.pending[:last]
 		t.next += uint32(len(pcm))
 		t.free = append(t.free, pcm)
-		return append(out, pcm...)
+		out = append(out, pcm...)
+		if len(t.pending) == 0 {
+			// In order again: the buffers wait for the next gap in the
+			// collector's keeping, not in each of 2,000 calls.
+			clear(t.free[:cap(t.free)]) // copyOf's takings too
+			t.free = t.free[:0]
+		}
+		return out
 	}
 	oldest := t.pending[0].ts
 	for _, f := range t.pending[1:] {

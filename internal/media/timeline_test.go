@@ -78,9 +78,10 @@ func TestTimelineClockJumpRestarts(t *testing.T) {
 	}
 }
 
-// A timeline in steady state allocates nothing, and what it releases is its
-// own copy: the stream reuses the buffers it receives into.
-func TestTimelineReusesItsBuffers(t *testing.T) {
+// A timeline in steady state, audio in order, releases each frame as it
+// comes, allocates nothing and keeps no buffer; what it releases is a copy:
+// the stream reuses the buffers it receives into.
+func TestTimelineInOrderHoldsNothing(t *testing.T) {
 	tl := NewTimeline(5*FrameSamples, 8000)
 	in := make([]int16, FrameSamples)
 	out := make([]int16, 0, 2*FrameSamples)
@@ -100,12 +101,43 @@ func TestTimelineReusesItsBuffers(t *testing.T) {
 		t.Errorf("%v allocations a frame; want 0", allocs)
 	}
 	got := push()
-	want := got[0]
+	want := int16(ts / FrameSamples) // the frame just pushed
 	for i := range in {
 		in[i] = -1 // the caller's buffer, reused
 	}
-	if len(got) != FrameSamples || got[0] != want || tl.Flush(nil)[0] != want+1 {
-		t.Fatalf("released %d samples starting %d; want %d then %d", len(got), got[0], want, want+1)
+	if len(got) != FrameSamples || got[0] != want {
+		t.Fatalf("released %d samples starting %d; want %d starting %d", len(got), got[0], FrameSamples, want)
+	}
+	if len(tl.pending) != 0 || len(tl.free) != 0 || len(tl.Flush(nil)) != 0 {
+		t.Fatalf("holds %d frames and %d buffers; want none", len(tl.pending), len(tl.free))
+	}
+}
+
+// Past the start, frames behind a gap wait for the missing one, and all go
+// out when it comes; a frame that never comes is silence once window
+// samples have come after it.
+func TestTimelineGapHoldsWhatFollows(t *testing.T) {
+	const n = FrameSamples
+	tl := NewTimeline(5*n, 50*n)
+	var out []int16
+	for i := range 6 { // the start: frame 0 out once frame 5 is in, then 1-5
+		out = tl.Push(out, uint32(i*n), frame(n, int16(i+1)))
+	}
+	if len(out) != 6*n {
+		t.Fatalf("%d samples out after the start; want %d", len(out), 6*n)
+	}
+	for _, i := range []int{7, 8, 6} { // 6 late: 7 and 8 wait for it
+		before := len(out)
+		out = tl.Push(out, uint32(i*n), frame(n, int16(i+1)))
+		if want := map[int]int{7: 0, 8: 0, 6: 3 * n}[i]; len(out)-before != want {
+			t.Fatalf("frame %d let out %d samples; want %d", i, len(out)-before, want)
+		}
+	}
+	for i := 10; i <= 14; i++ { // 9 lost: silence once 14 is in
+		out = tl.Push(out, uint32(i*n), frame(n, int16(i+1)))
+	}
+	if len(out) != 15*n || out[9*n] != 0 || out[14*n] != 15 {
+		t.Fatalf("%d samples, frame 9 %d, frame 14 %d; want %d, silence, 15", len(out), out[9*n], out[14*n], 15*n)
 	}
 }
 

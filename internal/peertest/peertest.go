@@ -7,8 +7,11 @@ package peertest
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -40,6 +43,33 @@ func (o *Output) String() string {
 func FreePort(t testing.TB) int {
 	t.Helper()
 	return FreePorts(t, 1)
+}
+
+// LaterPort returns a port, free a moment ago as FreePort's are, for a
+// peer a test starts long after it chose the port (a gateway down, then
+// back): it lies below the kernel's ephemeral range, so that no
+// connection's local port takes it in the meantime.
+func LaterPort(t testing.TB) int {
+	t.Helper()
+	low := 32768 // Linux's default, when the range cannot be read
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	const first = 10000
+	if low <= first {
+		t.Fatalf("ephemeral ports start at %d: no port below them to choose", low)
+	}
+	for range 100 {
+		if p := first + rand.IntN(low-first); free(p, 1) {
+			return p
+		}
+	}
+	t.Fatalf("no port free for both TCP and UDP on 127.0.0.1 between %d and %d", first, low)
+	return 0
 }
 
 // FreePorts returns the first of n consecutive ports on 127.0.0.1 that were

@@ -213,10 +213,17 @@ func (s *Server) hold(ctx, callCtx context.Context, c *call, stream *media.Strea
 	}
 	c.media.Store(nil) // ending: its silence says nothing more
 	if c.dialog.Context().Err() == nil {
-		byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = c.dialog.Bye(byeCtx)
-		cancelBye()
+		sendBye(ctx, c)
 	}
+}
+
+// sendBye sends the caller a BYE. It is hold's end, in a frame of its own:
+// hold's stays on the stack of every call for as long as it lasts (see
+// voicemail's listen).
+func sendBye(ctx context.Context, c *call) {
+	byeCtx, cancelBye := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancelBye()
+	_ = c.dialog.Bye(byeCtx)
 }
 
 // endAll runs ends in reverse, as defers would.

@@ -145,7 +145,7 @@ func TestMessageWaitingResentWhenGatewayReturns(t *testing.T) {
 	leaveMessage(t, store, "bob@example.com") // before the server starts: its baseline
 	leaveMessage(t, store, "bob@example.com")
 	f := newFixture(t, Limits{}, withMessages(store), withPings(300*time.Millisecond))
-	port := peertest.FreePort(t)
+	port := peertest.LaterPort(t) // GW2 starts seconds later
 	f.setMWI("GW1", 5060, false)
 	f.editGateway("GW1", func(gw *directory.IPGateway) { gw.OutcallsAllowed = false }) // not pinged: GW2 alone carries OPEN
 	f.setMWI("GW2", port, true)
