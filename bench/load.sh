@@ -9,7 +9,12 @@
 # every call is up (steady_us/call_s: per 50 packets the server accepted
 # in the window, openum_rtp_received_packets_total, so that callers slowed
 # by a loaded machine do not flatter it; played_pps is what it sent); server
-# memory (RSS) and goroutines per call at the end of that window.
+# memory (RSS) and goroutines per call at the end of that window
+# (mem_KiB/call), and the most it was resident at any time of the step
+# (peak_KiB/call, from VmHWM). The first is wherever the heap stood in its
+# collection cycle, which the allocation rate moves; the second is what
+# the server needed: give the window time for a few cycles (DURATION=110
+# and more) before reading it as the steady state.
 #
 #   bench/load.sh [N ...]          default: 50 100 200
 #   DURATION=60 RATE=100 bench/load.sh 1000 2000
@@ -54,6 +59,7 @@ sleep 2
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
 admin() { curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$((port + 2))/$1"; }
 metric() { admin metrics | awk -v m="$1" '$1 == m {s += $2} END {printf "%d\n", s}'; }
 accepted() { metric 'openum_rtp_packets_total{result="accepted"}'; }
@@ -63,7 +69,7 @@ calls() { admin metrics | awk '/^openum_calls_in_progress/ {s += $2} END {printf
 goroutines() { admin 'debug/pprof/goroutine?debug=1' | awk 'NR == 1 {print $4}'; }
 admin metrics >/dev/null || { echo "no metrics from the admin API" >&2; exit 1; }
 
-printf '%6s %10s %8s %9s %9s %9s %14s %16s %12s %10s %10s\n' calls established failed setup_p50 setup_p99 loss_pct cpu_us/call_s steady_us/call_s mem_KiB/call gor/call played_pps
+printf '%6s %10s %8s %9s %9s %9s %14s %16s %12s %13s %10s %10s\n' calls established failed setup_p50 setup_p99 loss_pct cpu_us/call_s steady_us/call_s mem_KiB/call peak_KiB/call gor/call played_pps
 for n in "${steps[@]}"; do
   base_rss=$(rss); base_gor=$(goroutines); c0=$(cpu); p0=$(accepted); l0=$(metric openum_rtp_packets_lost_total); t0=$(date +%s.%N)
   $o test load --secured --media-secured --remote-port $((port + 1)) --calls "$n" --rate "$RATE" \
@@ -73,7 +79,7 @@ for n in "${steps[@]}"; do
   # and tone: 6 s) and none has ended.
   from=$(( n / RATE + 2 )); [ -n "$GREETING" ] || from=$((from + 6))
   window=$(( DURATION - from - 1 ))
-  sa=0; sb=0; sw=0; up_a=0; up_b=0; ra=0; rb=0; pa=0; pb=0; mid_rss=$base_rss; mid_gor=$base_gor
+  sa=0; sb=0; sw=0; up_a=0; up_b=0; ra=0; rb=0; pa=0; pb=0; mid_rss=$base_rss; mid_hwm=$base_rss; mid_gor=$base_gor
   if [ "$window" -ge 4 ]; then
     sleep "$(python3 -c "import time; print(max(0, $t0 + $from - time.time()))")"
     sa=$(cpu); ta=$(date +%s.%N); up_a=$(calls); ra=$(received); pa=$(played)
@@ -98,7 +104,7 @@ for n in "${steps[@]}"; do
       sleep "$window"
     fi
     sb=$(cpu); sw=$(python3 -c "print($(date +%s.%N) - $ta)"); up_b=$(calls); rb=$(received); pb=$(played)
-    mid_rss=$(rss); mid_gor=$(goroutines)
+    mid_rss=$(rss); mid_hwm=$(hwm); mid_gor=$(goroutines)
     if [ -n "${PROFILE:-}" ]; then
       admin 'debug/pprof/heap?gc=1' >"$PROFILE/heap-$n.pprof" # live, after a collection
       admin 'debug/pprof/goroutine?debug=1' >"$PROFILE/goroutine-$n.txt"
@@ -110,10 +116,10 @@ for n in "${steps[@]}"; do
   # A call's packets count once it has ended, its recording saved.
   for _ in $(seq 120); do [ "$(calls)" -eq 0 ] && break; sleep 1; done
   c1=$(cpu); p1=$(accepted); l1=$(metric openum_rtp_packets_lost_total); left=$(calls)
-  python3 - "$work/load.json" "$n" "$c0" "$c1" "$hz" "$p0" "$p1" "$base_rss" "$mid_rss" "$DURATION" "$sa" "$sb" "$sw" "$base_gor" "$mid_gor" "$up_a" "$up_b" "$ra" "$rb" "$pa" "$pb" "$l0" "$l1" "$left" <<'PY'
+  python3 - "$work/load.json" "$n" "$c0" "$c1" "$hz" "$p0" "$p1" "$base_rss" "$mid_rss" "$mid_hwm" "$DURATION" "$sa" "$sb" "$sw" "$base_gor" "$mid_gor" "$up_a" "$up_b" "$ra" "$rb" "$pa" "$pb" "$l0" "$l1" "$left" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-n, c0, c1, hz, p0, p1, base, mid, dur, sa, sb, sw, g0, g1, ua, ub, ra, rb, pa, pb, l0, l1, left = (float(x) for x in sys.argv[2:])
+n, c0, c1, hz, p0, p1, base, mid, peak, dur, sa, sb, sw, g0, g1, ua, ub, ra, rb, pa, pb, l0, l1, left = (float(x) for x in sys.argv[2:])
 up = max(r["Established"], 1)
 sent = r["PacketsSent"]
 loss = 100 * (1 - (p1 - p0) / sent) if sent else 100
@@ -122,7 +128,7 @@ cpu_us = (c1 - c0) / hz * 1e6 / call_s if call_s else 0
 # A call-second is 50 packets received.
 steady = f'{(sb - sa) / hz * 1e6 / ((rb - ra) / 50):16.0f}' if sw and rb > ra else f'{"-":>16}'
 played = f'{(pb - pa) / sw:10.0f}' if sw else f'{"-":>10}'
-print(f'{int(n):6d} {r["Established"]:10d} {r["Failed"]:8d} {r["SetupP50"]:9.1f} {r["SetupP99"]:9.1f} {loss:9.3f} {cpu_us:14.0f} {steady} {(mid - base) / up:12.1f} {(g1 - g0) / up:10.2f} {played}')
+print(f'{int(n):6d} {r["Established"]:10d} {r["Failed"]:8d} {r["SetupP50"]:9.1f} {r["SetupP99"]:9.1f} {loss:9.3f} {cpu_us:14.0f} {steady} {(mid - base) / up:12.1f} {(peak - base) / up:13.1f} {(g1 - g0) / up:10.2f} {played}')
 if sw:
     print(f'   steady window {sw:.0f} s: {ua:.0f} calls up at its start, {ub:.0f} at its end; {(rb - ra) / sw:.0f} packets/s received (50 a call: {(rb - ra) / sw / 50:.0f} calls)')
 if l1 > l0 or left:
