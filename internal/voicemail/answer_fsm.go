@@ -3,14 +3,12 @@ package voicemail
 import (
 	"context"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/openum/openum/internal/delivery"
 	"github.com/openum/openum/internal/directory"
 	"github.com/openum/openum/internal/events"
 	"github.com/openum/openum/internal/media"
-	"github.com/openum/openum/internal/msgstore"
 	"github.com/openum/openum/internal/sip"
 )
 
@@ -114,29 +112,13 @@ func (m *answerCall) record(ctx context.Context) state {
 	return m.save
 }
 
-// saving bounds the messages being read and stored at once: two, what
-// keeps the cores busy. A message is a megabyte and more of recording to
-// copy; when many calls end together (2,000 recordings of two minutes
-// ending within 20 s), unbounded saves fill the scheduler's queues and
-// the collector's work, the media clocks wait behind them for seconds,
-// and the calls still talking lose packets in the kernel's full socket
-// buffers (bench/load.sh 2000 at DURATION=110: 1.6-2 % lost, all of it
-// while the calls ended).
-var saving = make(chan struct{}, 2)
-
 // save keeps the message in the store, then queues its mail copy (in that
 // order: see store.go), then tells the caller. The call's context ends
 // with a hang-up, which must not stop the message being kept.
 func (m *answerCall) save(ctx context.Context) state {
 	c, msg := m.call, m.msg
 	msg.Duration = time.Duration(m.samples) * time.Second / media.SampleRate
-	saving <- struct{}{}
-	wav, err := os.ReadFile(m.wav)
-	var kept msgstore.Message
-	if err == nil {
-		kept, err = m.a.save(context.WithoutCancel(ctx), msg, wav)
-	}
-	<-saving
+	kept, err := m.a.keep(context.WithoutCancel(ctx), msg, m.wav)
 	if err != nil {
 		m.err = err
 		return m.lost

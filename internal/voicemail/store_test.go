@@ -6,7 +6,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,5 +200,56 @@ func TestRecoverKeepsEachMessageOnce(t *testing.T) {
 				t.Fatalf("already stored %v, start %d: spooled %+v; want the one mail copy, marked Stored", alreadyStored, restart+1, pending)
 			}
 		}
+	}
+}
+
+// countingStore is a real store whose Save takes a while and counts the
+// Saves under way at once.
+type countingStore struct {
+	msgstore.Store
+	mu            sync.Mutex
+	running, most int
+}
+
+func (s *countingStore) Save(ctx context.Context, actor directory.Actor, m msgstore.Message, wav []byte) (msgstore.Message, error) {
+	s.mu.Lock()
+	s.running++
+	s.most = max(s.most, s.running)
+	s.mu.Unlock()
+	time.Sleep(50 * time.Millisecond) // a megabyte of recording to copy
+	defer func() {
+		s.mu.Lock()
+		s.running--
+		s.mu.Unlock()
+	}()
+	return s.Store.Save(ctx, actor, m, wav)
+}
+
+// Calls that end together are saved two at a time, not all at once (see
+// saving), and every message is kept.
+func TestMessagesEndingTogetherAreSavedTwoAtATime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "messages.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store := &countingStore{Store: db}
+	a := &Answering{Store: store}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		path := filepath.Join(dir, strconv.Itoa(i)+".wav")
+		toneWAV(t, path, 1)
+		q := &delivery.Message{ID: "m" + strconv.Itoa(i), To: "alice@example.test", CallID: "call-" + strconv.Itoa(i), Received: time.Now()}
+		wg.Go(func() {
+			if _, err := a.keep(ctx, q, path); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if list, _ := stored(t, db); len(list) != 6 || store.most != 2 {
+		t.Fatalf("%d messages kept, at most %d saved at once; want 6, 2", len(list), store.most)
 	}
 }
