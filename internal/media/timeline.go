@@ -36,8 +36,9 @@ func NewTimeline(window, maxGap uint32) *Timeline {
 // before reports whether timestamp a comes before b, across wrap-around.
 func before(a, b uint32) bool { return int32(a-b) < 0 }
 
-// Push adds a copy of a frame that starts at timestamp ts, appends the
-// samples now ready, in order, to dst and returns it.
+// Push adds a frame that starts at timestamp ts, appends the samples now
+// ready, in order, to dst and returns it. A frame it holds back is copied:
+// pcm is the caller's to reuse once Push returns.
 func (t *Timeline) Push(dst []int16, ts uint32, pcm []int16) []int16 {
 	if t.released && ts == t.next && len(t.pending) == 0 {
 		t.next += uint32(len(pcm))

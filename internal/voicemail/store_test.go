@@ -216,12 +216,12 @@ func (s *countingStore) Save(ctx context.Context, actor directory.Actor, m msgst
 	s.running++
 	s.most = max(s.most, s.running)
 	s.mu.Unlock()
-	time.Sleep(50 * time.Millisecond) // a megabyte of recording to copy
 	defer func() {
 		s.mu.Lock()
 		s.running--
 		s.mu.Unlock()
 	}()
+	time.Sleep(50 * time.Millisecond) // a megabyte of recording to copy
 	return s.Store.Save(ctx, actor, m, wav)
 }
 
