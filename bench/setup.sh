@@ -238,7 +238,8 @@ if [ "${GO_BENCH:-1}" != 0 ]; then
   echo "Go benchmarks (server in the test process; allocations are per set-up or handshake):"
   go test -c -o "$w/sip.test" ./internal/sip || exit 1
   # Run from the package directory (the benchmarks read testdata/); the
-  # binary's stderr is sipgo's own log. GOGC 200 is openum serve's --gc-percent.
+  # binary's stderr is sipgo's own log. GOGC 200 is openum serve's
+  # target while it holds little, as here (internal/gcpolicy).
   (cd internal/sip && GOGC=${GOGC:-200} OPENUM_BENCH_RATES=$first "$w/sip.test" -test.run '^$' -test.bench SippCallsOverMutualTLS \
     -test.benchtime 1x -test.v 2>/dev/null | grep offered | sed 's/^ *bench_test.go:[0-9]*: /set-ups: /')
   (cd internal/sip && "$w/sip.test" -test.run '^$' -test.bench MutualTLSHandshakeCPU -test.benchtime 1000x 2>/dev/null |

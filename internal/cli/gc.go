@@ -1,33 +1,34 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/openum/openum/internal/gcpolicy"
 )
 
-// defaultGCPercent is openum serve's garbage collector target (GOGC): the
-// heap may grow to three times what is live before a collection, not
-// Go's two. Answering a call allocates some 26 KiB that die with its
-// set-up, on a live heap of a few MB, so at Go's 100 the collector ran
-// every ~500 set-ups and took 10–15 % of the server's CPU samples; at 200
-// it runs half as often (BenchmarkSippCallsOverMutualTLS: 2.0 → 1.0
-// collections per 1,000 set-ups), for 50 % more heap headroom. 400 halves
-// it again, at the cost of memory per call in progress (SPEC PERF-4).
-const defaultGCPercent = 200
+// gcPolicyInterval is how often openum serve's collector target follows
+// what the server holds: calls come and go over seconds, not faster.
+const gcPolicyInterval = time.Second
 
-// applyGCPercent sets the collector's target to percent (--gc-percent),
-// unless the flag was left at its default and GOGC is set: then the
-// runtime already follows GOGC.
-func applyGCPercent(flags *pflag.FlagSet, percent int) error {
-	if percent < 1 {
-		return fmt.Errorf("serve: --gc-percent %d: must be at least 1 (Go's GOGC; Go's own default is 100)", percent)
+// applyGCPolicy sets the garbage collector's target: percent
+// (--gc-percent) when given, else GOGC's when set (the runtime already
+// follows it), else gcpolicy.Default's, which follows what the server
+// holds until ctx is done.
+func applyGCPolicy(ctx context.Context, flags *pflag.FlagSet, percent int) error {
+	switch {
+	case flags.Changed("gc-percent"):
+		if percent < 1 {
+			return fmt.Errorf("serve: --gc-percent %d: must be at least 1 (Go's GOGC; Go's own default is 100)", percent)
+		}
+		debug.SetGCPercent(percent)
+	case os.Getenv("GOGC") == "":
+		go gcpolicy.Default.Run(ctx, gcPolicyInterval)
 	}
-	if !flags.Changed("gc-percent") && os.Getenv("GOGC") != "" {
-		return nil
-	}
-	debug.SetGCPercent(percent)
 	return nil
 }
