@@ -24,8 +24,10 @@
 #   SAMPLE=60 DURATION=1800 ...   a soak: prints the server's resident set,
 #       heap, stacks, goroutines, calls up and CPU every 60 s of the window
 #   PROFILE=/tmp/prof ...   also saves, per step, a CPU profile of the server
-#       over the steady window (cpu-N.pprof), its heap (heap-N.pprof) and
-#       goroutines (goroutine-N.txt)
+#       over the steady window (cpu-N.pprof), its heap at the window's start
+#       and end (heap-start-N.pprof, heap-N.pprof: what the window allocated
+#       is go tool pprof -sample_index alloc_space -diff_base the first the
+#       second) and goroutines (goroutine-N.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
@@ -85,6 +87,7 @@ for n in "${steps[@]}"; do
     sa=$(cpu); ta=$(date +%s.%N); up_a=$(calls); ra=$(received); pa=$(played)
     if [ -n "${PROFILE:-}" ]; then
       mkdir -p "$PROFILE"
+      admin debug/pprof/heap >"$PROFILE/heap-start-$n.pprof"
       admin "debug/pprof/profile?seconds=$window" >"$PROFILE/cpu-$n.pprof"
     elif [ -n "${SAMPLE:-}" ]; then
       # A soak: what the server holds, every SAMPLE seconds of the window,

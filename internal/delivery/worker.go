@@ -106,7 +106,7 @@ func (w *Worker) deliverDue(ctx context.Context) time.Time {
 	if w.Pool == nil || ctx.Err() != nil {
 		return next
 	}
-	items, next := w.fromLedger(ctx, w.Spool.spooledIDs(), next)
+	items, next := w.fromLedger(ctx, next)
 	for _, it := range items {
 		next = w.attempt(ctx, it, next)
 	}

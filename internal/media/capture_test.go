@@ -1,6 +1,7 @@
 package media
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -64,26 +65,33 @@ func TestCapture(t *testing.T) {
 	}
 }
 
-// A late take's backlog is not held for the rest of the call: the buffer
-// a capture fills, and those its takes hand back, stay within captureKept.
-func TestCaptureKeepsNoBacklog(t *testing.T) {
-	server, _ := pair(t, "")
-	c := server.Capture(5*FrameSamples, 50*FrameSamples, func([]int16) bool { return true })
-	defer c.Stop()
+// pushAndTake drives c as its stream and a recorder would: push frames
+// of audio in order, take them.
+func pushAndTake(c *Capture) (push func(frames int), took func() int) {
 	ts, frame := uint32(0), tone(FrameSamples)
-	push := func(frames int) {
+	push = func(frames int) {
 		for range frames {
 			c.push(ts, frame)
 			ts += FrameSamples
 		}
 	}
-	took := func() (n int) {
+	took = func() (n int) {
 		_ = c.Take(func(pcm []int16, _ int) error {
 			n = len(pcm)
 			return nil
 		})
 		return n
 	}
+	return push, took
+}
+
+// A late take's backlog is not held for the rest of the call: the buffer
+// a capture fills, and those its takes hand back, stay within captureKept.
+func TestCaptureKeepsNoBacklog(t *testing.T) {
+	server, _ := pair(t, "")
+	c := server.Capture(5*FrameSamples, 50*FrameSamples, func([]int16) bool { return true })
+	defer c.Stop()
+	push, took := pushAndTake(c)
 	push(100) // two seconds: the recorder was late
 	if got := took(); got < captureKept {
 		t.Fatalf("took %d samples; want the backlog", got)
@@ -94,6 +102,27 @@ func TestCaptureKeepsNoBacklog(t *testing.T) {
 		if cap(c.ready) > captureKept {
 			t.Fatalf("a buffer of %d samples kept; want at most %d", cap(c.ready), captureKept)
 		}
+	}
+}
+
+// A capture on time allocates nothing, collections or not: its buffers
+// come back to it through spares, which the collector does not empty.
+func TestCaptureOnTimeAllocatesNothing(t *testing.T) {
+	server, _ := pair(t, "")
+	c := server.Capture(5*FrameSamples, 50*FrameSamples, func([]int16) bool { return true })
+	defer c.Stop()
+	push, took := pushAndTake(c)
+	push(20)
+	took()
+	allocs := testing.AllocsPerRun(20, func() {
+		runtime.GC()
+		push(12) // a quarter second
+		if n := took(); n != 12*FrameSamples {
+			t.Fatalf("took %d samples; want %d", n, 12*FrameSamples)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations a quarter second; want none", allocs)
 	}
 }
 
