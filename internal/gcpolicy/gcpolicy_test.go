@@ -30,28 +30,28 @@ func TestPercentFallsAsTheServerHoldsMore(t *testing.T) {
 	}
 }
 
-// TestRunFollowsTheLiveHeap holds 40 MiB, lets the policy see it, then
+// TestRunFollowsTheLiveHeap holds 64 MiB, lets the policy see it, then
 // drops it: the target falls to Min, then comes back up once a
 // collection has seen the heap shrink.
 func TestRunFollowsTheLiveHeap(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	p := Policy{Max: 300, Min: 60, Headroom: 16 << 20}
+	p := Policy{Max: 300, Min: 60, Headroom: 32 << 20} // Max below 10.6 MiB, Min above 53
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	defer func() { cancel(); <-done }()
 
-	held := make([]byte, 40<<20)
+	held := make([]byte, 64<<20)
 	for i := range held {
 		held[i] = byte(i)
 	}
 	runtime.GC()
 	go func() { p.Run(ctx, 10*time.Millisecond); close(done) }()
-	waitForPercent(t, 60, "holding 40 MiB")
+	waitForPercent(t, 60, "holding 64 MiB")
 	runtime.KeepAlive(held)
 
 	held = nil
 	runtime.GC()
-	waitForPercent(t, 300, "after the 40 MiB were dropped")
+	waitForPercent(t, 300, "after the 64 MiB were dropped")
 }
 
 func waitForPercent(t *testing.T, want int, when string) {
