@@ -22,7 +22,10 @@
 #       server sends SRTP while it receives, the whole call (no recordings,
 #       so the steady window starts once the calls are up)
 #   SAMPLE=60 DURATION=1800 ...   a soak: prints the server's resident set,
-#       heap, stacks, goroutines, calls up and CPU every 60 s of the window
+#       heap, stacks, goroutines, calls up and CPU every 60 s of the window.
+#       The recordings take 16 kB a second each, in the spool while the
+#       calls last, then in the store and in Maildir too: 2,000 calls of 30
+#       minutes need 58 GB, then 173 GB once saved and delivered
 #   PROFILE=/tmp/prof ...   also saves, per step, a CPU profile of the server
 #       over the steady window (cpu-N.pprof), its heap at the window's start
 #       and end (heap-start-N.pprof, heap-N.pprof: what the window allocated
@@ -41,7 +44,11 @@ trap '[ -z "$server" ] || kill $server 2>/dev/null || true; wait 2>/dev/null || 
 export OPENUM_DATA=$work/data
 go build -o "$work/openum" ./cmd/openum
 o="$work/openum"
-$o dialplan new SEC --number-of-digits-in-extension 5 --voip-security secured --max-call-duration 120 >/dev/null
+# Recordings last the calls: the dial plan's MaxRecordingDuration (20
+# minutes unless a soak needs more, at most 100) would end them first.
+rec=$(( DURATION / 60 + 2 )); [ "$rec" -ge 20 ] || rec=20; [ "$rec" -le 100 ] || rec=100
+$o dialplan new SEC --number-of-digits-in-extension 5 --voip-security secured --max-call-duration 120 \
+  --max-recording-duration "$rec" >/dev/null
 $o gateway new SELF --address localhost >/dev/null
 $o huntgroup new HG --gateway SELF --dialplan SEC --pilot-identifier 12345 >/dev/null
 # The one mailbox takes every step's messages: the quota at its most
