@@ -24,7 +24,7 @@ func applyGCPolicy(ctx context.Context, flags *pflag.FlagSet, percent int) error
 	switch {
 	case flags.Changed("gc-percent"):
 		if percent < 1 {
-			return fmt.Errorf("serve: --gc-percent %d: must be at least 1 (Go's GOGC; Go's own default is 100)", percent)
+			return fmt.Errorf("serve: --gc-percent %d: must be at least 1 (Go's GOGC; Go's own default is 100); leave --gc-percent out for openum's own target, which follows the calls in progress", percent)
 		}
 		debug.SetGCPercent(percent)
 	case os.Getenv("GOGC") == "":
