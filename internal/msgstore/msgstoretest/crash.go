@@ -78,7 +78,9 @@ func CrashHelper(t *testing.T, e Engine) {
 func runAndKill(t *testing.T, addr, mode string, n int) []string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
-	cmd.Env = append(os.Environ(), crashAddr+"="+addr, "MSGSTORE_CRASH_MODE="+mode)
+	// The kill leaves the helper no chance to remove its temporary
+	// files: they go under this test's, which the test removes.
+	cmd.Env = append(os.Environ(), crashAddr+"="+addr, "MSGSTORE_CRASH_MODE="+mode, "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
