@@ -22,12 +22,16 @@
 #       server sends SRTP while it receives, the whole call (no recordings,
 #       so the steady window starts once the calls are up)
 #   SAMPLE=60 DURATION=1800 ...   a soak: prints the server's resident set,
-#       heap, stacks, goroutines, calls up and CPU every 60 s of the window.
+#       heap in use, heap idle but not yet returned to the kernel (part of
+#       the resident set, not of what the server holds), the collector's
+#       next goal, stacks, goroutines, calls up and CPU every 60 s of the
+#       window; with PROFILE, also the heap profile at each sample
+#       (heap-N-tT.pprof: diff two with -diff_base to see what grew).
 #       The recordings take 16 kB a second each, in the spool while the
 #       calls last, then in the store and in Maildir too: 2,000 calls of 30
 #       minutes need 58 GB, then 173 GB once saved and delivered
 #   PROFILE=/tmp/prof ...   also saves, per step, a CPU profile of the server
-#       over the steady window (cpu-N.pprof), its heap at the window's start
+#       over the steady window (cpu-N.pprof; not in a soak), its heap at the window's start
 #       and end (heap-start-N.pprof, heap-N.pprof: what the window allocated
 #       is go tool pprof -sample_index alloc_space -diff_base the first the
 #       second) and goroutines (goroutine-N.txt)
@@ -99,24 +103,26 @@ for n in "${steps[@]}"; do
   if [ "$window" -ge 4 ]; then
     sleep "$(python3 -c "import time; print(max(0, $t0 + $from - time.time()))")"
     sa=$(cpu); ta=$(date +%s.%N); up_a=$(calls); ra=$(received); pa=$(played)
-    if [ -n "${PROFILE:-}" ]; then
-      mkdir -p "$PROFILE"
-      admin debug/pprof/heap >"$PROFILE/heap-start-$n.pprof"
-      admin "debug/pprof/profile?seconds=$window" >"$PROFILE/cpu-$n.pprof"
-    elif [ -n "${SAMPLE:-}" ]; then
+    [ -z "${PROFILE:-}" ] || { mkdir -p "$PROFILE"; admin debug/pprof/heap >"$PROFILE/heap-start-$n.pprof"; }
+    if [ -n "${SAMPLE:-}" ]; then
       # A soak: what the server holds, every SAMPLE seconds of the window,
       # to show whether it grows while the same calls go on.
-      printf '   %6s %9s %10s %10s %11s %6s %10s\n' t_s rss_KiB heap_KiB stack_KiB goroutines calls cpu_pct
+      printf '   %6s %9s %10s %10s %10s %10s %11s %6s %10s\n' t_s rss_KiB heap_KiB idle_KiB goal_KiB stack_KiB goroutines calls cpu_pct
       ts=$(date +%s); tc=$(cpu)
       while [ $(( $(date +%s) + SAMPLE )) -le $(( ${ta%.*} + window )) ]; do
         sleep "$SAMPLE"
-        now=$(date +%s); c=$(cpu)
-        printf '   %6d %9d %10d %10d %11d %6d %10.1f\n' $(( now - ${ta%.*} )) "$(rss)" \
-          $(( $(metric go_memstats_heap_inuse_bytes) / 1024 )) $(( $(metric go_memstats_stack_inuse_bytes) / 1024 )) \
+        now=$(date +%s); c=$(cpu); t=$(( now - ${ta%.*} ))
+        printf '   %6d %9d %10d %10d %10d %10d %11d %6d %10.1f\n' "$t" "$(rss)" \
+          $(( $(metric go_memstats_heap_inuse_bytes) / 1024 )) \
+          $(( ($(metric go_memstats_heap_idle_bytes) - $(metric go_memstats_heap_released_bytes)) / 1024 )) \
+          $(( $(metric go_memstats_next_gc_bytes) / 1024 )) $(( $(metric go_memstats_stack_inuse_bytes) / 1024 )) \
           "$(goroutines)" "$(calls)" "$(python3 -c "print(100 * ($c - $tc) / $hz / max(1, $now - $ts))")"
+        [ -z "${PROFILE:-}" ] || admin debug/pprof/heap >"$PROFILE/heap-$n-t$t.pprof"
         ts=$now; tc=$c
       done
       sleep "$(python3 -c "import time; print(max(0, $ta + $window - time.time()))")"
+    elif [ -n "${PROFILE:-}" ]; then
+      admin "debug/pprof/profile?seconds=$window" >"$PROFILE/cpu-$n.pprof"
     else
       sleep "$window"
     fi
