@@ -23,9 +23,9 @@
 #       so the steady window starts once the calls are up)
 #   SAMPLE=60 DURATION=1800 ...   a soak: prints the server's resident set,
 #       heap in use, heap idle but not yet returned to the kernel (part of
-#       the resident set, not of what the server holds), the collector's
-#       next goal, stacks, goroutines, calls up and CPU every 60 s of the
-#       window; with PROFILE, also the heap profile at each sample
+#       the resident set, not of what the server holds), the live heap (what
+#       the last collection found reachable: the one that must not grow),
+#       stacks, goroutines, calls up and CPU every 60 s of the window; with PROFILE, also the heap profile at each sample
 #       (heap-N-tT.pprof: diff two with -diff_base to see what grew).
 #       The recordings take 16 kB a second each, in the spool while the
 #       calls last, then in the store and in Maildir too: 2,000 calls of 30
@@ -107,7 +107,7 @@ for n in "${steps[@]}"; do
     if [ -n "${SAMPLE:-}" ]; then
       # A soak: what the server holds, every SAMPLE seconds of the window,
       # to show whether it grows while the same calls go on.
-      printf '   %6s %9s %10s %10s %10s %10s %11s %6s %10s\n' t_s rss_KiB heap_KiB idle_KiB goal_KiB stack_KiB goroutines calls cpu_pct
+      printf '   %6s %9s %10s %10s %10s %10s %11s %6s %10s\n' t_s rss_KiB heap_KiB idle_KiB live_KiB stack_KiB goroutines calls cpu_pct
       ts=$(date +%s); tc=$(cpu)
       while [ $(( $(date +%s) + SAMPLE )) -le $(( ${ta%.*} + window )) ]; do
         sleep "$SAMPLE"
@@ -115,7 +115,7 @@ for n in "${steps[@]}"; do
         printf '   %6d %9d %10d %10d %10d %10d %11d %6d %10.1f\n' "$t" "$(rss)" \
           $(( $(metric go_memstats_heap_inuse_bytes) / 1024 )) \
           $(( ($(metric go_memstats_heap_idle_bytes) - $(metric go_memstats_heap_released_bytes)) / 1024 )) \
-          $(( $(metric go_memstats_next_gc_bytes) / 1024 )) $(( $(metric go_memstats_stack_inuse_bytes) / 1024 )) \
+          $(( $(metric go_gc_heap_live_bytes) / 1024 )) $(( $(metric go_memstats_stack_inuse_bytes) / 1024 )) \
           "$(goroutines)" "$(calls)" "$(python3 -c "print(100 * ($c - $tc) / $hz / max(1, $now - $ts))")"
         [ -z "${PROFILE:-}" ] || admin debug/pprof/heap >"$PROFILE/heap-$n-t$t.pprof"
         ts=$now; tc=$c

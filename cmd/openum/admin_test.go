@@ -159,7 +159,8 @@ func TestAdminAPIOverHTTPS(t *testing.T) {
 		t.Errorf("openum_admin_auth_failures_total{reason=unknown} = %v", got)
 	}
 	for _, name := range []string{"openum_build_info", "openum_certificate_expiry_timestamp_seconds",
-		"openum_delivery_queue_messages", "openum_rtp_packets_total", "openum_rtp_packets_lost_total", "openum_events_total"} {
+		"openum_delivery_queue_messages", "openum_rtp_packets_total", "openum_rtp_packets_lost_total", "openum_events_total",
+		"go_gc_heap_live_bytes", "go_memstats_heap_inuse_bytes"} {
 		if families[name] == nil {
 			t.Errorf("/metrics has no %s", name)
 		}

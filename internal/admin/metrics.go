@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"regexp"
 	"runtime"
 	"time"
 
@@ -25,13 +26,23 @@ type Sources struct {
 	Logon   *logon.Stats    // subscriber logons
 }
 
+// liveHeap adds go_gc_heap_live_bytes to the Go runtime's usual metrics:
+// the heap the last collection found reachable, what the server holds.
+// The resident set and go_memstats_heap_inuse_bytes also count what
+// awaits the next collection and what the runtime has yet to return to
+// the kernel, so only this one tells a server that grows from one that
+// breathes (and it is what the collector policy, internal/gcpolicy,
+// follows).
+var liveHeap = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}
+
 // NewRegistry returns a registry of openum's own (not Prometheus's global
 // one) with the metrics of src, the Go runtime's and the process's.
 // Gauges are read at each scrape from their source, so they are never
 // stale; counters only grow.
 func NewRegistry(src Sources) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(liveHeap)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "openum_build_info",
 		Help:        "Always 1: the openum release and the Go version it was built with.",
