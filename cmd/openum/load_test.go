@@ -46,8 +46,9 @@ func TestLoadRecordsEveryCallOnSmallStacks(t *testing.T) {
 	if err := load.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Every call up (4 s) and past its greeting and tone, recording.
-	time.Sleep(12 * time.Second)
+	// Every call up (4 s) and past its greeting and tone (6 s), recording,
+	// with time to spare either side: the first call ends at 20 s.
+	time.Sleep(14 * time.Second)
 	up := scrape(t, c, token, "openum_calls_in_progress")
 	during := shrunkStacks(t, c, token)
 	if err := load.Wait(); err != nil {
