@@ -25,8 +25,8 @@
 #       heap in use, heap idle but not yet returned to the kernel (part of
 #       the resident set, not of what the server holds), the live heap (what
 #       the last collection found reachable: the one that must not grow),
-#       stacks, goroutines, calls up and CPU every 60 s of the window; with PROFILE, also the heap profile at each sample
-#       (heap-N-tT.pprof: diff two with -diff_base to see what grew).
+#       stacks, goroutines, calls up and CPU every 60 s of the window, from
+#       one scrape of /metrics a sample.
 #       The recordings take 16 kB a second each, in the spool while the
 #       calls last, then in the store and in Maildir too: 2,000 calls of 30
 #       minutes need 58 GB, then 173 GB once saved and delivered
@@ -76,11 +76,14 @@ cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$server/status"; }
 admin() { curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$((port + 2))/$1"; }
-metric() { admin metrics | awk -v m="$1" '$1 == m {s += $2} END {printf "%d\n", s}'; }
+metric() { admin metrics | of "$1"; }
+# of sums the samples of metric $1 in the /metrics text on stdin.
+of() { awk -v m="$1" '$1 == m {s += $2} END {printf "%d\n", s}'; }
 accepted() { metric 'openum_rtp_packets_total{result="accepted"}'; }
 received() { metric openum_rtp_received_packets_total; }
 played() { metric openum_rtp_played_frames_total; }
-calls() { admin metrics | awk '/^openum_calls_in_progress/ {s += $2} END {printf "%d\n", s}'; }
+calls() { admin metrics | in_progress; }
+in_progress() { awk '/^openum_calls_in_progress/ {s += $2} END {printf "%d\n", s}'; }
 goroutines() { admin 'debug/pprof/goroutine?debug=1' | awk 'NR == 1 {print $4}'; }
 admin metrics >/dev/null || { echo "no metrics from the admin API" >&2; exit 1; }
 
@@ -111,13 +114,13 @@ for n in "${steps[@]}"; do
       ts=$(date +%s); tc=$(cpu)
       while [ $(( $(date +%s) + SAMPLE )) -le $(( ${ta%.*} + window )) ]; do
         sleep "$SAMPLE"
-        now=$(date +%s); c=$(cpu); t=$(( now - ${ta%.*} ))
-        printf '   %6d %9d %10d %10d %10d %10d %11d %6d %10.1f\n' "$t" "$(rss)" \
-          $(( $(metric go_memstats_heap_inuse_bytes) / 1024 )) \
-          $(( ($(metric go_memstats_heap_idle_bytes) - $(metric go_memstats_heap_released_bytes)) / 1024 )) \
-          $(( $(metric go_gc_heap_live_bytes) / 1024 )) $(( $(metric go_memstats_stack_inuse_bytes) / 1024 )) \
-          "$(goroutines)" "$(calls)" "$(python3 -c "print(100 * ($c - $tc) / $hz / max(1, $now - $ts))")"
-        [ -z "${PROFILE:-}" ] || admin debug/pprof/heap >"$PROFILE/heap-$n-t$t.pprof"
+        now=$(date +%s); c=$(cpu); m=$(admin metrics)
+        printf '   %6d %9d %10d %10d %10d %10d %11d %6d %10.1f\n' $(( now - ${ta%.*} )) "$(rss)" \
+          $(( $(of go_memstats_heap_inuse_bytes <<<"$m") / 1024 )) \
+          $(( ($(of go_memstats_heap_idle_bytes <<<"$m") - $(of go_memstats_heap_released_bytes <<<"$m")) / 1024 )) \
+          $(( $(of go_gc_heap_live_bytes <<<"$m") / 1024 )) $(( $(of go_memstats_stack_inuse_bytes <<<"$m") / 1024 )) \
+          "$(goroutines)" "$(in_progress <<<"$m")" \
+          "$(python3 -c "print(100 * ($c - $tc) / $hz / max(1, $now - $ts))")"
         ts=$now; tc=$c
       done
       sleep "$(python3 -c "import time; print(max(0, $ta + $window - time.time()))")"

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/openum/openum/internal/peertest"
 )
 
@@ -90,27 +93,26 @@ func shrunkStacks(t *testing.T, c *adminClient, token string) float64 {
 	return scrape(t, c, token, "go_memstats_stack_inuse_bytes")
 }
 
-// scrape is the sum of the samples of metric in the server's /metrics.
+// scrape is the sum of the samples of gauge metric in the server's
+// /metrics, read with Prometheus's own parser.
 func scrape(t *testing.T, c *adminClient, token, metric string) float64 {
 	t.Helper()
 	code, body := c.get("/metrics", token)
 	if code != 200 {
 		t.Fatalf("/metrics: %d", code)
 	}
-	sum, found := 0.0, false
-	for line := range strings.Lines(body) {
-		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if name, _, _ = strings.Cut(name, "{"); !ok || name != metric {
-			continue
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			t.Fatalf("/metrics: %s: %v", line, err)
-		}
-		sum, found = sum+v, true
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
 	}
-	if !found {
+	f := families[metric]
+	if f == nil {
 		t.Fatalf("/metrics has no %s", metric)
+	}
+	sum := 0.0
+	for _, m := range f.Metric {
+		sum += m.GetGauge().GetValue()
 	}
 	return sum
 }

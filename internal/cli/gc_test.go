@@ -34,8 +34,8 @@ func TestApplyGCPolicy(t *testing.T) {
 	if err := applyGCPolicy(ctx, newFlags(), 0); err != nil {
 		t.Fatal(err)
 	}
-	policys := func(p int) bool { return p >= gcpolicy.Default.Min && p <= gcpolicy.Default.Max && p%10 == 0 }
-	for deadline := time.Now().Add(5 * time.Second); !policys(current()); time.Sleep(5 * time.Millisecond) {
+	ofPolicy := func(p int) bool { return p >= gcpolicy.Default.Min && p <= gcpolicy.Default.Max && p%10 == 0 }
+	for deadline := time.Now().Add(5 * time.Second); !ofPolicy(current()); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("default: GC percent %d, want one of the policy's (%d to %d)", current(), gcpolicy.Default.Min, gcpolicy.Default.Max)
 		}
