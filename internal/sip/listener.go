@@ -8,10 +8,48 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/openum/openum/internal/events"
 )
+
+// Keepalive probes on the SIP TCP and TLS connections, which gateways keep
+// open between calls: a peer silent for keepaliveIdle is probed every
+// keepaliveInterval, and after keepaliveProbes unanswered probes the
+// connection is gone. These are the values Go sets by default.
+const (
+	keepaliveIdle     = 15 // seconds
+	keepaliveInterval = 15 // seconds
+	keepaliveProbes   = 9
+)
+
+// listenTCP opens a SIP TCP or TLS listener on address. Its connections
+// carry the keepalive settings above, set once on the listening socket:
+// Linux copies them to each connection it accepts. Go would set them on
+// each accepted connection instead, four system calls apiece, a part of a
+// fresh handshake's CPU worth saving (SPEC PERF-3).
+func listenTCP(address string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1, Control: func(_, _ string, c syscall.RawConn) error {
+		var err error
+		ctlErr := c.Control(func(fd uintptr) {
+			for _, o := range []struct{ level, opt, value int }{
+				{unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1},
+				{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, keepaliveIdle},
+				{unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, keepaliveInterval},
+				{unix.IPPROTO_TCP, unix.TCP_KEEPCNT, keepaliveProbes},
+			} {
+				if err = unix.SetsockoptInt(int(fd), o.level, o.opt, o.value); err != nil {
+					return
+				}
+			}
+		})
+		return errors.Join(ctlErr, err)
+	}}
+	return lc.Listen(context.Background(), "tcp", address)
+}
 
 // guardedListener is the one layer openum puts in front of sipgo, which
 // gives a request no access to the peer's certificate and sets no deadlines

@@ -176,7 +176,7 @@ func (s *Server) Start(ctx context.Context) error {
 	v := s.view.Load()
 	ctx, s.stop = context.WithCancel(ctx)
 	tcpPort := port(s.cfg.TCPPort, v.server.SipTcpListeningPort)
-	tcp, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tcpPort)))
+	tcp, err := listenTCP(net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tcpPort)))
 	if err != nil {
 		return fmt.Errorf("sip: listen on TCP: %w", err)
 	}
@@ -222,7 +222,7 @@ func (s *Server) openTLS(ctx context.Context, v *view) error {
 		return errors.New("sip: the TLS listener needs a certificate manager")
 	}
 	tlsPort := port(s.cfg.TLSPort, v.server.SipTlsListeningPort)
-	tl, err := net.Listen("tcp", net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tlsPort)))
+	tl, err := listenTCP(net.JoinHostPort(s.cfg.ListenIP, strconv.Itoa(tlsPort)))
 	if err != nil {
 		return fmt.Errorf("sip: listen on TLS: %w", err)
 	}
