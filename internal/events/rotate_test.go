@@ -175,3 +175,63 @@ func TestRotationDropsOldestAndReadsOldestFirst(t *testing.T) {
 		t.Fatalf("records %v; want [2 3 4]", got)
 	}
 }
+
+// A writer that keeps the lock between its records (lockHold) still lets
+// another in: b's record is written while a writes without a pause, and
+// neither loses a record.
+func TestBusyWriterLetsAnotherIn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	a, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	bDone := make(chan struct{})
+	aWrote := make(chan int)
+	go func() {
+		n := 0
+		for ; n < 1_000_000; n++ {
+			select {
+			case <-bDone:
+				aWrote <- n
+				return
+			default:
+			}
+			a.Emit(ctx, TLSCertificateInUse, "a", slog.Int("N", n))
+		}
+		aWrote <- n
+	}()
+	b.Emit(ctx, TLSCertificateInUse, "b")
+	close(bDone)
+	n := <-aWrote
+	if n == 1_000_000 {
+		t.Fatal("b's record waited for a's million")
+	}
+	recs, err := Read(path, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n+1 {
+		t.Fatalf("%d records; want a's %d and b's", len(recs), n)
+	}
+}
+
+// BenchmarkEmit is one event appended by a busy writer, the cost a call
+// set-up pays for its "call admitted" (SPEC PERF-2).
+func BenchmarkEmit(b *testing.B) {
+	l, err := Open(filepath.Join(b.TempDir(), "events.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	for i := range b.N {
+		l.Emit(ctx, CallAdmitted, "call admitted", slog.String("callid", "bench"), slog.Int("N", i))
+	}
+}
