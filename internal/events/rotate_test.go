@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/openum/openum/internal/peertest"
 )
@@ -219,6 +221,53 @@ func TestBusyWriterLetsAnotherIn(t *testing.T) {
 	}
 	if len(recs) != n+1 {
 		t.Fatalf("%d records; want a's %d and b's", len(recs), n)
+	}
+}
+
+// A writer that is not busy (a CLI command's one event) gives the flock
+// back with its record; a busy one keeps it after its records, and the
+// timer gives it back once the writer stops.
+func TestOnlyABusyWriterKeepsTheLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.log")
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	other, err := os.Open(path + ".lock") // another process's
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	free := func() bool {
+		if err := syscall.Flock(int(other.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			return false
+		}
+		_ = syscall.Flock(int(other.Fd()), syscall.LOCK_UN)
+		return true
+	}
+	ctx := context.Background()
+	l.Emit(ctx, TLSCertificateInUse, "one")
+	if !free() {
+		t.Fatal("the flock is still held after a lone record")
+	}
+	kept := false
+	for range 100 { // two records less than busyGap apart, however loaded the machine
+		l.Emit(ctx, TLSCertificateInUse, "busy")
+		l.Emit(ctx, TLSCertificateInUse, "busy")
+		if kept = !free(); kept {
+			break
+		}
+	}
+	if !kept {
+		t.Fatal("a busy writer never kept the flock")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !free() {
+		if time.Now().After(deadline) {
+			t.Fatal("the flock was not given back after the writer stopped")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
