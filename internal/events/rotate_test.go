@@ -16,6 +16,18 @@ import (
 	"github.com/openum/openum/internal/peertest"
 )
 
+// openLog opens the log at path as OpenWith does, and closes it when the
+// test ends.
+func openLog(tb testing.TB, path string, rot Rotation) *Log {
+	tb.Helper()
+	l, err := OpenWith(path, rot)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	return l
+}
+
 // Logs on one path stand for processes (the server and CLI commands):
 // each has its own open files, so they meet only at the flock, as
 // processes do.
@@ -125,16 +137,7 @@ func checkWholeLines(t *testing.T, name string) int64 {
 func TestRotationByAnotherWriterIsFollowed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.log")
 	rot := Rotation{FileSize: 1024, Files: 3}
-	a, err := OpenWith(path, rot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := OpenWith(path, rot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openLog(t, path, rot), openLog(t, path, rot)
 	ctx := context.Background()
 	a.Emit(ctx, TLSCertificateInUse, "a", slog.Int("N", 0))
 	// b's records are large: each rotates, so a's file, rotated out and
@@ -183,16 +186,7 @@ func TestRotationDropsOldestAndReadsOldestFirst(t *testing.T) {
 // neither loses a record.
 func TestBusyWriterLetsAnotherIn(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.log")
-	a, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openLog(t, path, Rotation{}), openLog(t, path, Rotation{})
 	ctx := context.Background()
 	bDone := make(chan struct{})
 	aWrote := make(chan int)
@@ -229,11 +223,7 @@ func TestBusyWriterLetsAnotherIn(t *testing.T) {
 // timer gives it back once the writer stops.
 func TestOnlyABusyWriterKeepsTheLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "events.log")
-	l, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(t, path, Rotation{})
 	other, err := os.Open(path + ".lock") // another process's
 	if err != nil {
 		t.Fatal(err)
@@ -274,11 +264,7 @@ func TestOnlyABusyWriterKeepsTheLock(t *testing.T) {
 // BenchmarkEmit is one event appended by a busy writer, the cost a call
 // set-up pays for its "call admitted" (SPEC PERF-2).
 func BenchmarkEmit(b *testing.B) {
-	l, err := Open(filepath.Join(b.TempDir(), "events.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l := openLog(b, filepath.Join(b.TempDir(), "events.log"), Rotation{})
 	ctx := context.Background()
 	for i := range b.N {
 		l.Emit(ctx, CallAdmitted, "call admitted", slog.String("callid", "bench"), slog.Int("N", i))
