@@ -108,13 +108,23 @@ recv = num(r'(\d+) µs a call-second', text('floor-recv.txt'))
 send = num(r'(\d+) µs a call-second', text('floor-send.txt'))
 rows = []
 
+skipped = os.environ.get('SKIP', '').split(',')
+
+def failed(step, requirement):  # a step that ran and left no figure
+    if step not in skipped:
+        rows.append((requirement, f'no figure: {step} failed (KEEP=1 keeps its output)', '—', '—', 'failed'))
+
 load = row('load', text('load.txt'))
+if not load:
+    failed('load', 'PERF-1 recording')
 if load:
     steady, loss, peak = (float(load[k]) for k in ('steady_us/call_s', 'loss_pct', 'peak_KiB/call'))
     rows.append(('PERF-1 recording', f'{steady:.0f} µs a call-second, {loss:.3f} % loss', '≤ 250 µs, < 0.1 %',
                  f'receiving alone {fmt(recv)}', verdict(steady <= 250 and loss < 0.1)))
     rows.append(('PERF-4 memory', f'{peak:.1f} KiB a call at the peak', '≤ 48 KiB', '—', verdict(peak <= 48)))
 greet = row('greeting', text('greeting.txt'))
+if not greet:
+    failed('greeting', 'PERF-1 greeting')
 if greet:
     steady, loss = float(greet['steady_us/call_s']), float(greet['loss_pct'])
     both = recv + send if recv is not None and send is not None else None
@@ -122,6 +132,8 @@ if greet:
                  f'receiving and sending alone {fmt(both)}', verdict(steady <= 300)))
 setup = text('setup.txt')
 ou, ku = setup_row('openum', 'setup', setup), setup_row('kamailio', 'setup', setup)
+if not ou:
+    failed('setup', 'PERF-2 set-up')
 if ou:
     rows.append(('PERF-2 set-up', f'{ou["us"]:.0f} µs, {ou["achieved"]:.0f}/s of 5,000 offered, p99 {ou["p99"]:.0f} ms',
                  '≤ 100 µs, ≥ 5,000/s, p99 ≤ 50 ms', f'Kamailio {fmt(ku and ku["us"])} µs',
@@ -129,6 +141,8 @@ if ou:
 hs = text('handshake.txt')
 cpu, floor = num(r'([\d.]+) server-cpu-µs/handshake', hs), num(r'([\d.]+) crypto-floor-µs', hs)
 oh, kh = setup_row('openum', 'handshake', setup), setup_row('kamailio', 'handshake', setup)
+if cpu is None:
+    failed('handshake', 'PERF-3 handshake')
 if cpu is not None:
     through = f'; serve at 100/s {fmt(oh and oh["us"])}, Kamailio {fmt(kh and kh["us"])}' if oh else ''
     rows.append(('PERF-3 handshake', f'{cpu:.0f} µs', '≤ 400 µs', f'crypto {fmt(floor)}{through}', verdict(cpu <= 400)))
