@@ -46,11 +46,14 @@ func dispatchedCalls(t *testing.T, transport string) {
 	}
 
 	// um2 stops while calls go on: a few may fail, not more.
-	type result struct{ ok, failed int }
+	type result struct {
+		ok, failed int
+		out        string
+	}
 	during := make(chan result, 1)
 	go func() {
-		ok, failed, _ := sipp(t, "uac_redirect.xml", "u1", port, 30, 200, "5000")
-		during <- result{ok, failed}
+		ok, failed, out := sipp(t, "uac_redirect.xml", "u1", port, 30, 200, "5000")
+		during <- result{ok, failed, out}
 	}()
 	time.Sleep(time.Second)
 	p.stop(1)
@@ -58,7 +61,7 @@ func dispatchedCalls(t *testing.T, transport string) {
 	now := p.counts()
 	t.Logf("30 calls while um2 stopped: %d answered, %d failed; %d on um1, %d on um2", r.ok, r.failed, now[0]-spread[0], now[1]-spread[1])
 	if r.ok < 28 || r.ok+r.failed != 30 {
-		t.Fatalf("while um2 stopped: %d calls answered, %d failed; want at most 2 lost\n--- kamailio:\n%s", r.ok, r.failed, k)
+		t.Fatalf("while um2 stopped: %d calls answered, %d failed; want at most 2 lost\n%s\n--- kamailio:\n%s", r.ok, r.failed, r.out, k)
 	}
 	down := func() bool { return strings.Contains(k.String(), "DST-DOWN "+p.dispatchURI(1, transport)) }
 	if waitFor(t, down); !down() {
