@@ -78,16 +78,18 @@ def num(pattern, s, group=1):
     m = re.search(pattern, s)
     return float(m.group(group)) if m else None
 
-def row(name, s):  # the data row of bench/load.sh 2000, by its header's names
+def figures(s, *names):  # those columns of bench/load.sh 2000's data row, or None
     lines = s.splitlines()
     for i, l in enumerate(lines):
         if l.split()[:1] == ['calls']:
-            head = l.split()
             for d in lines[i + 1:]:
-                f = d.split()
-                if f[:1] == ['2000']:
-                    return dict(zip(head, f))
-    return {}
+                if d.split()[:1] == ['2000']:
+                    row = dict(zip(l.split(), d.split()))
+                    try:
+                        return tuple(float(row[n]) for n in names)
+                    except (KeyError, ValueError):
+                        return None
+    return None
 
 def setup_row(server, step, s):
     for l in s.splitlines():
@@ -114,19 +116,19 @@ def failed(step, requirement):  # a step that ran and left no figure
     if step not in skipped:
         rows.append((requirement, f'no figure: {step} failed (KEEP=1 keeps its output)', '—', '—', 'failed'))
 
-load = row('load', text('load.txt'))
+load = figures(text('load.txt'), 'steady_us/call_s', 'loss_pct', 'peak_KiB/call')
 if not load:
     failed('load', 'PERF-1 recording')
 if load:
-    steady, loss, peak = (float(load[k]) for k in ('steady_us/call_s', 'loss_pct', 'peak_KiB/call'))
+    steady, loss, peak = load
     rows.append(('PERF-1 recording', f'{steady:.0f} µs a call-second, {loss:.3f} % loss', '≤ 250 µs, < 0.1 %',
                  f'receiving alone {fmt(recv)}', verdict(steady <= 250 and loss < 0.1)))
     rows.append(('PERF-4 memory', f'{peak:.1f} KiB a call at the peak', '≤ 48 KiB', '—', verdict(peak <= 48)))
-greet = row('greeting', text('greeting.txt'))
+greet = figures(text('greeting.txt'), 'steady_us/call_s', 'loss_pct')
 if not greet:
     failed('greeting', 'PERF-1 greeting')
 if greet:
-    steady, loss = float(greet['steady_us/call_s']), float(greet['loss_pct'])
+    steady, loss = greet
     both = recv + send if recv is not None and send is not None else None
     rows.append(('PERF-1 greeting', f'{steady:.0f} µs a call-second, {loss:.3f} % loss', '≤ 300 µs',
                  f'receiving and sending alone {fmt(both)}', verdict(steady <= 300)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -46,7 +47,10 @@ func listenTCP(address string) (net.Listener, error) {
 				}
 			}
 		})
-		return errors.Join(ctlErr, err)
+		if err = errors.Join(ctlErr, err); err != nil {
+			return fmt.Errorf("TCP keepalive on the listening socket: %w", err)
+		}
+		return nil
 	}}
 	return lc.Listen(context.Background(), "tcp", address)
 }
