@@ -45,6 +45,9 @@ func (s *Server) guard(h handler) sipgo.RequestHandler {
 			s.reject(ctx, tx, req, peer, rej)
 			return
 		}
+		if !req.IsAck() {
+			growStack()
+		}
 		h(req, tx, peer)
 		if req.IsInvite() {
 			releaseAnsweredInvite(tx)
