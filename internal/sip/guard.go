@@ -45,7 +45,7 @@ func (s *Server) guard(h handler) sipgo.RequestHandler {
 			s.reject(ctx, tx, req, peer, rej)
 			return
 		}
-		if !req.IsAck() {
+		if !req.IsAck() { // sipgo_stack.go: one shallow copy, not a deep one
 			growStack()
 		}
 		h(req, tx, peer)
