@@ -111,7 +111,7 @@ type playRequest struct {
 }
 
 // playOnPhone serves POST /api/v1/messages/{id}/play-on-phone: the
-// running server calls the phone and plays the message (the seed's Play
+// running server calls the phone and plays the message (Exchange 2007's Play
 // on Phone), within the mailbox's dialing restrictions and budgets. The
 // answer comes when the call ends: 200 with the result whatever its
 // outcome (Outcome is "answered" when the message was played).

@@ -66,7 +66,7 @@ func delivered(box, id string) bool {
 	return false
 }
 
-// SMTP submits messages to a mail server (SPEC UM-2, the seed's mutual TLS
+// SMTP submits messages to a mail server (SPEC UM-2, Exchange 2007's mutual TLS
 // from UM to Hub Transport): STARTTLS is required, the server's certificate
 // is verified against TLSConfig's roots, and openum presents its own
 // certificate as client certificate.

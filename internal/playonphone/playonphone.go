@@ -1,4 +1,4 @@
-// Package playonphone plays a voice message on a telephone (the seed's
+// Package playonphone plays a voice message on a telephone (Exchange 2007's
 // "Play on Phone", "Émettre au téléphone"): it calls the number through the
 // outbound path and plays the message when the phone answers. The number
 // must pass the message's mailbox's dialing restrictions (SPEC DIAL-2) and
