@@ -131,9 +131,14 @@ func sockaddr(family int, a netip.AddrPort) syscall.Sockaddr {
 
 // encode encodes pcm into dst with the codec of payload type pt.
 func encode(dst []byte, pcm []int16, pt uint8) {
-	table := encoderFor(pt)
+	if pt == PCMA {
+		for i, v := range pcm {
+			dst[i] = EncodeALaw(v)
+		}
+		return
+	}
 	for i, v := range pcm {
-		dst[i] = table[uint16(v)]
+		dst[i] = EncodeULaw(v)
 	}
 }
 
