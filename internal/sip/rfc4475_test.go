@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // rfc4475 is what openum answers to each RFC 4475 torture message sent by a
@@ -93,20 +95,39 @@ func TestRFC4475TortureMessages(t *testing.T) {
 	if err != nil || len(files) != len(rfc4475) {
 		t.Fatalf("%d torture messages in testdata/rfc4475, %d expected (%v)", len(files), len(rfc4475), err)
 	}
-	type result struct{ name, got string }
-	results := make(chan result, len(files))
-	sem := make(chan struct{}, 8) // well under MaxConnsPerSource
-	var wg sync.WaitGroup
+	// The RFC's messages reuse branches: two requests of one transaction
+	// sent at once are a request and its retransmission, answered once. So
+	// the messages of one transaction go one after another.
+	type message struct {
+		name string
+		text []byte
+	}
+	byTx := map[string][]message{}
 	for _, file := range files {
 		msg, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := strings.TrimSuffix(filepath.Base(file), ".dat")
+		key := name // a message sipgo cannot parse is a transaction of its own
+		if m, err := sip.ParseMessage(msg); err == nil {
+			if k, err := sip.ServerTxKeyMake(m); err == nil {
+				key = k
+			}
+		}
+		byTx[key] = append(byTx[key], message{name, msg})
+	}
+	type result struct{ name, got string }
+	results := make(chan result, len(files))
+	sem := make(chan struct{}, 8) // well under MaxConnsPerSource
+	var wg sync.WaitGroup
+	for _, tx := range byTx {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results <- result{name, torture(t, f.srv.Addrs()["TCP"], msg)}
+			for _, m := range tx {
+				results <- result{m.name, torture(t, f.srv.Addrs()["TCP"], m.text)}
+			}
 		})
 	}
 	wg.Wait()
