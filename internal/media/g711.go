@@ -1,5 +1,10 @@
 package media
 
+import (
+	"math/bits"
+	"sync"
+)
+
 // G.711 (ITU-T G.711) companding between 16-bit linear PCM and 8-bit µ-law
 // (PCMU, payload type 0) or A-law (PCMA, payload type 8).
 
@@ -16,10 +21,9 @@ func EncodeULaw(sample int16) byte {
 		s, sign = -s, 0x80
 	}
 	s = min(s, ulawClip) + ulawBias
-	exponent := 7
-	for mask := 0x4000; s&mask == 0 && exponent > 0; mask >>= 1 {
-		exponent--
-	}
+	// The segment is where s's highest bit is: the bias puts it at bit 7
+	// or above.
+	exponent := bits.Len(uint(s)) - 8
 	mantissa := (s >> (exponent + 3)) & 0x0F
 	return ^byte(sign | exponent<<4 | mantissa)
 }
@@ -48,10 +52,7 @@ func EncodeALaw(sample int16) byte {
 	if s < 32 {
 		b = byte(s >> 1)
 	} else {
-		exponent := 1
-		for v := s >> 5; v > 1; v >>= 1 {
-			exponent++
-		}
+		exponent := bits.Len(uint(s >> 5)) // 1 to 7: s is 32 to 0xFFF
 		b = byte(exponent<<4) | byte((s>>exponent)&0x0F)
 	}
 	return (b | sign) ^ 0x55
@@ -83,6 +84,32 @@ func decodeTable(decode func(byte) int16) *[256]int16 {
 		t[b] = decode(byte(b))
 	}
 	return &t
+}
+
+// The G.711 encoders as tables, one byte for each of the 65,536 samples:
+// one lookup a sample on the send path, where the computation cost a
+// greeting, which encodes every frame it sends, 4 times as much
+// (BenchmarkEncodeFrame). Built on first use, so that a process that sends
+// no audio keeps its 128 KiB.
+var ulawEncoder, alawEncoder = encodeTable(EncodeULaw), encodeTable(EncodeALaw)
+
+func encodeTable(encode func(int16) byte) func() *[1 << 16]byte {
+	return sync.OnceValue(func() *[1 << 16]byte {
+		var t [1 << 16]byte
+		for i := range t {
+			t[i] = encode(int16(uint16(i)))
+		}
+		return &t
+	})
+}
+
+// encoderFor returns the G.711 encoding table of a payload type, indexed
+// by the sample's bits.
+func encoderFor(pt uint8) *[1 << 16]byte {
+	if pt == PCMA {
+		return alawEncoder()
+	}
+	return ulawEncoder()
 }
 
 // decoderFor returns the G.711 decoding table of a payload type.

@@ -131,14 +131,9 @@ func sockaddr(family int, a netip.AddrPort) syscall.Sockaddr {
 
 // encode encodes pcm into dst with the codec of payload type pt.
 func encode(dst []byte, pcm []int16, pt uint8) {
-	if pt == PCMA {
-		for i, v := range pcm {
-			dst[i] = EncodeALaw(v)
-		}
-		return
-	}
+	table := encoderFor(pt)
 	for i, v := range pcm {
-		dst[i] = EncodeULaw(v)
+		dst[i] = table[uint16(v)]
 	}
 }
 
