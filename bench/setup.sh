@@ -35,6 +35,9 @@
 #   bench/setup.sh                      rates 1000,2000,4000,5000,6000
 #   DUR=8 HS_RATE=300 bench/setup.sh 2000,5000   (HS_RATE default 100)
 #   SKIP_KAM=1 GO_BENCH=0 bench/setup.sh 5000     (SKIP_OPENUM=1: Kamailio alone)
+#   PROFILE=/tmp/prof ...   also saves a CPU profile of openum serve over
+#       each of its steps (cpu-setup-RATE.pprof, cpu-handshake-RATE.pprof),
+#       from its admin API (which it opens then, on loopback)
 #
 # Needs sip-tester, stunnel4, openssl, python3; kamailio and
 # kamailio-tls-modules for the yardstick (left out when not installed).
@@ -129,11 +132,17 @@ step() {
   mkdir -p "$dir"
   local c0 t0 c1 t1
   c0=$(cpu "$pid"); t0=$(date +%s.%N)
+  local profiling=
+  if [ -n "${PROFILE:-}" ] && [ "$server" = openum ]; then
+    admin "debug/pprof/profile?seconds=$DUR" >"$PROFILE/cpu-$kind-$rate.pprof" &
+    profiling=$!
+  fi
   (cd "$dir" && timeout $((3 * DUR + 30)) sipp -sf "$scenario" -s 5001 -i 127.0.0.1 -p "$(freeport)" \
     -mi 127.0.0.1 -mp "$(freeport)" -t $mode -r "$rate" -m $((rate * DUR)) -l "$rate" -d 0 \
     -max_socket 9000 -nostdin -recv_timeout 5000 -trace_stat -stf stats.csv -trace_rtt -rtt_freq 1 \
     -trace_err -error_file errors.log "127.0.0.1:$tunnel" >sipp.out 2>&1)
   c1=$(cpu "$pid"); t1=$(date +%s.%N)
+  [ -z "$profiling" ] || wait "$profiling"
   python3 - "$dir" "$server" "$kind" "$rate" "$c0" "$c1" "$t0" "$t1" "$(getconf CLK_TCK)" <<'PY'
 import glob, os, sys
 d, server, kind = sys.argv[1:4]
@@ -194,9 +203,15 @@ o server set --name localhost --dialplans SS --max-calls-allowed 10000 --rtp-por
 o cert import "$w/pki/ca.crt" --trusted
 cat "$w/pki/server.crt" "$w/pki/server.key" >"$w/server.pem"
 o cert import "$w/server.pem"
-sip=$(freeport) tls=$(freeport)
+sip=$(freeport) tls=$(freeport) admin_flags=(--admin-listen off)
+if [ -n "${PROFILE:-}" ]; then
+  mkdir -p "$PROFILE"
+  admin_listen=127.0.0.1:$(freeport) admin_flags=(--admin-listen "$admin_listen" --admin-plain-http)
+  token=$("$w/openum" admin token new bench --role admin 2>/dev/null | sed -n 1p)
+fi
+admin() { curl -sf -H "Authorization: Bearer $token" "http://$admin_listen/$1"; }
 timeout 3600 "$w/openum" serve --fqdn localhost --listen 127.0.0.1 --sip-port "$sip" --tls-port "$tls" \
-  --admin-listen off --options-interval 0 --request-rate 1000000 --request-burst 1000000 \
+  "${admin_flags[@]}" --options-interval 0 --request-rate 1000000 --request-burst 1000000 \
   --max-conns-per-source 100000 >"$w/openum.log" 2>&1 &
 serve_w=$!
 wrappers+=("$serve_w")
