@@ -313,7 +313,9 @@ func (s *Server) ActiveCalls() int {
 // Shutdown drains the server: new calls get 503, calls in progress go on
 // until they end or ctx is done, when they are hung up. The server's own
 // calls end at once: Outcall refuses new ones with ErrStopping, and those
-// in progress are cancelled or hung up (outbound_stop.go). Then the
+// in progress are cancelled or hung up (outbound_stop.go). A call cut is
+// ended as a hang-up ends it: its handler finishes (voice mail keeps what
+// was recorded) and the caller gets a BYE, for up to cutGrace; then the
 // listeners close. Shutdown returns ctx's error if calls had to be cut.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
@@ -324,27 +326,41 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.cfg.Loads != nil {
 		s.refreshBoard(ctx) // at once: the others stop sending calls here
 	}
-	t := time.NewTicker(50 * time.Millisecond)
-	defer t.Stop()
-	var err error
-	for s.ActiveCalls() > 0 && err == nil {
-		select {
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-t.C:
+	err := s.waitForCalls(ctx)
+	if err != nil {
+		s.mu.Lock()
+		for _, c := range s.calls {
+			c.cancel()
 		}
+		s.mu.Unlock()
+		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), cutGrace)
+		_ = s.waitForCalls(grace)
+		cancel()
 	}
-	s.mu.Lock()
-	for _, c := range s.calls {
-		c.cancel()
-	}
-	s.mu.Unlock()
 	s.closeAll()
 	if s.stop != nil {
 		s.stop()
 	}
 	s.wg.Wait()
 	return err
+}
+
+// cutGrace is how long Shutdown gives the calls it cuts to end: a BYE
+// unanswered gives up after 5 s (sendBye), and a message is saved in less.
+const cutGrace = 10 * time.Second
+
+// waitForCalls returns once no call is in progress, or ctx's error.
+func (s *Server) waitForCalls(ctx context.Context) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for s.ActiveCalls() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 func (s *Server) closeAll() {
