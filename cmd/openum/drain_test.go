@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// SIGTERM drains for --drain-timeout; a call still being recorded then is
+// hung up as a caller's hang-up would end it, before the process exits:
+// baresip, the caller, gets a BYE, and the message is kept (event 9300 in
+// the log of the server that stopped) rather than left to the next start.
+func TestDrainTimeoutHangsUpAndKeepsTheMessage(t *testing.T) {
+	s := newSite(t)
+	s.unsecuredMailbox()
+	tcpPort, _ := s.serve("--drain-timeout", "1s")
+
+	// Silence through the greeting and tone, then a tone that goes on
+	// longer than the test: the recording is in progress when the drain
+	// ends, and baresip hangs up by itself only when its source ends.
+	wait := greetingAndTone(t) + 0.5
+	s.sh(fmt.Sprintf("sox -n -r 8000 -c 1 -b 16 sil.wav trim 0 %.2f && sox -n -r 8000 -c 1 -b 16 tone.wav synth 30 sine 440 vol 0.3 && sox sil.wav tone.wav long.wav", wait))
+	cfg := s.baresipConfig("<sip:pbx@127.0.0.1;transport=tcp>;regint=0;audio_codecs=PCMU", s.path("long.wav"), "")
+	caller := s.start(s.dir, "baresip", "-f", cfg, "-e", fmt.Sprintf("/dial sip:23456@127.0.0.1:%d;transport=tcp", tcpPort), "-t", "40")
+	s.waitEvent(9210, 15*time.Second) // admitted
+	time.Sleep(time.Duration((wait + 2) * float64(time.Second)))
+	if n := s.eventCount(9300); n != 0 {
+		t.Fatalf("a message was recorded before the drain (%d); the call ended early:\n%s", n, caller.String())
+	}
+
+	stopped := time.Now()
+	if err := terminate(s.proc, 20*time.Second); err != nil {
+		t.Fatalf("openum serve on SIGTERM: %v\n%s", err, s.served.String())
+	}
+	took := time.Since(stopped)
+	if !strings.Contains(s.served.String(), "drain timeout: calls in progress were hung up") {
+		t.Errorf("serve did not say it cut the call:\n%s", s.served.String())
+	}
+	if took < time.Second {
+		t.Errorf("serve stopped %v after SIGTERM, before its --drain-timeout of 1s", took)
+	}
+	if n := s.eventCount(9300); n != 1 {
+		t.Errorf("%d messages recorded by the server that stopped; want the one cut (events:\n%s)", n, s.openum("events"))
+	}
+	// Without a BYE baresip's call would go on to its -t 40: a closed
+	// connection ends no call (libre reports the BYE as "session closed:
+	// Connection reset by peer").
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(caller.String(), "terminated"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip's call was not ended by a BYE:\n%s", caller.String())
+		}
+	}
+	t.Logf("stopped %v after SIGTERM", took.Round(time.Millisecond))
+}
