@@ -98,11 +98,12 @@ func TestConnectivity(t *testing.T) {
 		t.Errorf("unknown peer: exit %d, %s: %s", code, step, detail)
 	}
 
-	// The server in NoNewCalls: 503 at the INVITE, once it has reloaded.
+	// The server in NoNewCalls, once it has reloaded: 503 already to the
+	// OPTIONS, as the INVITE would get.
 	s.openum("server", "set", "--status", "NoNewCalls")
 	time.Sleep(3 * time.Second)
 	r, code = s.connectivity(tls, "--secured", "--media-secured", "--phone", "1003")
-	if step, detail := r.last(); code == 0 || step != "INVITE" || !strings.Contains(detail, "503") {
+	if step, detail := r.last(); code == 0 || step != "SIP OPTIONS" || !strings.Contains(detail, "503: it takes no new calls") {
 		t.Errorf("NoNewCalls: exit %d, %s: %s", code, step, detail)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -33,6 +34,21 @@ type Rejection struct {
 
 func (r *Rejection) Error() string {
 	return fmt.Sprintf("%d %s: %s", r.Status, reason(r.Status), r.Cause)
+}
+
+// headers are the header fields the refusal's response carries.
+func (r *Rejection) headers() []sip.Header {
+	var headers []sip.Header
+	if r.RetryAfter > 0 {
+		headers = append(headers, sip.NewHeader("Retry-After", strconv.Itoa(r.RetryAfter)))
+	}
+	if r.Unsupported != "" {
+		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
+	}
+	if r.Accept != "" {
+		headers = append(headers, sip.NewHeader("Accept", r.Accept))
+	}
+	return append(headers, r.Headers...)
 }
 
 func refuse(status int, event events.EventID, format string, args ...any) *Rejection {
@@ -195,6 +211,21 @@ func (v *view) checkPeer(p Peer) (*directory.IPGateway, *Rejection) {
 	return gw, nil
 }
 
+// noNewCalls refuses every new call from gw (nil for a server of the
+// pool) while the administrator says so: this server Disabled or
+// NoNewCalls, or the gateway NoNewCalls. It returns nil otherwise.
+func (v *view) noNewCalls(gw *directory.IPGateway) *Rejection {
+	switch {
+	case v.server.Status == directory.Disabled:
+		return refuse(503, events.CallRefusedOverload, "server %s is disabled", v.server.Name)
+	case v.server.Status == directory.NoNewCalls:
+		return refuse(503, events.CallRefusedOverload, "server %s takes no new calls (NoNewCalls)", v.server.Name)
+	case gw != nil && gw.Status == directory.NoNewCalls:
+		return refuse(503, events.CallRefusedOverload, "gateway %s takes no new calls (NoNewCalls)", gw.Name)
+	}
+	return nil
+}
+
 // admitInvite applies SPEC SEC-3 and PEER-4 to an INVITE from peer, with
 // active calls in progress (answered and placed: callslots.go).
 func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *Rejection) {
@@ -202,13 +233,8 @@ func (v *view) admitInvite(p Peer, req *sip.Request, active int) (*admission, *R
 	if rej != nil {
 		return nil, rej
 	}
-	switch {
-	case v.server.Status == directory.Disabled:
-		return nil, refuse(503, events.CallRefusedOverload, "server %s is disabled", v.server.Name)
-	case v.server.Status == directory.NoNewCalls:
-		return nil, refuse(503, events.CallRefusedOverload, "server %s takes no new calls (NoNewCalls)", v.server.Name)
-	case gw != nil && gw.Status == directory.NoNewCalls:
-		return nil, refuse(503, events.CallRefusedOverload, "gateway %s takes no new calls (NoNewCalls)", gw.Name)
+	if rej := v.noNewCalls(gw); rej != nil {
+		return nil, rej
 	}
 	pilot := pilotOf(req)
 	var a *admission

@@ -73,7 +73,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction, peer Peer)
 	draining, active := s.draining, s.inProgressLocked() // the server's own outcalls too
 	s.mu.Unlock()
 	if draining {
-		s.rejectOrRedirect(ctx, tx, req, peer, &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30, Cause: "server is stopping"}, "stopping")
+		s.rejectOrRedirect(ctx, tx, req, peer, stoppingRejection(), "stopping")
 		return
 	}
 	adm, rej := v.admitInvite(peer, req, active)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
-	"strconv"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -84,20 +83,9 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, status int,
 // becomes a response and an event. An ACK gets no response (RFC 3261
 // section 17): a refused one is dropped, with its event.
 func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.Request, peer Peer, r *Rejection) {
-	var headers []sip.Header
-	if r.RetryAfter > 0 {
-		headers = append(headers, sip.NewHeader("Retry-After", strconv.Itoa(r.RetryAfter)))
-	}
-	if r.Unsupported != "" {
-		headers = append(headers, sip.NewHeader("Unsupported", r.Unsupported))
-	}
-	if r.Accept != "" {
-		headers = append(headers, sip.NewHeader("Accept", r.Accept))
-	}
-	headers = append(headers, r.Headers...)
 	ok, held := s.sources.mayLog(peer.Addr.Addr(), r.Event) // counted before the peer hears
 	if !req.IsAck() {
-		s.respond(tx, req, r.Status, nil, headers...)
+		s.respond(tx, req, r.Status, nil, r.headers()...)
 	}
 	if !ok {
 		return
@@ -115,12 +103,34 @@ func (s *Server) reject(ctx context.Context, tx sip.ServerTransaction, req *sip.
 	s.cfg.Events.Emit(ctx, r.Event, "request refused", attrs...)
 }
 
+// onOptions answers as an INVITE would be (RFC 3261 section 11.2): a
+// server that takes no new calls, stopping or by the administrator's
+// choice, says 503, so that a gateway or a dispatcher that pings it sends
+// its calls elsewhere before it tries one. A server that is momentarily
+// full still says 200: pings a minute apart would keep it out of rotation
+// long after a call ended. The 503 writes no event: every ping would, and
+// the state has its own (ServerStopping, the directory's audit).
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction, peer Peer) {
-	if _, rej := s.view.Load().checkPeer(peer); rej != nil {
+	v := s.view.Load()
+	gw, rej := v.checkPeer(peer)
+	if rej != nil {
 		s.reject(context.Background(), tx, req, peer, rej)
 		return
 	}
+	closed := v.noNewCalls(gw)
+	if s.Draining() {
+		closed = stoppingRejection()
+	}
+	if closed != nil {
+		s.respond(tx, req, closed.Status, nil, append(closed.headers(), allow())...)
+		return
+	}
 	s.respond(tx, req, 200, nil, allow(), sip.NewHeader("Accept", "application/sdp, "+dtmfTypes))
+}
+
+// stoppingRejection refuses a new call while the server stops (Shutdown).
+func stoppingRejection() *Rejection {
+	return &Rejection{Status: 503, Event: events.CallRefusedOverload, RetryAfter: 30, Cause: "server is stopping"}
 }
 
 // allow is the Allow header of OPTIONS and of the answer to an INVITE: the

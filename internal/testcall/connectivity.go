@@ -82,7 +82,10 @@ func (t *Target) Connectivity(ctx context.Context) *Report {
 	defer caller.Close()
 	if !run("SIP OPTIONS", func() (string, error) {
 		status, err := caller.Options(ctx)
-		if err == nil && status != 200 {
+		switch {
+		case err == nil && status == 503:
+			err = errors.New("the server answered 503: it takes no new calls now (stopping, NoNewCalls or Disabled)")
+		case err == nil && status != 200:
 			err = fmt.Errorf("the server answered %d", status)
 		}
 		return "200 OK", err
