@@ -2,27 +2,57 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openum/openum/internal/delivery"
 )
 
 // SIGTERM drains for --drain-timeout; a call still being recorded then is
 // hung up as a caller's hang-up would end it, before the process exits:
 // baresip, the caller, gets a BYE, and the message is kept (event 9300 in
-// the log of the server that stopped) rather than left to the next start.
+// the log of the server that stopped) and delivered before it exits, into
+// a Maildir or through a real Postfix, rather than left to the next start.
 func TestDrainTimeoutHangsUpAndKeepsTheMessage(t *testing.T) {
-	s := newSite(t)
-	s.unsecuredMailbox()
-	tcpPort, _ := s.serve("--drain-timeout", "1s")
+	t.Run("maildir", func(t *testing.T) {
+		s := newSite(t)
+		s.unsecuredMailbox()
+		tcpPort, _ := s.serve("--drain-timeout", "1s")
+		drainCut(t, s, tcpPort, "23456")
+		if mail, _ := filepath.Glob(filepath.Join(s.data, "mail", delivery.MaildirName("bob@example.test"), "new", "*")); len(mail) != 1 {
+			t.Errorf("%d messages delivered to bob's Maildir before serve exited; want the one cut", len(mail))
+		}
+	})
+	t.Run("smtp", func(t *testing.T) {
+		s := newSite(t)
+		s.unsecuredMailbox()
+		mx := newPostfix(t, s.path("um.crt"))
+		s.openum("cert", "import", mx.ca(), "--trusted")
+		mx.start()
+		s.openum("mailbox", "enable", mxMailbox, "--dialplan", "OPEN", "--extension", "23457") // the one Postfix knows
+		tcpPort, _ := s.serve("--drain-timeout", "1s", "--smtp", mx.addr())
+		drainCut(t, s, tcpPort, "23457")
+		if queued := s.spooled(); len(queued) != 0 || s.eventCount(9301) != 1 {
+			t.Errorf("serve exited with %v still queued and %d events 9301 (delivered); want the message sent", queued, s.eventCount(9301))
+		}
+		mx.waitMessage(s, 20*time.Second)
+	})
+}
 
+// drainCut has baresip call extension on s's server over TCP, then
+// stops the server (SIGTERM) while the message is being recorded, and
+// checks the drain ended as it should: the call cut after the drain
+// timeout, with a BYE, and its message recorded before the exit.
+func drainCut(t *testing.T, s *site, tcpPort int, extension string) {
 	// Silence through the greeting and tone, then a tone that goes on
 	// longer than the test: the recording is in progress when the drain
 	// ends, and baresip hangs up by itself only when its source ends.
 	wait := greetingAndTone(t) + 0.5
 	s.sh(fmt.Sprintf("sox -n -r 8000 -c 1 -b 16 sil.wav trim 0 %.2f && sox -n -r 8000 -c 1 -b 16 tone.wav synth 30 sine 440 vol 0.3 && sox sil.wav tone.wav long.wav", wait))
 	cfg := s.baresipConfig("<sip:pbx@127.0.0.1;transport=tcp>;regint=0;audio_codecs=PCMU", s.path("long.wav"), "")
-	caller := s.start(s.dir, "baresip", "-f", cfg, "-e", fmt.Sprintf("/dial sip:23456@127.0.0.1:%d;transport=tcp", tcpPort), "-t", "40")
+	caller := s.start(s.dir, "baresip", "-f", cfg, "-e", fmt.Sprintf("/dial sip:%s@127.0.0.1:%d;transport=tcp", extension, tcpPort), "-t", "40")
 	s.waitEvent(9210, 15*time.Second) // admitted
 	time.Sleep(time.Duration((wait + 2) * float64(time.Second)))
 	if n := s.eventCount(9300); n != 0 {

@@ -154,6 +154,8 @@ type node struct {
 	srv     *sip.Server
 	watcher *directory.Watcher // the directory, for srv and manager (see watch)
 	done    context.CancelFunc // stops delivery and the watch
+	spool   *delivery.Spool    // what delivery has still to send, when it stops
+	kick    func()             // wakes delivery
 	admin   *admin.Server      // the admin API; nil when off (adminserve.go)
 }
 
@@ -230,6 +232,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		return fail(err)
 	}
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
+	n.spool, n.kick = spool, worker.Kick
 	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Store: msgs, Events: log,
 		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
 	if ledger, ok := msgs.(msgstore.MailLedger); ok { // a pool's servers share delivery (SPEC OPS-4)
@@ -309,8 +312,28 @@ func (n *node) stop(drain time.Duration) error {
 	defer cancel()
 	err := n.srv.Shutdown(ctx)
 	n.stopAdmin()
+	n.flushDelivery(deliveryFlush)
 	n.done()
 	return errors.Join(err, n.log.Close())
+}
+
+// deliveryFlush is how long a stopping server goes on delivering, for the
+// messages its last calls left: time enough for a Maildir or a mail
+// server that answers, not for one that fails (its messages wait in the
+// spool for the next start, or for another server of the pool).
+const deliveryFlush = 5 * time.Second
+
+// flushDelivery waits, up to limit, until delivery has nothing queued.
+func (n *node) flushDelivery(limit time.Duration) {
+	if n.spool == nil {
+		return
+	}
+	n.kick()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if queued, _, err := n.spool.Depth(); err != nil || queued == 0 {
+			return
+		}
+	}
 }
 
 // serverRecord returns this server's directory record (the one named fqdn,
