@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func TestDrainTimeoutHangsUpAndKeepsTheMessage(t *testing.T) {
 		s := newSite(t)
 		s.unsecuredMailbox()
 		tcpPort, _ := s.serve("--drain-timeout", "1s")
-		drainCut(t, s, tcpPort, "23456")
+		drainCut(t, s, tcpPort, "23456", "drain timeout")
 		if mail, _ := filepath.Glob(filepath.Join(s.data, "mail", delivery.MaildirName("bob@example.test"), "new", "*")); len(mail) != 1 {
 			t.Errorf("%d messages delivered to bob's Maildir before serve exited; want the one cut", len(mail))
 		}
@@ -33,19 +34,27 @@ func TestDrainTimeoutHangsUpAndKeepsTheMessage(t *testing.T) {
 		mx.start()
 		s.openum("mailbox", "enable", mxMailbox, "--dialplan", "OPEN", "--extension", "23457") // the one Postfix knows
 		tcpPort, _ := s.serve("--drain-timeout", "1s", "--smtp", mx.addr())
-		drainCut(t, s, tcpPort, "23457")
+		drainCut(t, s, tcpPort, "23457", "drain timeout")
 		if queued := s.spooled(); len(queued) != 0 || s.eventCount(9301) != 1 {
 			t.Errorf("serve exited with %v still queued and %d events 9301 (delivered); want the message sent", queued, s.eventCount(9301))
 		}
 		mx.waitMessage(s, 20*time.Second)
 	})
+	// An administrator who will not wait: a second signal ends the drain.
+	t.Run("second signal", func(t *testing.T) {
+		s := newSite(t)
+		s.unsecuredMailbox()
+		tcpPort, _ := s.serve("--drain-timeout", "5m")
+		drainCut(t, s, tcpPort, "23456", "second signal")
+	})
 }
 
 // drainCut has baresip call extension on s's server over TCP, then
 // stops the server (SIGTERM) while the message is being recorded, and
-// checks the drain ended as it should: the call cut after the drain
-// timeout, with a BYE, and its message recorded before the exit.
-func drainCut(t *testing.T, s *site, tcpPort int, extension string) {
+// checks the drain ended as it should: the call cut, by the drain
+// timeout (1 s) or a second SIGTERM 1 s after the first, as cut says,
+// with a BYE, and its message recorded before the exit.
+func drainCut(t *testing.T, s *site, tcpPort int, extension, cut string) {
 	// Silence through the greeting and tone, then a tone that goes on
 	// longer than the test: the recording is in progress when the drain
 	// ends, and baresip hangs up by itself only when its source ends.
@@ -60,15 +69,19 @@ func drainCut(t *testing.T, s *site, tcpPort int, extension string) {
 	}
 
 	stopped := time.Now()
+	if cut == "second signal" {
+		_ = s.proc.Process.Signal(syscall.SIGTERM)
+		time.Sleep(time.Second)
+	}
 	if err := terminate(s.proc, 20*time.Second); err != nil {
 		t.Fatalf("openum serve on SIGTERM: %v\n%s", err, s.served.String())
 	}
 	took := time.Since(stopped)
-	if !strings.Contains(s.served.String(), "drain timeout: calls in progress were hung up") {
-		t.Errorf("serve did not say it cut the call:\n%s", s.served.String())
+	if !strings.Contains(s.served.String(), cut+": calls in progress were hung up") {
+		t.Errorf("serve did not say the %s cut the call:\n%s", cut, s.served.String())
 	}
 	if took < time.Second {
-		t.Errorf("serve stopped %v after SIGTERM, before its --drain-timeout of 1s", took)
+		t.Errorf("serve stopped %v after SIGTERM, before the %s a second later", took, cut)
 	}
 	if n := s.eventCount(9300); n != 1 {
 		t.Errorf("%d messages recorded by the server that stopped; want the one cut (events:\n%s)", n, s.openum("events"))

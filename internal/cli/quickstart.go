@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -67,7 +68,7 @@ func (a *app) quickstart(cmd *cobra.Command, keep bool) error {
 	if err != nil {
 		return err
 	}
-	defer n.stop(o.drain)
+	defer n.stop(context.WithoutCancel(ctx), o.drain)
 	tlsAddr := n.srv.Addrs()["TLS"].String()
 	say("Server %s listening on TLS %s and TCP %s, certificate %s (%s)", quickstart.Server, tlsAddr, n.srv.Addrs()["TCP"], site.ServerCert.Thumbprint(), n.manager.Selection().Chosen.Verdict)
 

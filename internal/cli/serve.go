@@ -57,7 +57,9 @@ The server listens on TCP and on mutual TLS at once (UDP only with --udp),
 refuses every peer that is not a configured gateway or openum server, and
 holds each call to the VoIP security mode of its dial plan. Directory and
 certificate changes apply to new calls within seconds, or at once on SIGHUP.
-SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --drain-timeout).`,
+SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to
+--drain-timeout, or until a second signal), and those still up then are hung up,
+their messages kept and delivered.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd, o) },
 	}
@@ -74,7 +76,7 @@ SIGINT or SIGTERM drains: new calls get 503, calls in progress finish (up to --d
 	f.StringVar(&o.rtpPorts, "rtp-ports", "", "UDP ports for media, first-last (default: the record's RtpPortRange)")
 	f.StringVar(&o.smtp, "smtp", "", "deliver voice mail to this mail server (HOST:PORT) with STARTTLS and a client certificate, instead of DATA/mail")
 	f.DurationVar(&o.mailLease, "mail-lease", time.Minute, "how long this server's lease on each undelivered voice message lasts unrenewed; once it expires (the server died), another server sharing the message store delivers the message. Longer than a mail server's answer takes")
-	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on")
+	f.DurationVar(&o.drain, "drain-timeout", 30*time.Second, "on SIGTERM, how long calls in progress may go on (a second SIGTERM hangs them up at once)")
 	f.DurationVar(&o.optionsInterval, "options-interval", time.Minute, "how often each gateway the server calls out through gets OPTIONS; one that does not answer is skipped (0: never)")
 	f.StringVar(&o.minFree, "min-free-space", defaultMinFreeSpace, "free space DATA/spool needs for a call to be answered, else 503 (0: no check)")
 	d := sip.DefaultLimits
@@ -136,9 +138,18 @@ wait:
 			break wait
 		}
 	}
-	fmt.Fprintf(a.out, "openum: stopping; %d call(s) in progress may finish\n", n.srv.ActiveCalls())
-	if err := n.stop(o.drain); err != nil {
-		fmt.Fprintf(a.out, "openum: drain timeout: calls in progress were hung up\n")
+	// The first signal is spent: a second one ends the drain at once,
+	// its calls hung up as they are at --drain-timeout.
+	again, stopAgain := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopAgain()
+	stop()
+	fmt.Fprintf(a.out, "openum: stopping; %d call(s) in progress may finish (a second signal hangs them up now)\n", n.srv.ActiveCalls())
+	if err := n.stop(again, o.drain); err != nil {
+		why := "drain timeout"
+		if again.Err() != nil {
+			why = "second signal"
+		}
+		fmt.Fprintf(a.out, "openum: %s: calls in progress were hung up\n", why)
 	}
 	return nil
 }
@@ -305,10 +316,11 @@ func cipherSuites(names []string) ([]uint16, error) {
 	return ids, nil
 }
 
-// stop drains the calls (up to drain), then stops delivery and closes the
-// event log. It returns an error when calls had to be cut.
-func (n *node) stop(drain time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), drain)
+// stop drains the calls (up to drain, or until ctx is done), then stops
+// delivery and closes the event log. It returns an error when calls had
+// to be cut.
+func (n *node) stop(ctx context.Context, drain time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, drain)
 	defer cancel()
 	err := n.srv.Shutdown(ctx)
 	n.stopAdmin()
