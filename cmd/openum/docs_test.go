@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,9 +63,14 @@ func runScript(t *testing.T, dir, script string, env ...string) string {
 	return string(out)
 }
 
+// The guide's ports (25060, 25061, and baresip's 25064 in a text block)
+// become free ones, as in TestOperationsCommands: fixed, they met a port
+// another package's tests had taken at that moment.
 func TestGuideCommands(t *testing.T) {
 	dir := t.TempDir()
-	out := runScript(t, dir, strings.Join(shBlocks(t, "docs/guide.md"), "\n"))
+	sip, baresip := peertest.FreePorts(t, 2), peertest.FreePorts(t, 2)
+	ports := strings.NewReplacer("25060", strconv.Itoa(sip), "25061", strconv.Itoa(sip+1), "25064", strconv.Itoa(baresip))
+	out := runScript(t, dir, ports.Replace(strings.Join(shBlocks(t, "docs/guide.md"), "\n")))
 	for _, want := range []string{
 		"VoIPSecurity                      : Secured",
 		"EntireOperationSuccess: true",
