@@ -63,8 +63,8 @@ func runScript(t *testing.T, dir, script string, env ...string) string {
 	return string(out)
 }
 
-// The guide's ports (25060, 25061, and baresip's 25064 in a text block)
-// become free ones, as in TestOperationsCommands: fixed, they met a port
+// The guide's ports (serve's 25060 and 25061, and the 25064 of baresip's
+// configuration) become free ones, as in TestOperationsCommands: fixed, they met a port
 // another package's tests had taken at that moment.
 func TestGuideCommands(t *testing.T) {
 	dir := t.TempDir()

@@ -165,8 +165,7 @@ type node struct {
 	srv     *sip.Server
 	watcher *directory.Watcher // the directory, for srv and manager (see watch)
 	done    context.CancelFunc // stops delivery and the watch
-	spool   *delivery.Spool    // what delivery has still to send, when it stops
-	kick    func()             // wakes delivery
+	mail    *delivery.Worker   // delivery, flushed when the node stops
 	admin   *admin.Server      // the admin API; nil when off (adminserve.go)
 }
 
@@ -243,7 +242,7 @@ func (a *app) start(ctx context.Context, record *directory.Server, o serveOption
 		return fail(err)
 	}
 	worker := &delivery.Worker{Spool: spool, Transport: transport, Events: log}
-	n.spool, n.kick = spool, worker.Kick
+	n.mail = worker
 	answering := &voicemail.Answering{Spool: spool, Spooled: worker.Kick, Store: msgs, Events: log,
 		From: "voicemail@" + record.Name, Greetings: filepath.Join(a.dataDir, "greetings"), MinFreeSpace: minFree}
 	if ledger, ok := msgs.(msgstore.MailLedger); ok { // a pool's servers share delivery (SPEC OPS-4)
@@ -337,12 +336,9 @@ const deliveryFlush = 5 * time.Second
 
 // flushDelivery waits, up to limit, until delivery has nothing queued.
 func (n *node) flushDelivery(limit time.Duration) {
-	if n.spool == nil {
-		return
-	}
-	n.kick()
+	n.mail.Kick()
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if queued, _, err := n.spool.Depth(); err != nil || queued == 0 {
+		if queued, _, err := n.mail.Spool.Depth(); err != nil || queued == 0 {
 			return
 		}
 	}
